@@ -1,0 +1,5 @@
+import sys
+
+from simval.cli import main
+
+sys.exit(main())

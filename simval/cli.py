@@ -1,0 +1,121 @@
+"""Command line: ``simval run | validate | show``. No numerics of its own.
+
+Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own errors exit 2 as well, with usage
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text}")
+    return value
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="simval", description="Monte Carlo valuation: is the valuation "
+                     "justified, and how likely is it to collapse?")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="simulate a config, print the headline table, write "
+                                     "results.nc")
+    run.add_argument("config", type=Path)
+    run.add_argument("--paths", type=_positive, help="paths per scenario")
+    run.add_argument("--seed", type=_non_negative, help="root seed")
+    run.add_argument("--scenario", action="append", help="run only this scenario (repeatable)")
+    run.add_argument("--out", type=Path, help="output folder (default: results/<config name>)")
+    run.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
+    run.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
+    run.add_argument("--force", action="store_true", help="overwrite existing results")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    validate = sub.add_parser("validate", help="check a config and say what is wrong")
+    validate.add_argument("config", type=Path)
+    show = sub.add_parser("show", help="print the headline table of saved results")
+    show.add_argument("results", type=Path)
+    return parser
+
+
+def _run(args: argparse.Namespace) -> int:
+    import simval
+
+    config = simval.load_config(args.config)
+    out_dir = args.out or Path("results") / args.config.stem
+    target = out_dir / "results.nc"
+    if target.exists() and not args.force:
+        raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
+    ds = simval.simulate(config, n_paths=args.paths, seed=args.seed, keep_paths=args.keep_paths,
+                         scenarios=args.scenario, threads=args.threads,
+                         progress=not args.no_progress and sys.stderr.isatty())
+    print(simval.headline_table(ds))
+    simval.save(ds, target, overwrite=args.force)
+    print(f"results written to {target}")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    import simval
+
+    config = simval.load_config(args.config)
+    print(f"{args.config}: valid; scenarios: {', '.join(config.scenarios)}")
+    return EXIT_OK
+
+
+def _show(args: argparse.Namespace) -> int:
+    import simval
+
+    if not args.results.exists():
+        raise FileNotFoundError(f"{args.results}: no such results file")
+    try:
+        ds = simval.open_results(args.results)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{args.results}: not a simval results file ({exc})") from None
+    print(simval.headline_table(ds), end="")
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``simval`` command; returns the exit code."""
+    args = _build_parser().parse_args(argv)
+    from simval.config.load import ConfigError
+    from simval.results.io import ResultsExistError
+
+    handlers = {"run": _run, "validate": _validate, "show": _show}
+    try:
+        return handlers[args.command](args)
+    except (ConfigError, ResultsExistError, FileNotFoundError, ValueError) as exc:
+        print(f"simval: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("simval: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # an internal error: say so, with the traceback for a bug report
+        import traceback
+
+        traceback.print_exc()
+        print(f"simval: internal error: {exc!r}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,471 @@
+"""Read a TOML config, validate it against :mod:`simval.config.schema`, expand its scenarios.
+
+Every problem is reported, not only the first, in one :class:`ConfigError` whose lines have the
+shape ``FILE: [section].key must be EXPECTED. Got VALUE instead.`` Nothing is returned unless the
+whole config, every scenario included, is valid.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import datetime as dt
+import hashlib
+import math
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from simval.config.schema import (
+    CONTRACT_FIELDS,
+    CONTRACT_SLOWDOWN_FIELDS,
+    REQUIRED,
+    SCHEMA,
+    SLOWDOWN_FIELDS,
+    Field,
+    Measure,
+    TerminalMethod,
+)
+
+__all__ = ["Config", "ConfigError", "load_config", "parse_config"]
+
+MAX_STEPS = 16_383  # the step index has 14 bits in the random-number counter
+MAX_CONTRACT_SLOTS = 4_000  # named contracts + expansion pool: stream ids have 12 bits
+MAX_EVENTS_PER_STEP = 2.0  # Poisson mean per step; beyond it the 16-event cap could bind
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ConfigError(ValueError):
+    """A config is invalid. ``problems`` lists one message per problem."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """A validated config.
+
+    Attributes
+    ----------
+    source : str
+        File the config was read from (or ``"<string>"``).
+    text : str
+        The TOML text, stored verbatim in the results for provenance.
+    scenarios : dict[str, dict]
+        Scenario name -> fully validated values ``{section: {key: value}}`` with defaults
+        filled in, ``"contracts"`` ({name: {key: value}}) and ``"slowdown"`` (the value of every
+        per-regime key in the slowdown regime).
+    """
+
+    source: str
+    text: str
+    scenarios: dict[str, dict[str, Any]]
+
+    @property
+    def base(self) -> dict[str, Any]:
+        """Values of the first scenario (by convention ``base``)."""
+        return next(iter(self.scenarios.values()))
+
+    @property
+    def sha256(self) -> str:
+        """Hash of the config text."""
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def select(self, names: list[str] | tuple[str, ...]) -> Config:
+        """Keep only the scenarios ``names``, in that order."""
+        missing = [n for n in names if n not in self.scenarios]
+        if missing:
+            raise ConfigError([
+                f"{self.source}: no scenario named {n!r}; the config has "
+                + ", ".join(repr(s) for s in self.scenarios) for n in missing
+            ])
+        return dataclasses.replace(self, scenarios={n: self.scenarios[n] for n in names})
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and validate a TOML config file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The config file.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        If the file cannot be read or parsed, or any key is unknown, mistyped, out of range or
+        inconsistent with another; the message names the file and every offending key.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read the config: {exc.strerror or exc}"]) from None
+    return parse_config(text, source=str(path))
+
+
+def parse_config(text: str, source: str = "<string>") -> Config:
+    """Validate a config given as TOML text. See :func:`load_config`."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+    errors: list[str] = []
+    scenario_tables = raw.pop("scenarios", None)
+    if scenario_tables is None:
+        scenario_tables = {"base": {}}
+    elif not isinstance(scenario_tables, dict) or not scenario_tables:
+        errors.append(f"{source}: [scenarios] must be a table of at least one scenario table. "
+                      f"Got {scenario_tables!r} instead.")
+        scenario_tables = {}
+    scenarios: dict[str, dict[str, Any]] = {}
+    base_values = _validate(raw, _Context(source, None, None), errors)
+    for name, override in scenario_tables.items():
+        if not _NAME.match(name):
+            errors.append(f"{source}: scenario name {name!r} must be a letter or _ followed by "
+                          "letters, digits or _.")
+            continue
+        if not isinstance(override, dict):
+            errors.append(f"{source}: [scenarios.{name}] must be a table. Got {override!r} "
+                          "instead.")
+            continue
+        if not override:
+            if base_values is not None:
+                scenarios[name] = base_values
+            continue
+        merged = _deep_merge(raw, override)
+        values = _validate(merged, _Context(source, name, override), errors)
+        if values is not None:
+            scenarios[name] = values
+    if errors:
+        raise ConfigError(list(dict.fromkeys(errors)))
+    return Config(source=source, text=text, scenarios=scenarios)
+
+
+# --------------------------------------------------------------------------------------------
+# internals
+
+
+@dataclasses.dataclass(frozen=True)
+class _Context:
+    source: str
+    scenario: str | None
+    override: dict[str, Any] | None
+
+    def label(self, path: tuple[str, ...], key: str | None = None) -> str:
+        """``[section.sub].key`` as written in the file the value came from."""
+        prefix: tuple[str, ...] = ()
+        if self.scenario is not None and self.override is not None:
+            node: Any = self.override
+            for part in (*path, key) if key is not None else path:
+                if not isinstance(node, dict) or part not in node:
+                    break
+                node = node[part]
+            else:
+                prefix = ("scenarios", self.scenario)
+        table = "[" + ".".join((*prefix, *path)) + "]"
+        return f"{table}.{key}" if key is not None else table
+
+    def bad(self, path: tuple[str, ...], key: str, expected: str, got: Any) -> str:
+        return (f"{self.source}: {self.label(path, key)} must be {expected}. "
+                f"Got {_show(got)} instead.")
+
+    def say(self, path: tuple[str, ...], key: str, message: str) -> str:
+        return f"{self.source}: {self.label(path, key)} {message}"
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return repr(value)
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(dict(base))
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _check_value(field: Field, value: Any, ctx: _Context, path: tuple[str, ...], key: str,
+                 errors: list[str]) -> Any:
+    """Return the typed value, or append an error and return None."""
+    kind = field.kind
+    expected = field.expectation()
+    if kind == "bool":
+        if isinstance(value, bool):
+            return value
+    elif kind == "str":
+        if isinstance(value, str) and value.strip():
+            return value
+    elif kind == "choice":
+        assert field.choices is not None
+        try:
+            return field.choices(value).value
+        except ValueError:
+            pass
+    elif kind == "date":
+        if isinstance(value, dt.datetime):
+            value = value.date()
+        if isinstance(value, dt.date):
+            return value
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                pass
+    elif kind == "points":
+        points = _check_points(value)
+        if points is not None:
+            return points
+    elif kind in ("float", "int"):
+        ok_type = (isinstance(value, int) if kind == "int"
+                   else isinstance(value, int | float)) and not isinstance(value, bool)
+        if ok_type and math.isfinite(value) and _in_range(field, value):
+            return int(value) if kind == "int" else float(value)
+    else:  # pragma: no cover - schema error
+        raise AssertionError(kind)
+    errors.append(ctx.bad(path, key, expected, value))
+    return None
+
+
+def _in_range(field: Field, value: float) -> bool:
+    if field.low is not None and (value < field.low or (field.low_open and value == field.low)):
+        return False
+    return not (field.high is not None
+                and (value > field.high or (field.high_open and value == field.high)))
+
+
+def _check_points(value: Any) -> tuple[tuple[float, float], ...] | None:
+    if not isinstance(value, list) or len(value) < 2:
+        return None
+    points = []
+    for item in value:
+        if (not isinstance(item, list) or len(item) != 2
+                or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                           for v in item)):
+            return None
+        year, size = float(item[0]), float(item[1])
+        if not (math.isfinite(year) and math.isfinite(size) and size > 0):
+            return None
+        points.append((year, size))
+    years = [p[0] for p in points]
+    if any(b <= a for a, b in zip(years, years[1:], strict=False)):
+        return None
+    return tuple(points)
+
+
+def _validate_table(table: Any, fields: Mapping[str, Field], ctx: _Context,
+                    path: tuple[str, ...], errors: list[str],
+                    defaults: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """Validate one table against ``fields``; fill defaults (from ``defaults`` if given)."""
+    if not isinstance(table, dict):
+        errors.append(f"{ctx.source}: {ctx.label(path)} must be a table. Got {_show(table)} "
+                      "instead.")
+        return None
+    n_errors = len(errors)
+    out: dict[str, Any] = {}
+    for key in table:
+        if key not in fields:
+            known = ", ".join(fields)
+            errors.append(ctx.say(path, key, f"is not a known key. Known keys: {known}."))
+    for key, field in fields.items():
+        if key in table:
+            out[key] = _check_value(field, table[key], ctx, path, key, errors)
+        elif defaults is not None:
+            out[key] = defaults[key]
+        elif field.default is REQUIRED:
+            errors.append(ctx.say(path, key, f"is required: {field.expectation()}."))
+        else:
+            default = field.default
+            out[key] = default.value if hasattr(default, "value") else default
+    return out if len(errors) == n_errors else None
+
+
+def _validate(raw: dict[str, Any], ctx: _Context, errors: list[str]) -> dict[str, Any] | None:
+    n_errors = len(errors)
+    values: dict[str, Any] = {}
+    known = {*SCHEMA, "contracts", "slowdown"}
+    for section in raw:
+        if section not in known:
+            errors.append(f"{ctx.source}: {ctx.label((section,))} is not a known section. Known "
+                          "sections: " + ", ".join(sorted(known | {"scenarios"})) + ".")
+    for section, fields in SCHEMA.items():
+        values[section] = _validate_table(raw.get(section, {}), fields, ctx, (section,), errors)
+    contracts_raw = raw.get("contracts", {})
+    contracts: dict[str, Any] = {}
+    if not isinstance(contracts_raw, dict):
+        errors.append(f"{ctx.source}: [contracts] must be a table of named contract tables.")
+    else:
+        for name, table in contracts_raw.items():
+            if not _NAME.match(name):
+                errors.append(f"{ctx.source}: contract name {name!r} must be a letter or _ "
+                              "followed by letters, digits or _.")
+                continue
+            contracts[name] = _validate_table(table, CONTRACT_FIELDS, ctx, ("contracts", name),
+                                              errors)
+    values["contracts"] = contracts
+    if len(errors) > n_errors:
+        return None
+    values["slowdown"] = _validate_slowdown(raw.get("slowdown", {}), values, ctx, errors)
+    if len(errors) > n_errors:
+        return None
+    _cross_checks(values, ctx, errors)
+    return values if len(errors) == n_errors else None
+
+
+def _validate_slowdown(raw: Any, values: dict[str, Any], ctx: _Context,
+                       errors: list[str]) -> dict[str, Any]:
+    """Values of the per-regime keys in the slowdown regime (normal values unless overridden)."""
+    if not isinstance(raw, dict):
+        errors.append(f"{ctx.source}: [slowdown] must be a table. Got {_show(raw)} instead.")
+        return {}
+    out: dict[str, Any] = {}
+    for section in raw:
+        if section not in SLOWDOWN_FIELDS and section != "contracts":
+            errors.append(f"{ctx.source}: {ctx.label(('slowdown', section))} cannot differ in "
+                          "the slowdown regime. Sections that can: "
+                          + ", ".join([*SLOWDOWN_FIELDS, "contracts"]) + ".")
+    for section, fields in SLOWDOWN_FIELDS.items():
+        normal = {k: values[section][k] for k in fields}
+        out[section] = _validate_table(raw.get(section, {}), fields, ctx, ("slowdown", section),
+                                       errors, defaults=normal) or normal
+    contracts_raw = raw.get("contracts", {})
+    out["contracts"] = {}
+    if not isinstance(contracts_raw, dict):
+        errors.append(f"{ctx.source}: [slowdown.contracts] must be a table of contract tables.")
+        return out
+    for name in contracts_raw:
+        if name not in values["contracts"]:
+            errors.append(f"{ctx.source}: {ctx.label(('slowdown', 'contracts', name))} names no "
+                          "contract in [contracts].")
+    for name, contract in values["contracts"].items():
+        normal = {k: contract[k] for k in CONTRACT_SLOWDOWN_FIELDS}
+        out["contracts"][name] = _validate_table(
+            contracts_raw.get(name, {}), CONTRACT_SLOWDOWN_FIELDS, ctx,
+            ("slowdown", "contracts", name), errors, defaults=normal) or normal
+    return out
+
+
+def _whole_steps(years: float, steps_per_year: int) -> bool:
+    steps = years * steps_per_year
+    return abs(steps - round(steps)) < 1e-9 * max(1.0, steps)
+
+
+def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
+    sim, com, cost = v["simulation"], v["commercial"], v["costs"]
+    n = sim["steps_per_year"]
+    dt_years = 1.0 / n
+    step_words = f"a whole number of steps (multiples of {dt_years:g} years)"
+    if not _whole_steps(sim["horizon_years"], n):
+        errors.append(ctx.bad(("simulation",), "horizon_years", step_words, sim["horizon_years"]))
+    elif round(sim["horizon_years"] * n) > MAX_STEPS:
+        errors.append(ctx.bad(("simulation",), "horizon_years",
+                              f"at most {MAX_STEPS} steps long", sim["horizon_years"]))
+    if sim["keep_paths"] > sim["n_paths"]:
+        errors.append(ctx.bad(("simulation",), "keep_paths",
+                              f"at most n_paths ({sim['n_paths']})", sim["keep_paths"]))
+    # measure: one way to account for risk, never both
+    if sim["measure"] == Measure.REAL_WORLD:
+        if sim["discount_rate"] is None:
+            errors.append(ctx.say(("simulation",), "discount_rate",
+                                  "is required when measure = 'real_world' (the risk-adjusted "
+                                  "rate that discounts real-world cash flows)."))
+        for key in ("price_of_revenue_risk", "price_of_growth_risk"):
+            if com[key] != 0.0:
+                errors.append(ctx.bad(("commercial",), key,
+                                      "0 when measure = 'real_world' (the discount rate already "
+                                      "prices risk; a market price of risk would count it twice)",
+                                      com[key]))
+    elif sim["discount_rate"] is not None:
+        errors.append(ctx.say(("simulation",), "discount_rate",
+                              "must not be set when measure = 'risk_neutral': risk-neutral "
+                              "paths are discounted at costs.risk_free_rate, and a risk-adjusted "
+                              f"rate would count risk twice. Got {sim['discount_rate']!r}."))
+    as_of = v["company"]["as_of"]
+    for name, c in v["contracts"].items():
+        path = ("contracts", name)
+        if not _whole_steps(c["term_years"], n):
+            errors.append(ctx.bad(path, "term_years", step_words, c["term_years"]))
+        if not _whole_steps(c["replacement_delay_years"], n):
+            errors.append(ctx.bad(path, "replacement_delay_years", step_words,
+                                  c["replacement_delay_years"]))
+        if c["first_renewal"] <= as_of:
+            errors.append(ctx.bad(path, "first_renewal",
+                                  f"a date after company.as_of ({as_of.isoformat()})",
+                                  c["first_renewal"]))
+    exp = v["expansion"]
+    if exp["enabled"]:
+        for key in ("term_years", "replacement_delay_years"):
+            if not _whole_steps(exp[key], n):
+                errors.append(ctx.bad(("expansion",), key, step_words, exp[key]))
+        if exp["pool_size"] < 1:
+            errors.append(ctx.bad(("expansion",), "pool_size", "at least 1 when enabled",
+                                  exp["pool_size"]))
+        if exp["revenue_median"] <= 0:
+            errors.append(ctx.bad(("expansion",), "revenue_median", "> 0 when enabled",
+                                  exp["revenue_median"]))
+    n_slots = len(v["contracts"]) + (exp["pool_size"] if exp["enabled"] else 0)
+    if n_slots > MAX_CONTRACT_SLOTS:
+        errors.append(ctx.bad(("expansion",), "pool_size",
+                              f"such that contracts + pool <= {MAX_CONTRACT_SLOTS}",
+                              exp["pool_size"]))
+    chips = v["chips"]
+    if chips["enabled"] and chips["haircut_distribution"] == "uniform" \
+            and chips["haircut_high"] < chips["haircut_low"]:
+        errors.append(ctx.bad(("chips",), "haircut_high",
+                              f">= haircut_low ({chips['haircut_low']:g})", chips["haircut_high"]))
+    for section, key in (("chips", "shock_rate"), ("expansion", "win_rate")):
+        for regime_values, path in ((v[section], (section,)),
+                                    (v["slowdown"][section], ("slowdown", section))):
+            rate = regime_values[key]
+            if rate * dt_years > MAX_EVENTS_PER_STEP:
+                errors.append(ctx.bad(path, key,
+                                      f"at most {MAX_EVENTS_PER_STEP * n:g} per year "
+                                      f"({MAX_EVENTS_PER_STEP:g} expected events per step)",
+                                      rate))
+    size = v["market_size"]
+    if size["enabled"]:
+        if size["points"] is None:
+            errors.append(ctx.say(("market_size",), "points",
+                                  "is required when market_size.enabled = true."))
+        cur = size["currency"]
+        if cur is not None and cur != v["company"]["currency"] and size["fx_rate"] == 1.0:
+            errors.append(ctx.say(("market_size",), "fx_rate",
+                                  f"is required: the points are in {cur}, the config in "
+                                  f"{v['company']['currency']}."))
+    val = v["valuation"]
+    if val["terminal_method"] in (TerminalMethod.EV_SALES, TerminalMethod.EV_EBITDA) \
+            and val["exit_multiple_median"] is None:
+        errors.append(ctx.say(("valuation",), "exit_multiple_median",
+                              f"is required with terminal_method = '{val['terminal_method']}'."))
+    if val["terminal_method"] == TerminalMethod.GORDON:
+        if val["terminal_growth"] is None:
+            errors.append(ctx.say(("valuation",), "terminal_growth",
+                                  "is required with terminal_method = 'gordon'."))
+        else:
+            rate = (sim["discount_rate"] if sim["measure"] == Measure.REAL_WORLD
+                    else cost["risk_free_rate"])
+            if rate is not None and math.expm1(rate) <= val["terminal_growth"]:
+                errors.append(ctx.bad(("valuation",), "terminal_growth",
+                                      f"below the discount rate (e^r - 1 = {math.expm1(rate):.4g})",
+                                      val["terminal_growth"]))
+    mkt = v["market"]
+    if mkt["enabled"] and mkt["long_run_multiple"] is None:
+        errors.append(ctx.say(("market",), "long_run_multiple",
+                              "is required when market.enabled = true."))
+    fin = v["financing"]
+    if fin["enabled"] and fin["amount"] <= 0:
+        errors.append(ctx.bad(("financing",), "amount", "> 0 when financing.enabled = true",
+                              fin["amount"]))

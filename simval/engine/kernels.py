@@ -1,0 +1,498 @@
+"""Every numba-compiled function of simval, and nothing else.
+
+The kernels are pure functions of a :class:`simval.engine.params.KernelParams` tuple, two
+64-bit keys and a range of global path indices; they write into preallocated arrays. Random
+numbers are drawn inside the kernel from a counter-based generator, so every draw is a pure
+function of ``(seed, path, stream, step, slot)`` and the results do not depend on the number of
+threads, the chunking or the machine (see ``docs/model.md``, "Random numbers").
+
+Per-path step logic is plain scalar code (no allocation, no Python objects), so it could be
+compiled for a GPU unchanged. All functions use ``cache=True``; kernels live in this one file
+because numba's cache does not notice edits to functions imported from other files.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+# ------------------------------------------------------------------------------------------
+# Counter-based random numbers: SplitMix64's output function keyed twice.
+# counter = path << 32 | stream << 20 | step << 6 | slot   (path < 2^31, stream < 4096,
+# step < 16384, slot < 64); bit 63 selects the second uniform of a Box-Muller pair. Distinct
+# (path, stream, step, slot) give distinct counters, and the keyed mix is a bijection of the
+# counter for a fixed key, so streams cannot overlap.
+
+_GAMMA = np.uint64(0x9E3779B97F4A7C15)
+_MIX1 = np.uint64(0xBF58476D1CE4E5B9)
+_MIX2 = np.uint64(0x94D049BB133111EB)
+_PAIR = np.uint64(1) << np.uint64(63)
+_TWO_M53 = 1.0 / 9007199254740992.0
+_TWO_PI = 2.0 * math.pi
+
+STREAM_REGIME = 0
+STREAM_REVENUE = 1
+STREAM_GROWTH = 2
+STREAM_CHIPS = 3
+STREAM_MARKET = 4
+STREAM_COPULA = 5
+STREAM_EXPANSION = 6
+STREAM_FINANCING = 7
+STREAM_PATH = 8
+STREAM_CONTRACT0 = 16
+MAX_EVENTS_IN_STEP = 16
+
+
+@njit(cache=True)
+def _mix64(z):
+    z = (z ^ (z >> np.uint64(30))) * _MIX1
+    z = (z ^ (z >> np.uint64(27))) * _MIX2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True)
+def counter(path, stream, step, slot):
+    """64-bit counter of one draw (see module docstring)."""
+    return ((np.uint64(path) << np.uint64(32)) | (np.uint64(stream) << np.uint64(20))
+            | (np.uint64(step) << np.uint64(6)) | np.uint64(slot))
+
+
+@njit(cache=True)
+def random_bits(key0, key1, c):
+    """64 random bits for counter ``c`` under keys ``key0, key1``."""
+    return _mix64(_mix64(c * _GAMMA + key0) ^ key1)
+
+
+@njit(cache=True)
+def uniform(key0, key1, c):
+    """Uniform on [0, 1) with 53 random bits."""
+    return np.float64(random_bits(key0, key1, c) >> np.uint64(11)) * _TWO_M53
+
+
+@njit(cache=True)
+def normal(key0, key1, c):
+    """Standard normal by Box-Muller from the uniforms of ``c`` and ``c | 2^63``."""
+    u1 = (np.float64(random_bits(key0, key1, c) >> np.uint64(11)) + 1.0) * _TWO_M53
+    u2 = np.float64(random_bits(key0, key1, c | _PAIR) >> np.uint64(11)) * _TWO_M53
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
+
+
+@njit(cache=True)
+def poisson(u, mean, cap):
+    """Poisson(mean) count by inversion of the uniform ``u``, capped at ``cap``."""
+    if mean <= 0.0:
+        return 0
+    prob = math.exp(-mean)
+    cdf = prob
+    k = 0
+    while u > cdf and k < cap:
+        k += 1
+        prob *= mean / k
+        cdf += prob
+    return k
+
+
+@njit(cache=True)
+def fill_uniforms(key0, key1, path0, stream, step, slot, out):
+    """Uniforms of paths ``path0 .. path0 + len(out) - 1`` (tests and the reference model)."""
+    for i in range(out.shape[0]):
+        out[i] = uniform(key0, key1, counter(path0 + i, stream, step, slot))
+
+
+@njit(cache=True)
+def fill_normals(key0, key1, path0, stream, step, slot, out):
+    """Normals of paths ``path0 .. path0 + len(out) - 1`` (tests and the reference model)."""
+    for i in range(out.shape[0]):
+        out[i] = normal(key0, key1, counter(path0 + i, stream, step, slot))
+
+
+# ------------------------------------------------------------------------------------------
+# The path simulator
+
+SERIES_TOTAL_REVENUE = 0
+SERIES_COMMERCIAL_REVENUE = 1
+SERIES_CONTRACT_REVENUE = 2
+SERIES_MARKET_SHARE = 3
+SERIES_CAPACITY = 4
+SERIES_CASH = 5
+SERIES_MARKET_VALUE = 6
+N_SERIES = 7
+
+SCALAR_PV = 0
+SCALAR_TERMINAL_REVENUE = 1
+SCALAR_MIN_VALUE = 2
+SCALAR_MAX_DRAWDOWN = 3
+SCALAR_SLOWDOWN_SHARE = 4
+SCALAR_HOLDERS_FRACTION = 5
+N_SCALARS = 6
+
+COUNT_COLLAPSE_STEP = 0
+COUNT_BANKRUPT_STEP = 1
+COUNT_CHIP_SHOCKS = 2
+COUNT_CONTRACTS_LOST = 3
+COUNT_CONTRACTS_WON = 4
+N_COUNTS = 5
+
+STATE_DORMANT = 0
+STATE_ACTIVE = 1
+STATE_AWAITING = 2
+STATE_LOST = 3
+
+
+@njit(cache=True)
+def _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple):
+    """Terminal value from the last step's flows (revenue, EBITDA) per year or per step."""
+    if p.terminal_method == 0:
+        return exit_multiple * revenue_flow * p.terminal_factor
+    if p.terminal_method == 1:
+        return exit_multiple * ebitda_flow * p.terminal_factor
+    tax = p.tax_rate * ebitda_flow if ebitda_flow > 0.0 else 0.0
+    fcf = ebitda_flow - tax - p.capex_ratio * revenue_flow
+    return fcf * p.terminal_factor * p.gordon_factor
+
+
+@njit(cache=True)
+def _capacity_factor(capacity, elasticity):
+    """c ** beta, without the power where it is 1."""
+    if capacity == 1.0 or elasticity == 0.0:
+        return 1.0
+    return capacity ** elasticity
+
+
+@njit(cache=True)
+def _revenues(p, k, ln_r, capacity, tam_multiplier, c_state, c_rev, row):
+    """Delivered commercial, contract and total revenue run-rates and market share at t_k."""
+    contracts = 0.0
+    for j in range(p.n_slots):
+        if c_state[row, j] == STATE_ACTIVE:
+            contracts += c_rev[row, j] * _capacity_factor(capacity, p.c_beta[j])
+    commercial = math.exp(ln_r) * _capacity_factor(capacity, p.beta)
+    share = np.nan
+    if p.tam_enabled:
+        tam = p.tam[k] * tam_multiplier
+        room = p.max_share * tam - contracts
+        if room < 0.0:
+            room = 0.0
+        if commercial > room:
+            commercial = room
+        share = (commercial + contracts) / tam
+    return commercial, contracts, commercial + contracts, share
+
+
+@njit(cache=True)
+def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, regimes,
+                   c_state, c_rev, c_next):
+    n_steps = p.n_steps
+    dt = p.dt
+    # ---- state at t_0
+    regime = p.regime_initial
+    ln_r = p.ln_r0
+    mu = p.mu0
+    capacity = 1.0
+    cash = p.cash0
+    losses = p.loss0
+    holders = 1.0
+    tam_multiplier = 1.0
+    if p.tam_enabled and p.tam_dispersion > 0.0:
+        tam_multiplier = math.exp(p.tam_dispersion
+                                  * normal(key0, key1, counter(path, STREAM_PATH, 0, 0)))
+    for j in range(p.n_slots):
+        c_rev[row, j] = p.c_rev0[j]
+        c_next[row, j] = p.c_first_step[j]
+        c_state[row, j] = STATE_ACTIVE if j < p.n_named else STATE_DORMANT
+    pool_left = p.pool_size
+    commercial, contracts, total, share = _revenues(p, 0, ln_r, capacity, tam_multiplier,
+                                                    c_state, c_rev, row)
+    ln_m = p.ln_m0
+    value = p.v0
+    peak = value
+    min_value = value
+    max_drawdown = 0.0
+    collapse_step = -1
+    bankrupt_step = -1
+    n_shocks = 0
+    n_lost = 0
+    n_won = 0
+    slowdown_steps = 0
+    series[SERIES_TOTAL_REVENUE, row, 0] = total
+    series[SERIES_COMMERCIAL_REVENUE, row, 0] = commercial
+    series[SERIES_CONTRACT_REVENUE, row, 0] = contracts
+    series[SERIES_MARKET_SHARE, row, 0] = share
+    series[SERIES_CAPACITY, row, 0] = capacity
+    series[SERIES_CASH, row, 0] = cash
+    series[SERIES_MARKET_VALUE, row, 0] = value
+    for j in range(p.n_named):
+        active[row, j, 0] = 1
+    regimes[row, 0] = regime
+    revenue_flow = 0.0
+    ebitda_flow = 0.0
+    last_step = n_steps
+    for k in range(n_steps):
+        t_next = k + 1
+        # ---- commercial revenue and its expected growth (Schwartz-Moon), regime of step k
+        sigma = p.sigma[k]
+        eta = p.eta[k]
+        e1 = normal(key0, key1, counter(path, STREAM_REVENUE, k, 0))
+        e2 = normal(key0, key1, counter(path, STREAM_GROWTH, k, 0))
+        e2 = p.rho * e1 + p.rho_perp * e2
+        ln_r += (mu - p.lambda_r * sigma - 0.5 * sigma * sigma) * dt + sigma * p.sqrt_dt * e1
+        mu_bar = p.mu_bar[regime]
+        mu = (mu_bar + (mu - mu_bar) * p.mu_decay - p.lambda_mu * eta * p.mu_price_factor
+              + eta * p.mu_vol_factor * e2)
+        # ---- chip supply
+        capacity_before = capacity
+        jump_ln_m = 0.0
+        if p.chips_enabled:
+            capacity = 1.0 - (1.0 - capacity) * p.recovery_factor
+            u = uniform(key0, key1, counter(path, STREAM_CHIPS, k, 0))
+            n_new = poisson(u, p.chip_mean[regime], MAX_EVENTS_IN_STEP)
+            for i in range(n_new):
+                if p.haircut_kind == 0:
+                    haircut = p.haircut_low
+                else:
+                    haircut = p.haircut_low + (p.haircut_high - p.haircut_low) * uniform(
+                        key0, key1, counter(path, STREAM_CHIPS, k, 1 + 2 * i))
+                capacity *= 1.0 - haircut
+                jump_ln_m += p.chip_jump_ln_median + p.chip_jump_dispersion * normal(
+                    key0, key1, counter(path, STREAM_CHIPS, k, 2 + 2 * i))
+            if capacity < 1e-12:
+                capacity = 1e-12
+            n_shocks += n_new
+        # ---- contracts: escalation, renewals at t_{k+1} (one-factor Gaussian copula)
+        z_common = 0.0
+        z_drawn = False
+        for j in range(p.n_slots):
+            state = c_state[row, j]
+            if state == STATE_ACTIVE or state == STATE_AWAITING:
+                c_rev[row, j] *= p.c_escalation[j]
+            if state == STATE_ACTIVE and c_next[row, j] == t_next:
+                if not z_drawn:
+                    z_common = normal(key0, key1, counter(path, STREAM_COPULA, k, 0))
+                    z_drawn = True
+                stream = STREAM_CONTRACT0 + j
+                latent = (p.copula_a * z_common
+                          + p.copula_b * normal(key0, key1, counter(path, stream, k, 0)))
+                if latent < p.c_threshold[j, regime]:
+                    c_rev[row, j] *= p.c_price_median[j, regime] * math.exp(
+                        p.c_price_dispersion[j] * normal(key0, key1, counter(path, stream, k, 1)))
+                    c_next[row, j] = t_next + p.c_term_steps[j]
+                else:
+                    n_lost += 1
+                    if (p.c_replacement[j] > 0.0
+                            and uniform(key0, key1, counter(path, stream, k, 2))
+                            < p.c_replacement[j]):
+                        c_state[row, j] = STATE_AWAITING
+                        c_next[row, j] = t_next + p.c_delay_steps[j]
+                    else:
+                        c_state[row, j] = STATE_LOST
+            elif state == STATE_AWAITING and c_next[row, j] == t_next:
+                c_state[row, j] = STATE_ACTIVE
+                c_next[row, j] = t_next + p.c_term_steps[j]
+        # ---- expansion programme: wins during step k start at t_{k+1}
+        if p.expansion_enabled and pool_left > 0:
+            u = uniform(key0, key1, counter(path, STREAM_EXPANSION, k, 0))
+            n_new = poisson(u, p.win_mean[regime], MAX_EVENTS_IN_STEP)
+            if n_new > pool_left:
+                n_new = pool_left
+            for i in range(n_new):
+                j = p.n_named + p.pool_size - pool_left
+                c_state[row, j] = STATE_ACTIVE
+                c_rev[row, j] = p.win_median * math.exp(
+                    p.win_dispersion * normal(key0, key1,
+                                              counter(path, STREAM_CONTRACT0 + j, k, 3)))
+                c_next[row, j] = t_next + p.c_term_steps[j]
+                pool_left -= 1
+            n_won += n_new
+        # ---- macro regime: the chain moves at the end of the step
+        if regime == 1:
+            slowdown_steps += 1
+        if p.regime_enabled:
+            u = uniform(key0, key1, counter(path, STREAM_REGIME, k, 0))
+            if u < p.switch_probability[regime]:
+                regime = 1 - regime
+                if regime == 1:
+                    jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * normal(
+                        key0, key1, counter(path, STREAM_MARKET, k, 1))
+        # ---- revenue at t_{k+1} and the flows of step k
+        prev_total = total
+        commercial, contracts, total, share = _revenues(p, t_next, ln_r, capacity,
+                                                        tam_multiplier, c_state, c_rev, row)
+        if p.timing_start:
+            revenue_flow = prev_total * dt
+            alpha = p.alpha + p.gamma * (1.0 - capacity_before)
+            fixed_flow = p.fixed[k] * dt
+        else:
+            revenue_flow = total * dt
+            alpha = p.alpha + p.gamma * (1.0 - capacity)
+            fixed_flow = p.fixed[t_next] * dt
+        ebitda_flow = revenue_flow * (1.0 - alpha) - fixed_flow
+        income = ebitda_flow + p.rf * cash * dt
+        tax = 0.0
+        if income <= 0.0:
+            losses -= income
+        elif income <= losses:
+            losses -= income
+        else:
+            tax = p.tax_rate * (income - losses)
+            losses = 0.0
+        cash += income - tax - p.capex_ratio * revenue_flow
+        # ---- market multiple (log-OU toward the regime's long-run multiple, plus jumps)
+        if p.market_enabled:
+            ln_m_bar = p.ln_m_bar[regime]
+            ln_m = (ln_m_bar + (ln_m - ln_m_bar) * p.m_decay
+                    + p.m_vol[regime] * normal(key0, key1, counter(path, STREAM_MARKET, k, 0))
+                    + jump_ln_m)
+        value = math.exp(ln_m) * total
+        # ---- financing, then bankruptcy
+        if p.financing_enabled and cash < p.fin_floor:
+            if (uniform(key0, key1, counter(path, STREAM_FINANCING, k, 0))
+                    < p.fin_probability[regime]):
+                holders *= value / (value + p.fin_amount)
+                cash += p.fin_amount
+        if cash < 0.0:
+            bankrupt_step = t_next
+            value = 0.0
+        # ---- market-path statistics
+        if value < min_value:
+            min_value = value
+        if value > peak:
+            peak = value
+        drawdown = 1.0 - value / peak
+        if drawdown > max_drawdown:
+            max_drawdown = drawdown
+        if collapse_step < 0 and value <= p.collapse_level:
+            collapse_step = t_next
+        series[SERIES_TOTAL_REVENUE, row, t_next] = total
+        series[SERIES_COMMERCIAL_REVENUE, row, t_next] = commercial
+        series[SERIES_CONTRACT_REVENUE, row, t_next] = contracts
+        series[SERIES_MARKET_SHARE, row, t_next] = share
+        series[SERIES_CAPACITY, row, t_next] = capacity
+        series[SERIES_CASH, row, t_next] = cash
+        series[SERIES_MARKET_VALUE, row, t_next] = value
+        for j in range(p.n_named):
+            active[row, j, t_next] = 1 if c_state[row, j] == STATE_ACTIVE else 0
+        regimes[row, t_next] = regime
+        if bankrupt_step >= 0:
+            last_step = t_next
+            break
+    # ---- after bankruptcy nothing further happens: the firm has no revenue, cash or value
+    for k in range(last_step + 1, n_steps + 1):
+        for s in range(N_SERIES):
+            series[s, row, k] = 0.0
+        series[SERIES_CAPACITY, row, k] = capacity
+        series[SERIES_MARKET_SHARE, row, k] = 0.0 if p.tam_enabled else np.nan
+        for j in range(p.n_named):
+            active[row, j, k] = 0
+        regimes[row, k] = regimes[row, last_step]
+    # ---- fundamental value
+    exit_multiple = p.exit_median
+    if p.exit_dispersion > 0.0:
+        exit_multiple *= math.exp(p.exit_dispersion
+                                  * normal(key0, key1, counter(path, STREAM_PATH, 0, 1)))
+    if bankrupt_step >= 0:
+        pv = 0.0
+        if p.recovery > 0.0:
+            tv = _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple)
+            if tv > 0.0:
+                pv = holders * p.recovery * p.discount[bankrupt_step] * tv
+    else:
+        tv = _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple)
+        pv = holders * p.discount[n_steps] * (tv + cash) - p.net_debt
+        if p.limited_liability and pv < 0.0:
+            pv = 0.0
+    scalars[SCALAR_PV, row] = pv
+    scalars[SCALAR_TERMINAL_REVENUE, row] = revenue_flow / dt
+    scalars[SCALAR_MIN_VALUE, row] = min_value
+    scalars[SCALAR_MAX_DRAWDOWN, row] = max_drawdown
+    steps_lived = last_step
+    scalars[SCALAR_SLOWDOWN_SHARE, row] = slowdown_steps / steps_lived if steps_lived else 0.0
+    scalars[SCALAR_HOLDERS_FRACTION, row] = holders
+    counts[COUNT_COLLAPSE_STEP, row] = collapse_step
+    counts[COUNT_BANKRUPT_STEP, row] = bankrupt_step
+    counts[COUNT_CHIP_SHOCKS, row] = n_shocks
+    counts[COUNT_CONTRACTS_LOST, row] = n_lost
+    counts[COUNT_CONTRACTS_WON, row] = n_won
+
+
+@njit(cache=True, parallel=True)
+def simulate_chunk(p, key0, key1, path0, series, scalars, counts, active, regimes,
+                   c_state, c_rev, c_next):
+    """Simulate paths ``path0 .. path0 + n - 1`` of one scenario.
+
+    Parameters
+    ----------
+    p : KernelParams
+    key0, key1 : uint64
+        Keys of the random-number generator (from the seed).
+    path0 : int
+        Global index of the first path of the chunk.
+    series : ndarray of shape (N_SERIES, n, n_steps + 1)
+    scalars : ndarray of shape (N_SCALARS, n)
+    counts : ndarray of int64, shape (N_COUNTS, n)
+    active : ndarray of int8, shape (n, n_named, n_steps + 1)
+        Whether each named contract is active at each time.
+    regimes : ndarray of int8, shape (n, n_steps + 1)
+        Macro regime at each time (0 normal, 1 slowdown).
+    c_state, c_rev, c_next : ndarray of shape (n, n_slots)
+        Scratch for the contracts' state (int8), revenue (float64) and next event step (int64).
+
+    Notes
+    -----
+    Compiled by numba; ``prange`` over paths, each iteration writes only its own row, so the
+    output does not depend on the number of threads.
+    """
+    n = scalars.shape[1]
+    for i in prange(n):
+        _simulate_path(p, key0, key1, path0 + i, i, series, scalars, counts, active, regimes,
+                       c_state, c_rev, c_next)
+
+
+# ------------------------------------------------------------------------------------------
+# Streaming reductions (integer counts only, so the order of paths does not matter)
+
+
+@njit(cache=True)
+def bin_index(x, log_low, bins_per_decade, n_side):
+    """Bin of ``x`` on the signed log grid: negatives, a zero bin, positives."""
+    ax = abs(x)
+    if not (ax >= 10.0 ** log_low):  # zero, tiny or NaN
+        return n_side
+    b = int(math.floor((math.log10(ax) - log_low) * bins_per_decade))
+    if b >= n_side:
+        b = n_side - 1
+    if x > 0.0:
+        return n_side + 1 + b
+    return n_side - 1 - b
+
+
+@njit(cache=True, parallel=True)
+def histogram_series(series, hist, log_low, bins_per_decade, n_side):
+    """Add ``series[s, i, k]`` to ``hist[s, k, bin]`` (prange over times)."""
+    n_series, n, n_times = series.shape
+    for k in prange(n_times):
+        for s in range(n_series):
+            for i in range(n):
+                x = series[s, i, k]
+                if not math.isnan(x):
+                    hist[s, k, bin_index(x, log_low, bins_per_decade, n_side)] += 1
+
+
+@njit(cache=True)
+def histogram_values(values, hist, log_low, bins_per_decade, n_side):
+    """Add ``values[i]`` to ``hist[bin]``."""
+    for i in range(values.shape[0]):
+        hist[bin_index(values[i], log_low, bins_per_decade, n_side)] += 1
+
+
+@njit(cache=True, parallel=True)
+def count_at_least(series, level, out):
+    """``out[k] += #{i: series[i, k] >= level}`` (prange over times)."""
+    n, n_times = series.shape
+    for k in prange(n_times):
+        c = 0
+        for i in range(n):
+            if series[i, k] >= level:
+                c += 1
+        out[k] += c

@@ -1,0 +1,176 @@
+"""Run the kernel over chunks of paths and stream everything a run reports into accumulators.
+
+Memory is bounded by the chunk size and by what the user keeps (``keep_paths``), never by the
+number of paths: per-path arrays live only for one chunk; what survives a chunk is integer
+histograms and counts (exact whatever the order of paths) and per-block sums of the few
+quantities whose mean is reported. A block is ``BLOCK`` consecutive paths; block sums are added
+with :func:`math.fsum` at the end, so means are identical whatever the chunk size, the number
+of threads or the number of machines.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Callable
+
+import numba
+import numpy as np
+
+from simval.engine import kernels
+from simval.engine.histogram import FAN_GRID, VALUE_GRID, LogGrid
+from simval.model.params import KernelParams
+
+__all__ = ["BLOCK", "ScenarioAccumulator", "default_chunk_size", "run_scenario", "seed_keys"]
+
+BLOCK = 4096
+"""Paths per block: the unit of per-block sums and of chunk sizes."""
+
+CHUNK_BYTES = 64 * 2**20
+"""Target size of the per-chunk path series."""
+
+KEPT_SERIES = ("total_revenue", "commercial_revenue", "contract_revenue", "market_share",
+               "capacity", "cash", "market_value")
+
+
+def seed_keys(seed: int) -> tuple[np.uint64, np.uint64]:
+    """The generator's two 64-bit keys, derived from the seed by :class:`numpy.random.SeedSequence`."""
+    state = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+    return np.uint64(state[0]), np.uint64(state[1])
+
+
+def default_chunk_size(n_steps: int) -> int:
+    """Largest multiple of BLOCK whose path series fit in CHUNK_BYTES (at least one block)."""
+    per_path = kernels.N_SERIES * (n_steps + 1) * 8
+    return max(1, CHUNK_BYTES // (per_path * BLOCK)) * BLOCK
+
+
+@dataclasses.dataclass
+class ScenarioAccumulator:
+    """Streamed statistics of one scenario. All counts are integers."""
+
+    n_steps: int
+    n_named: int
+    keep: int
+    v0: float
+    threshold: float | None
+    n_paths: int = 0
+    fan_hist: np.ndarray = dataclasses.field(init=False)
+    pv_hist: np.ndarray = dataclasses.field(init=False)
+    terminal_revenue_hist: np.ndarray = dataclasses.field(init=False)
+    n_justified: int = 0
+    collapse_steps: np.ndarray = dataclasses.field(init=False)
+    bankrupt_steps: np.ndarray = dataclasses.field(init=False)
+    above_threshold: np.ndarray = dataclasses.field(init=False)
+    slowdown: np.ndarray = dataclasses.field(init=False)
+    contract_active: np.ndarray = dataclasses.field(init=False)
+    block_sums: dict[str, list[float]] = dataclasses.field(init=False)
+    kept_series: np.ndarray = dataclasses.field(init=False)
+    kept_scalars: np.ndarray = dataclasses.field(init=False)
+    kept_counts: np.ndarray = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        times = self.n_steps + 1
+        self.fan_hist = np.zeros((kernels.N_SERIES, times, FAN_GRID.n_bins), dtype=np.int64)
+        self.pv_hist = np.zeros(VALUE_GRID.n_bins, dtype=np.int64)
+        self.terminal_revenue_hist = np.zeros(VALUE_GRID.n_bins, dtype=np.int64)
+        # step of first collapse / bankruptcy, with slot n_steps + 1 for "never"
+        self.collapse_steps = np.zeros(times + 1, dtype=np.int64)
+        self.bankrupt_steps = np.zeros(times + 1, dtype=np.int64)
+        self.above_threshold = np.zeros(times, dtype=np.int64)
+        self.slowdown = np.zeros(times, dtype=np.int64)
+        self.contract_active = np.zeros((self.n_named, times), dtype=np.int64)
+        self.block_sums = {"pv": [], "pv_sq": [], "terminal_revenue": []}
+        self.kept_series = np.full((kernels.N_SERIES, self.keep, times), np.nan)
+        self.kept_scalars = np.full((kernels.N_SCALARS, self.keep), np.nan)
+        self.kept_counts = np.zeros((kernels.N_COUNTS, self.keep), dtype=np.int64)
+
+    def add_chunk(self, path0: int, series: np.ndarray, scalars: np.ndarray,
+                  counts: np.ndarray, active: np.ndarray, regimes: np.ndarray) -> None:
+        """Fold one chunk of simulated paths (global indices from ``path0``) in."""
+        n = scalars.shape[1]
+        self.n_paths += n
+        kernels.histogram_series(series, self.fan_hist, FAN_GRID.log_low,
+                                 FAN_GRID.bins_per_decade, FAN_GRID.n_side)
+        pv = scalars[kernels.SCALAR_PV]
+        terminal_revenue = scalars[kernels.SCALAR_TERMINAL_REVENUE]
+        _hist(pv, self.pv_hist, VALUE_GRID)
+        _hist(terminal_revenue, self.terminal_revenue_hist, VALUE_GRID)
+        self.n_justified += int(np.count_nonzero(pv >= self.v0))
+        never = self.n_steps + 1
+        for steps, out in ((counts[kernels.COUNT_COLLAPSE_STEP], self.collapse_steps),
+                           (counts[kernels.COUNT_BANKRUPT_STEP], self.bankrupt_steps)):
+            out += np.bincount(np.where(steps < 0, never, steps), minlength=never + 1)
+        if self.threshold is not None:
+            kernels.count_at_least(series[kernels.SERIES_MARKET_VALUE], self.threshold,
+                                   self.above_threshold)
+        self.slowdown += regimes.sum(axis=0, dtype=np.int64)
+        self.contract_active += active.sum(axis=0, dtype=np.int64)
+        starts = np.arange(0, n, BLOCK)
+        self.block_sums["pv"].extend(np.add.reduceat(pv, starts).tolist())
+        self.block_sums["pv_sq"].extend(np.add.reduceat(pv * pv, starts).tolist())
+        self.block_sums["terminal_revenue"].extend(
+            np.add.reduceat(terminal_revenue, starts).tolist())
+        if path0 < self.keep:
+            m = min(self.keep - path0, n)
+            self.kept_series[:, path0:path0 + m] = series[:, :m]
+            self.kept_scalars[:, path0:path0 + m] = scalars[:, :m]
+            self.kept_counts[:, path0:path0 + m] = counts[:, :m]
+
+    def mean(self, name: str) -> float:
+        """Mean over all paths of a block-summed quantity (exactly rounded sum)."""
+        return math.fsum(self.block_sums[name]) / self.n_paths
+
+
+def _hist(values: np.ndarray, out: np.ndarray, grid: LogGrid) -> None:
+    kernels.histogram_values(values, out, grid.log_low, grid.bins_per_decade, grid.n_side)
+
+
+def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_paths: int,
+                 accumulator: ScenarioAccumulator, *, chunk_size: int | None = None,
+                 on_chunk: Callable[[int], None] | None = None) -> ScenarioAccumulator:
+    """Simulate ``n_paths`` paths of one scenario into ``accumulator``.
+
+    Parameters
+    ----------
+    params : KernelParams
+    keys : tuple of two uint64
+        From :func:`seed_keys`.
+    n_paths : int
+    accumulator : ScenarioAccumulator
+    chunk_size : int, optional
+        Paths per chunk, a multiple of :data:`BLOCK` (default: :func:`default_chunk_size`).
+        The result does not depend on it.
+    on_chunk : callable, optional
+        Called with the number of paths of each finished chunk (progress bars).
+    """
+    if chunk_size is None:
+        chunk_size = default_chunk_size(params.n_steps)
+    if chunk_size <= 0 or chunk_size % BLOCK:
+        raise ValueError(f"chunk_size must be a positive multiple of {BLOCK}; got {chunk_size}")
+    buffers = _buffers(params, min(chunk_size, n_paths))
+    for path0 in range(0, n_paths, chunk_size):
+        n = min(chunk_size, n_paths - path0)
+        if n != buffers[1].shape[1]:  # the last, shorter chunk: C-contiguous buffers again
+            buffers = _buffers(params, n)
+        kernels.simulate_chunk(params, keys[0], keys[1], path0, *buffers)
+        accumulator.add_chunk(path0, *buffers[:5])
+        if on_chunk is not None:
+            on_chunk(n)
+    return accumulator
+
+
+def _buffers(params: KernelParams, n: int) -> tuple[np.ndarray, ...]:
+    """Per-chunk arrays: series, scalars, counts, active, regimes, then contract scratch."""
+    times = params.n_steps + 1
+    return (np.empty((kernels.N_SERIES, n, times)), np.empty((kernels.N_SCALARS, n)),
+            np.empty((kernels.N_COUNTS, n), dtype=np.int64),
+            np.empty((n, params.n_named, times), dtype=np.int8),
+            np.empty((n, times), dtype=np.int8),
+            np.empty((n, params.n_slots), dtype=np.int8), np.empty((n, params.n_slots)),
+            np.empty((n, params.n_slots), dtype=np.int64))
+
+
+def set_threads(threads: int | None) -> None:
+    """Use ``threads`` numba threads (None: all available)."""
+    numba.set_num_threads(threads or numba.config.NUMBA_NUM_THREADS)

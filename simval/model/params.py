@@ -1,0 +1,398 @@
+"""Validated config values -> the time grid and the kernel's parameter tuple.
+
+This is where annual parameters become per-step factors (``exp(-kappa dt)`` ...), dates become
+step indices, renewal probabilities become copula thresholds, and the market-size points become
+a TAM value at every time of the grid. The kernel then only multiplies and adds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+import pandas as pd
+from scipy.special import ndtri
+
+__all__ = ["KernelParams", "TimeGrid", "build_kernel_params", "make_time_grid",
+           "required_terminal_revenue"]
+
+DAYS_PER_YEAR = 365.25
+
+
+@dataclasses.dataclass(frozen=True)
+class TimeGrid:
+    """The simulation times.
+
+    Attributes
+    ----------
+    as_of : datetime.date
+    steps_per_year : int
+    n_steps : int
+        K; the grid has K + 1 times t_0 .. t_K.
+    dates : ndarray of datetime64[ns], shape (K + 1,)
+        Calendar date of each time: as_of plus whole months when a step is a whole number of
+        months, else plus ``round(k * dt * 365.25)`` days.
+    """
+
+    as_of: dt.date
+    steps_per_year: int
+    n_steps: int
+    dates: np.ndarray
+
+    @property
+    def dt(self) -> float:
+        return 1.0 / self.steps_per_year
+
+    @property
+    def years(self) -> np.ndarray:
+        """Model time t_k = k dt in years."""
+        return np.arange(self.n_steps + 1) * self.dt
+
+    def step_on_or_after(self, date: dt.date) -> int:
+        """Index of the first grid date on or after ``date`` (K + 1 if beyond the horizon)."""
+        return int(np.searchsorted(self.dates, np.datetime64(date, "ns"), side="left"))
+
+    def years_since_as_of(self, dates: np.ndarray) -> np.ndarray:
+        """Calendar time from as_of in years of 365.25 days."""
+        delta = (np.asarray(dates, dtype="datetime64[ns]") - np.datetime64(self.as_of, "ns"))
+        return delta / np.timedelta64(1, "D") / DAYS_PER_YEAR
+
+
+def make_time_grid(values: dict[str, Any]) -> TimeGrid:
+    """Time grid of a validated scenario."""
+    sim = values["simulation"]
+    n = sim["steps_per_year"]
+    k_max = round(sim["horizon_years"] * n)
+    as_of = pd.Timestamp(values["company"]["as_of"])
+    if 12 % n == 0:
+        months = 12 // n
+        dates = [as_of + pd.DateOffset(months=months * k) for k in range(k_max + 1)]
+    else:
+        dates = [as_of + pd.Timedelta(days=round(k / n * DAYS_PER_YEAR))
+                 for k in range(k_max + 1)]
+    return TimeGrid(values["company"]["as_of"], n, k_max,
+                    np.array(dates, dtype="datetime64[ns]"))
+
+
+class KernelParams(NamedTuple):
+    """Everything the kernel reads, in per-step units. Per-regime values are indexed
+    [normal, slowdown]; contract arrays are indexed by slot (named contracts first, then the
+    expansion pool)."""
+
+    n_steps: int
+    dt: float
+    sqrt_dt: float
+    regime_enabled: bool
+    regime_initial: int
+    switch_probability: np.ndarray
+    ln_r0: float
+    mu0: float
+    mu_bar: np.ndarray
+    mu_decay: float
+    mu_vol_factor: float
+    mu_price_factor: float
+    sigma: np.ndarray
+    eta: np.ndarray
+    rho: float
+    rho_perp: float
+    lambda_r: float
+    lambda_mu: float
+    beta: float
+    n_named: int
+    n_slots: int
+    c_rev0: np.ndarray
+    c_escalation: np.ndarray
+    c_term_steps: np.ndarray
+    c_first_step: np.ndarray
+    c_threshold: np.ndarray
+    c_price_median: np.ndarray
+    c_price_dispersion: np.ndarray
+    c_replacement: np.ndarray
+    c_delay_steps: np.ndarray
+    c_beta: np.ndarray
+    copula_a: float
+    copula_b: float
+    expansion_enabled: bool
+    pool_size: int
+    win_mean: np.ndarray
+    win_median: float
+    win_dispersion: float
+    chips_enabled: bool
+    chip_mean: np.ndarray
+    haircut_kind: int
+    haircut_low: float
+    haircut_high: float
+    recovery_factor: float
+    gamma: float
+    chip_jump_ln_median: float
+    chip_jump_dispersion: float
+    tam_enabled: bool
+    tam: np.ndarray
+    max_share: float
+    tam_dispersion: float
+    alpha: float
+    fixed: np.ndarray
+    capex_ratio: float
+    tax_rate: float
+    loss0: float
+    cash0: float
+    rf: float
+    timing_start: bool
+    financing_enabled: bool
+    fin_floor: float
+    fin_amount: float
+    fin_probability: np.ndarray
+    recovery: float
+    terminal_method: int
+    terminal_factor: float
+    exit_median: float
+    exit_dispersion: float
+    gordon_factor: float
+    discount: np.ndarray
+    limited_liability: bool
+    net_debt: float
+    market_enabled: bool
+    ln_m0: float
+    ln_m_bar: np.ndarray
+    m_decay: float
+    m_vol: np.ndarray
+    slow_jump_ln_median: float
+    slow_jump_dispersion: float
+    collapse_level: float
+    v0: float
+
+
+_TERMINAL_METHODS = {"ev_sales": 0, "ev_ebitda": 1, "gordon": 2}
+
+
+def _regimes(values: dict[str, Any], section: str, key: str) -> np.ndarray:
+    return np.array([values[section][key], values["slowdown"][section][key]], dtype=np.float64)
+
+
+def _ou_factors(kappa: float, dt_years: float) -> tuple[float, float, float]:
+    """(decay, volatility factor, price-of-risk factor) of an OU step; kappa = 0 is the limit."""
+    if kappa == 0.0:
+        return 1.0, math.sqrt(dt_years), dt_years
+    decay = math.exp(-kappa * dt_years)
+    return (decay, math.sqrt(-math.expm1(-2.0 * kappa * dt_years) / (2.0 * kappa)),
+            -math.expm1(-kappa * dt_years) / kappa)
+
+
+def discount_rate(values: dict[str, Any]) -> float:
+    """r: the risk-adjusted rate (real_world) or the risk-free rate (risk_neutral)."""
+    sim = values["simulation"]
+    if sim["measure"] == "real_world":
+        return float(sim["discount_rate"])
+    return float(values["costs"]["risk_free_rate"])
+
+
+def tam_on_grid(values: dict[str, Any], grid: TimeGrid) -> np.ndarray:
+    """TAM(t_k) in the config's currency per year (NaN when market size is off)."""
+    size = values["market_size"]
+    if not size["enabled"]:
+        return np.full(grid.n_steps + 1, np.nan)
+    years = np.array([p[0] for p in size["points"]])
+    # a point for year Y stands at 1 July of Y (mid-year: the market is an annual flow)
+    whole = np.floor(years).astype(int)
+    point_dates = np.array([np.datetime64(dt.date(y, 7, 1), "ns") for y in whole])
+    x = grid.years_since_as_of(point_dates) + (years - whole)
+    ln_size = np.log([p[1] * size["fx_rate"] for p in size["points"]])
+    t = grid.years_since_as_of(grid.dates)
+    out = np.interp(t, x, ln_size)
+    left, right = t < x[0], t > x[-1]
+    slope_l = (ln_size[1] - ln_size[0]) / (x[1] - x[0])
+    slope_r = (ln_size[-1] - ln_size[-2]) / (x[-1] - x[-2])
+    out[left] = ln_size[0] + slope_l * (t[left] - x[0])
+    out[right] = ln_size[-1] + slope_r * (t[right] - x[-1])
+    return np.exp(out)
+
+
+def build_kernel_params(values: dict[str, Any], grid: TimeGrid) -> KernelParams:
+    """Translate one validated scenario into the kernel's per-step parameters.
+
+    Parameters
+    ----------
+    values : dict
+        One scenario of a :class:`simval.config.Config`.
+    grid : TimeGrid
+
+    Returns
+    -------
+    KernelParams
+    """
+    n = grid.steps_per_year
+    d = grid.dt
+    k_max = grid.n_steps
+    t = grid.years
+    com, costs, chips = values["commercial"], values["costs"], values["chips"]
+    reg, exp_, mkt = values["regime"], values["expansion"], values["market"]
+    val, fin = values["valuation"], values["financing"]
+    company = values["company"]
+
+    switch = np.array([-math.expm1(-reg["hazard_normal_to_slowdown"] * d),
+                       -math.expm1(-reg["hazard_slowdown_to_normal"] * d)])
+    mu_decay, mu_vol, mu_price = _ou_factors(com["mean_reversion"], d)
+    sigma = (com["volatility_long_run"]
+             + (com["volatility"] - com["volatility_long_run"])
+             * np.exp(-com["volatility_decay"] * t[:-1]))
+    eta = com["growth_volatility"] * np.exp(-com["growth_volatility_decay"] * t[:-1])
+
+    # contracts: named ones first, then the expansion pool (all slots share one layout)
+    named = list(values["contracts"].items())
+    pool = exp_["pool_size"] if exp_["enabled"] else 0
+    n_slots = len(named) + pool
+    slow_contracts = values["slowdown"]["contracts"]
+
+    def per_slot(key: str) -> list[Any]:
+        return [c[key] for _, c in named] + [exp_[key]] * pool
+
+    def per_slot_regimes(key: str) -> np.ndarray:
+        normal = per_slot(key)
+        slow = [slow_contracts[name][key] for name, _ in named] \
+            + [values["slowdown"]["expansion"].get(key, exp_[key])] * pool
+        return np.array([normal, slow], dtype=np.float64).T.reshape(n_slots, 2)
+
+    first_step = [grid.step_on_or_after(c["first_renewal"]) for _, c in named] + [-1] * pool
+    thresholds = ndtri(per_slot_regimes("renewal_probability"))
+
+    tam = tam_on_grid(values, grid)
+    recovery_half_life = chips["recovery_half_life_years"]
+    recovery_factor = (1.0 if recovery_half_life is None
+                       else math.exp(-d * math.log(2.0) / recovery_half_life))
+    r = discount_rate(values)
+    method = _TERMINAL_METHODS[val["terminal_method"]]
+    gordon_factor = 0.0
+    if method == 2:
+        g = val["terminal_growth"]
+        gordon_factor = (1.0 + g) / (math.expm1(r) - g)
+    m_decay, m_vol_factor, _ = _ou_factors(mkt["mean_reversion"], d)
+    s0_probe = _initial_total_revenue(values, tam)
+    long_run_multiple = _regimes(values, "market", "long_run_multiple") if mkt["enabled"] \
+        else np.ones(2)
+    f64 = np.float64
+
+    return KernelParams(
+        n_steps=k_max, dt=d, sqrt_dt=math.sqrt(d),
+        regime_enabled=bool(reg["enabled"]),
+        regime_initial=0 if reg["initial"] == "normal" else 1,
+        switch_probability=switch,
+        ln_r0=math.log(com["revenue"]), mu0=f64(com["growth"]),
+        mu_bar=_regimes(values, "commercial", "growth_long_run"),
+        mu_decay=mu_decay, mu_vol_factor=mu_vol, mu_price_factor=mu_price,
+        sigma=np.ascontiguousarray(sigma, dtype=f64), eta=np.ascontiguousarray(eta, dtype=f64),
+        rho=f64(com["correlation"]), rho_perp=math.sqrt(1.0 - com["correlation"] ** 2),
+        lambda_r=f64(com["price_of_revenue_risk"]), lambda_mu=f64(com["price_of_growth_risk"]),
+        beta=f64(com["capacity_elasticity"]),
+        n_named=len(named), n_slots=n_slots,
+        c_rev0=np.array([c["revenue"] for _, c in named] + [0.0] * pool, dtype=f64),
+        c_escalation=np.exp(np.array(per_slot("escalation"), dtype=f64) * d),
+        c_term_steps=np.array([round(x * n) for x in per_slot("term_years")], dtype=np.int64),
+        c_first_step=np.array(first_step, dtype=np.int64),
+        c_threshold=np.ascontiguousarray(thresholds),
+        c_price_median=np.ascontiguousarray(per_slot_regimes("price_change_median")),
+        c_price_dispersion=np.array(per_slot("price_change_dispersion"), dtype=f64),
+        c_replacement=np.array(per_slot("replacement_probability"), dtype=f64),
+        c_delay_steps=np.array([round(x * n) for x in per_slot("replacement_delay_years")],
+                               dtype=np.int64),
+        c_beta=np.array(per_slot("capacity_elasticity"), dtype=f64),
+        copula_a=math.sqrt(values["renewals"]["correlation"]),
+        copula_b=math.sqrt(1.0 - values["renewals"]["correlation"]),
+        expansion_enabled=bool(exp_["enabled"]), pool_size=pool,
+        win_mean=_regimes(values, "expansion", "win_rate") * d,
+        win_median=f64(exp_["revenue_median"]), win_dispersion=f64(exp_["revenue_dispersion"]),
+        chips_enabled=bool(chips["enabled"]),
+        chip_mean=_regimes(values, "chips", "shock_rate") * d,
+        haircut_kind=0 if chips["haircut_distribution"] == "fixed" else 1,
+        haircut_low=f64(chips["haircut_low"]), haircut_high=f64(chips["haircut_high"]),
+        recovery_factor=recovery_factor, gamma=f64(chips["cost_sensitivity"]),
+        chip_jump_ln_median=math.log(chips["multiple_jump_median"]),
+        chip_jump_dispersion=f64(chips["multiple_jump_dispersion"]),
+        tam_enabled=bool(values["market_size"]["enabled"]),
+        tam=np.ascontiguousarray(np.nan_to_num(tam, nan=0.0)),
+        max_share=f64(values["market_size"]["max_share"]),
+        tam_dispersion=f64(values["market_size"]["multiplier_dispersion"]),
+        alpha=f64(costs["variable_cost_ratio"]),
+        fixed=costs["fixed_costs"] * np.exp(costs["fixed_cost_growth"] * t),
+        capex_ratio=f64(costs["capex_ratio"]), tax_rate=f64(costs["tax_rate"]),
+        loss0=f64(costs["loss_carryforward"]), cash0=f64(costs["cash"]),
+        rf=f64(costs["risk_free_rate"]),
+        timing_start=values["simulation"]["revenue_timing"] == "start",
+        financing_enabled=bool(fin["enabled"]), fin_floor=f64(fin["cash_floor"]),
+        fin_amount=f64(fin["amount"]),
+        fin_probability=_regimes(values, "financing", "probability"),
+        recovery=f64(values["bankruptcy"]["recovery"]),
+        terminal_method=method,
+        terminal_factor=f64(n if val["terminal_earnings"] == "annualised" else 1.0),
+        exit_median=f64(val["exit_multiple_median"] or 0.0),
+        exit_dispersion=f64(val["exit_multiple_dispersion"]),
+        gordon_factor=gordon_factor,
+        discount=np.exp(-r * t),
+        limited_liability=bool(val["limited_liability"]),
+        net_debt=f64(company["net_debt"]),
+        market_enabled=bool(mkt["enabled"]),
+        ln_m0=math.log(company["valuation"] / s0_probe),
+        ln_m_bar=np.log(long_run_multiple),
+        m_decay=m_decay,
+        m_vol=_regimes(values, "market", "volatility") * m_vol_factor,
+        slow_jump_ln_median=math.log(mkt["slowdown_jump_median"]),
+        slow_jump_dispersion=f64(mkt["slowdown_jump_dispersion"]),
+        collapse_level=(1.0 - mkt["collapse_drawdown"]) * company["valuation"],
+        v0=f64(company["valuation"]),
+    )
+
+
+def _initial_total_revenue(values: dict[str, Any], tam: np.ndarray) -> float:
+    """S_0: commercial revenue (capped by the market-size room) plus contracts."""
+    contracts = sum(c["revenue"] for c in values["contracts"].values())
+    commercial = values["commercial"]["revenue"]
+    size = values["market_size"]
+    if size["enabled"]:
+        commercial = min(commercial, max(0.0, size["max_share"] * tam[0] - contracts))
+    return commercial + contracts
+
+
+def required_terminal_revenue(values: dict[str, Any], grid: TimeGrid) -> tuple[float, float]:
+    """Revenue run-rate at T that makes the median-multiple PV equal today's valuation.
+
+    Returns
+    -------
+    revenue : float
+        Required annual revenue at the terminal step (NaN if no revenue suffices).
+    share : float
+        Its share of TAM at that time (NaN when market size is off).
+
+    Notes
+    -----
+    Solves ``D(T) * TV(S) - net_debt = V_0`` at full capacity, for the median exit multiple,
+    ignoring terminal cash and dilution (see ``docs/model.md``).
+    """
+    params_r = discount_rate(values)
+    val, costs = values["valuation"], values["costs"]
+    n = grid.steps_per_year
+    horizon = grid.n_steps * grid.dt
+    tv = (values["company"]["valuation"] + values["company"]["net_debt"]) * math.exp(
+        params_r * horizon)
+    factor = n if val["terminal_earnings"] == "annualised" else 1.0
+    k = grid.n_steps - 1 if values["simulation"]["revenue_timing"] == "start" else grid.n_steps
+    fixed = costs["fixed_costs"] * math.exp(costs["fixed_cost_growth"] * k * grid.dt)
+    alpha = costs["variable_cost_ratio"]
+    method = val["terminal_method"]
+    if method == "ev_sales":
+        revenue = tv / val["exit_multiple_median"] / factor * n
+    elif method == "ev_ebitda":
+        ebitda_per_year = tv / val["exit_multiple_median"] / factor * n
+        revenue = (ebitda_per_year + fixed) / (1.0 - alpha) if alpha < 1.0 else math.nan
+    else:
+        g = val["terminal_growth"]
+        fcf_per_year = tv * (math.expm1(params_r) - g) / (1.0 + g) / factor * n
+        tau = costs["tax_rate"]
+        margin = (1.0 - tau) * (1.0 - alpha) - costs["capex_ratio"]
+        revenue = (fcf_per_year + (1.0 - tau) * fixed) / margin if margin > 0 else math.nan
+    if revenue <= 0:
+        revenue = math.nan if method != "ev_sales" else revenue
+    tam = tam_on_grid(values, grid)[k]
+    share = revenue / tam if values["market_size"]["enabled"] else math.nan
+    return float(revenue), float(share)

@@ -1,0 +1,97 @@
+"""Headline figures of a results Dataset as a plain-text table."""
+
+from __future__ import annotations
+
+import math
+
+import xarray as xr
+
+__all__ = ["format_money", "headline_table"]
+
+_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
+
+
+def format_money(value: float, currency: str) -> str:
+    """Human-readable money: ``format_money(1e12, "CNY") == '¥1.00T'``.
+
+    Examples
+    --------
+    >>> format_money(62.5e9, "USD")
+    '$62.5B'
+    >>> format_money(-3.2e6, "CHF")
+    '-3.20M CHF'
+    """
+    if value is None or not math.isfinite(value):
+        return "n/a"
+    symbol = _SYMBOLS.get(currency)
+    sign = "-" if value < 0 else ""
+    x = abs(value)
+    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"), (1.0, "")):
+        if x >= div or div == 1.0:
+            number = x / div
+            digits = 3 - len(str(int(number))) if number < 1000 else 0
+            text = f"{number:.{max(digits, 0)}f}{suffix}"
+            break
+    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
+
+
+def _pct(p: float) -> str:
+    return "n/a" if not math.isfinite(p) else f"{100 * p:.1f}%"
+
+
+def _prob(ds: xr.Dataset, name: str, scenario: str) -> str:
+    s = ds.sel(scenario=scenario)
+    return (f"{_pct(float(s[name]))} [{_pct(float(s[name + '_low']))}, "
+            f"{_pct(float(s[name + '_high']))}]")
+
+
+def headline_table(ds: xr.Dataset) -> str:
+    """The headline figures of every scenario, as printed by ``simval run`` and ``simval show``.
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+        Results of :func:`simval.simulate` (or :func:`simval.open_results`).
+
+    Returns
+    -------
+    str
+        One block per scenario: P(justified), P(collapse), P(bankrupt) with 95% intervals,
+        E[PV]/V_0 with its standard error, PV quantiles, required revenue and share.
+    """
+    cur = ds.attrs["currency"]
+    lines = [
+        f"{ds.attrs['company']}: valuation tested as of {ds.attrs['as_of']} "
+        f"({ds.attrs['measure']}, {ds.attrs['n_paths']:,} paths per scenario, "
+        f"seed {ds.attrs['seed']}, horizon {ds.attrs['horizon_years']:g} years)",
+        "probabilities with 95% Clopper-Pearson intervals; money in " + cur,
+        "",
+    ]
+    width = max(len(str(s)) for s in ds.scenario.values)
+    for scen in ds.scenario.values:
+        s = ds.sel(scenario=scen)
+        q = s.pv_quantile
+        collapse_level = (1 - ds.attrs["collapse_drawdown"]) * float(s.valuation)
+        lines += [
+            f"{scen:<{width}}  V0 = {format_money(float(s.valuation), cur)}",
+            f"  P(justified: PV >= V0)            {_prob(ds, 'p_justified', scen)}",
+            f"  P(collapse: V <= {format_money(collapse_level, cur)} by T){'':<6}"
+            f"{_prob(ds, 'p_collapse', scen)}",
+            f"  P(bankrupt by T)                  {_prob(ds, 'p_bankrupt', scen)}",
+            f"  E[PV] / V0                        {float(s.value_ratio):.3f} "
+            f"± {float(s.value_ratio_se):.3f} (1 s.e.)",
+            "  PV quantiles 5/25/50/75/95%       "
+            + " / ".join(format_money(float(q.sel(quantile=p)), cur)
+                         for p in q["quantile"].values),
+            f"  required revenue at T             "
+            f"{format_money(float(s.required_revenue), cur)}/year"
+            + (f" = {_pct(float(s.required_share))} of the market"
+               if math.isfinite(float(s.required_share)) else ""),
+            f"  median revenue at T               "
+            f"{format_money(float(s.terminal_revenue_quantile.sel(quantile=0.5)), cur)}/year",
+            "",
+        ]
+        if "p_above_threshold" in ds:
+            lines.insert(-1, f"  P(V_T >= {format_money(ds.attrs['threshold'], cur)})"
+                             f"{'':<18}{_pct(float(s.p_above_threshold.isel(time=-1)))}")
+    return "\n".join(lines).rstrip() + "\n"
