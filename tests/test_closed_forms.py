@@ -1,0 +1,134 @@
+"""Stochastic components against closed forms; tolerances are k standard errors computed here.
+
+Each check is paired with a deliberately wrong target that the same machinery must reject,
+so the test is known to be able to fail.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import simval
+from tests.conftest import within_se
+
+BASE = """
+[company]
+name = "Closed"
+currency = "USD"
+as_of = 2026-01-01
+valuation = 1e9
+
+[simulation]
+horizon_years = 2
+steps_per_year = 4
+n_paths = {n}
+keep_paths = {n}
+seed = 11
+measure = "real_world"
+discount_rate = 0.1
+
+[commercial]
+revenue = 1e8
+growth = {g}
+growth_long_run = {g}
+volatility = {sigma}
+volatility_long_run = {sigma}
+
+[costs]
+variable_cost_ratio = 0.0
+fixed_costs = 0.0
+cash = 1e9
+
+[valuation]
+exit_multiple_median = 10
+"""
+
+N = 20_000
+
+
+def run(extra: str = "", g: float = 0.2, sigma: float = 0.3, n: int = N):
+    text = BASE.format(n=n, g=g, sigma=sigma) + extra
+    return simval.simulate(simval.parse_config(text)).sel(scenario="base")
+
+
+@pytest.fixture(scope="module")
+def gbm():
+    return run()
+
+
+def test_lognormal_revenue_mean(gbm):
+    r_t = gbm.path_terminal_revenue.values
+    se = r_t.std(ddof=1) / math.sqrt(r_t.size)
+    truth = 1e8 * math.exp(0.2 * 2)
+    assert within_se(r_t.mean(), truth, se)
+    assert not within_se(r_t.mean(), 1e8 * math.exp(0.22 * 2), se)  # wrong drift rejected
+
+
+def test_lognormal_revenue_distribution(gbm):
+    log_r = np.log(gbm.path_terminal_revenue.values / 1e8)
+    mean, sd = (0.2 - 0.3**2 / 2) * 2, 0.3 * math.sqrt(2)
+    assert stats.kstest(log_r, "norm", args=(mean, sd)).pvalue > 1e-4
+    assert stats.kstest(log_r, "norm", args=(mean, sd * 1.1)).pvalue < 1e-4
+    # quantiles from the streamed histogram agree with the lognormal quantiles
+    q = gbm.terminal_revenue_quantile
+    for level in q["quantile"].values:
+        truth = 1e8 * math.exp(mean + sd * stats.norm.ppf(level))
+        low = float(gbm.terminal_revenue_quantile_low.sel(quantile=level))
+        high = float(gbm.terminal_revenue_quantile_high.sel(quantile=level))
+        assert low <= truth <= high
+
+
+def test_regime_occupation():
+    extra = """
+[regime]
+enabled = true
+hazard_normal_to_slowdown = 0.5
+hazard_slowdown_to_normal = 1.0
+"""
+    ds = run(extra)
+    a, b = -math.expm1(-0.5 * 0.25), -math.expm1(-1.0 * 0.25)
+    stationary = a / (a + b)
+    k = np.arange(ds.sizes["time"])
+    truth = stationary * (1 - (1 - a - b) ** k)
+    se = np.sqrt(truth * (1 - truth) / N)
+    est = ds.p_slowdown.values
+    assert np.all(np.abs(est - truth) <= 5 * se + 1e-15)
+    wrong = (stationary + 0.03) * (1 - (1 - a - b) ** k)
+    assert not np.all(np.abs(est - wrong) <= 5 * se + 1e-15)
+
+
+def test_chip_shock_count_is_poisson():
+    extra = """
+[chips]
+enabled = true
+shock_rate = 1.5
+haircut_distribution = "fixed"
+haircut_low = 0.1
+"""
+    ds = run(extra)
+    counts = ds.path_chip_shocks.values
+    mean = 1.5 * 2
+    se = math.sqrt(mean / N)
+    assert within_se(counts.mean(), mean, se)
+    assert not within_se(counts.mean(), mean * 1.05, se)
+    # with recovery off, capacity at T is 0.9 ** count exactly
+    np.testing.assert_allclose(ds.path_capacity[:, -1], 0.9 ** counts, rtol=1e-12)
+
+
+def test_independent_renewals_are_binomial():
+    extra = """
+[contracts.a]
+revenue = 1e7
+term_years = 5
+first_renewal = 2026-12-31
+renewal_probability = 0.7
+"""
+    ds = run(extra)
+    p = float(ds.contract_survival.sel(contract="a").isel(time=-1))
+    se = math.sqrt(0.7 * 0.3 / N)
+    assert within_se(p, 0.7, se)
+    assert not within_se(p, 0.72, se)
