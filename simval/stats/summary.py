@@ -67,31 +67,36 @@ def headline_table(ds: xr.Dataset) -> str:
         "probabilities with 95% Clopper-Pearson intervals; money in " + cur,
         "",
     ]
-    width = max(len(str(s)) for s in ds.scenario.values)
     for scen in ds.scenario.values:
         s = ds.sel(scenario=scen)
         q = s.pv_quantile
         collapse_level = (1 - ds.attrs["collapse_drawdown"]) * float(s.valuation)
-        lines += [
-            f"{scen:<{width}}  V0 = {format_money(float(s.valuation), cur)}",
-            f"  P(justified: PV >= V0)            {_prob(ds, 'p_justified', scen)}",
-            f"  P(collapse: V <= {format_money(collapse_level, cur)} by T){'':<6}"
-            f"{_prob(ds, 'p_collapse', scen)}",
-            f"  P(bankrupt by T)                  {_prob(ds, 'p_bankrupt', scen)}",
-            f"  E[PV] / V0                        {float(s.value_ratio):.3f} "
-            f"± {float(s.value_ratio_se):.3f} (1 s.e.)",
-            "  PV quantiles 5/25/50/75/95%       "
-            + " / ".join(format_money(float(q.sel(quantile=p)), cur)
-                         for p in q["quantile"].values),
-            f"  required revenue at T             "
-            f"{format_money(float(s.required_revenue), cur)}/year"
-            + (f" = {_pct(float(s.required_share))} of the market"
-               if math.isfinite(float(s.required_share)) else ""),
-            f"  median revenue at T               "
-            f"{format_money(float(s.terminal_revenue_quantile.sel(quantile=0.5)), cur)}/year",
-            "",
+        rows = [
+            ("P(justified: PV >= V0)", _prob(ds, "p_justified", scen)),
+            (f"P(collapse: V <= {format_money(collapse_level, cur)} by T)",
+             _prob(ds, "p_collapse", scen)),
+            ("P(bankrupt by T)", _prob(ds, "p_bankrupt", scen)),
         ]
         if "p_above_threshold" in ds:
-            lines.insert(-1, f"  P(V_T >= {format_money(ds.attrs['threshold'], cur)})"
-                             f"{'':<18}{_pct(float(s.p_above_threshold.isel(time=-1)))}")
+            last = s.isel(time=-1)
+            rows.append((f"P(V_T >= {format_money(ds.attrs['threshold'], cur)})",
+                         f"{_pct(float(last.p_above_threshold))} "
+                         f"[{_pct(float(last.p_above_threshold_low))}, "
+                         f"{_pct(float(last.p_above_threshold_high))}]"))
+        share = float(s.required_share)
+        rows += [
+            ("E[PV] / V0", f"{float(s.value_ratio):.3g} ± {float(s.value_ratio_se):.2g} "
+                           "(1 s.e.)"),
+            ("PV quantiles 5/25/50/75/95%",
+             " / ".join(format_money(float(q.sel(quantile=p)), cur) for p in q["quantile"].values)),
+            ("required revenue at T",
+             f"{format_money(float(s.required_revenue), cur)}/year"
+             + (f" = {_pct(share)} of the market" if math.isfinite(share) else "")),
+            ("median revenue at T",
+             f"{format_money(float(s.terminal_revenue_quantile.sel(quantile=0.5)), cur)}/year"),
+        ]
+        label_width = max(len(label) for label, _ in rows) + 2
+        lines.append(f"{scen}  V0 = {format_money(float(s.valuation), cur)}")
+        lines += [f"  {label:<{label_width}}{text}" for label, text in rows]
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
