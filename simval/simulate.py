@@ -19,7 +19,7 @@ __all__ = ["simulate"]
 _SHARED_KEYS = (("company", "as_of"), ("company", "currency"),
                 ("simulation", "horizon_years"), ("simulation", "steps_per_year"),
                 ("simulation", "n_paths"), ("simulation", "seed"),
-                ("simulation", "keep_paths"))
+                ("simulation", "keep_paths"), ("simulation", "measure"))
 
 
 def simulate(config: Config | str | Path, *, n_paths: int | None = None,

@@ -102,3 +102,36 @@ def test_import_does_not_load_matplotlib():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_conventions_after_review(full_config):
+    ds = simval.simulate(full_config, n_paths=4096, keep_paths=4096, scenarios=["base"])
+    s = ds.sel(scenario="base")
+    # every path starts at V_0, also where the TAM multiplier changes S_0
+    np.testing.assert_allclose(s.path_market_value.isel(time=0), float(s.valuation),
+                               rtol=1e-12)
+    bankrupt = np.isfinite(s.path_bankruptcy_time.values)
+    assert bankrupt.any()
+    # a bankrupt firm has no terminal revenue, and the macro regime goes on without it
+    assert (s.path_terminal_revenue.values[bankrupt] == 0).all()
+    # the series record the bankruptcy step itself; after it there is no revenue
+    before_t = bankrupt & (s.path_bankruptcy_time.values < float(s.years[-1]))
+    assert before_t.any()
+    assert (s.path_total_revenue.isel(time=-1).values[before_t] == 0).all()
+    n = s.sizes["path"]
+    p_slow_at_t = float(s.p_slowdown.isel(time=-1))
+    assert 0 < p_slow_at_t < 1
+    # P(slowdown at T) among bankrupt paths is not frozen at their bankruptcy-time regime:
+    # it equals the unconditional value within sampling error
+    a, b = -np.expm1(-0.3 * 0.25), -np.expm1(-0.8 * 0.25)
+    truth = a / (a + b) * (1 - (1 - a - b) ** 12)
+    assert abs(p_slow_at_t - truth) <= 5 * np.sqrt(truth * (1 - truth) / n)
+
+
+def test_threshold_per_scenario(full_config):
+    text = full_config.text + "\n[scenarios.no_line]\nmarket.collapse_drawdown = 0.5\n"
+    text = text.replace("threshold = 20e9", "threshold = 20e9")
+    config = simval.parse_config(text)
+    ds = simval.simulate(config, n_paths=4096, keep_paths=0, scenarios=["base", "no_line"])
+    np.testing.assert_allclose(ds.collapse_level, [0.2 * 50e9, 0.5 * 50e9])
+    assert (ds.p_collapse.sel(scenario="no_line") >= ds.p_collapse.sel(scenario="base"))

@@ -35,6 +35,7 @@ MAX_STEPS = 16_383  # the step index has 14 bits in the random-number counter
 MAX_CONTRACT_SLOTS = 4_000  # named contracts + expansion pool: stream ids have 12 bits
 MAX_EVENTS_PER_STEP = 2.0  # Poisson mean per step; beyond it the 16-event cap could bind
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
 class ConfigError(ValueError):
@@ -109,6 +110,9 @@ def load_config(path: str | Path) -> Config:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the config: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError([f"{path}: the config is not UTF-8 text ({exc.reason} at byte "
+                           f"{exc.start})"]) from None
     return parse_config(text, source=str(path))
 
 
@@ -127,7 +131,9 @@ def parse_config(text: str, source: str = "<string>") -> Config:
                       f"Got {scenario_tables!r} instead.")
         scenario_tables = {}
     scenarios: dict[str, dict[str, Any]] = {}
-    base_values = _validate(raw, _Context(source, None, None), errors)
+    base_errors: list[str] = []
+    base_values = _validate(raw, _Context(source, None, None), base_errors)
+    errors += base_errors
     for name, override in scenario_tables.items():
         if not _NAME.match(name):
             errors.append(f"{source}: scenario name {name!r} must be a letter or _ followed by "
@@ -139,10 +145,17 @@ def parse_config(text: str, source: str = "<string>") -> Config:
             continue
         if not override:
             if base_values is not None:
-                scenarios[name] = base_values
+                scenarios[name] = copy.deepcopy(base_values)
             continue
         merged = _deep_merge(raw, override)
-        values = _validate(merged, _Context(source, name, override), errors)
+        scenario_errors: list[str] = []
+        values = _validate(merged, _Context(source, name, override), scenario_errors)
+        # a problem of the base config is reported once, for the base; a problem that only
+        # the scenario's overrides cause names the scenario even where the key it names is
+        # not one the scenario sets (e.g. keep_paths > an overridden n_paths)
+        prefix = f"{source}: [scenarios.{name}"
+        errors += [m if m.startswith(prefix) else f"{m} (caused by [scenarios.{name}])"
+                   for m in scenario_errors if m not in base_errors]
         if values is not None:
             scenarios[name] = values
     if errors:
@@ -220,7 +233,7 @@ def _check_value(field: Field, value: Any, ctx: _Context, path: tuple[str, ...],
             value = value.date()
         if isinstance(value, dt.date):
             return value
-        if isinstance(value, str):
+        if isinstance(value, str) and _DATE.match(value):
             try:
                 return dt.date.fromisoformat(value)
             except ValueError:
@@ -363,6 +376,17 @@ def _whole_steps(years: float, steps_per_year: int) -> bool:
     return abs(steps - round(steps)) < 1e-9 * max(1.0, steps)
 
 
+def _check_delay(c: dict[str, Any], path: tuple[str, ...], n: int, step_words: str,
+                 ctx: _Context, errors: list[str]) -> None:
+    delay = c["replacement_delay_years"]
+    if not _whole_steps(delay, n):
+        errors.append(ctx.bad(path, "replacement_delay_years", step_words, delay))
+    elif c["replacement_probability"] > 0 and round(delay * n) < 1:
+        errors.append(ctx.bad(path, "replacement_delay_years",
+                              f"at least one step ({1 / n:g} years) when replacement_probability "
+                              "> 0", delay))
+
+
 def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
     sim, com, cost = v["simulation"], v["commercial"], v["costs"]
     n = sim["steps_per_year"]
@@ -398,18 +422,16 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
         path = ("contracts", name)
         if not _whole_steps(c["term_years"], n):
             errors.append(ctx.bad(path, "term_years", step_words, c["term_years"]))
-        if not _whole_steps(c["replacement_delay_years"], n):
-            errors.append(ctx.bad(path, "replacement_delay_years", step_words,
-                                  c["replacement_delay_years"]))
+        _check_delay(c, path, n, step_words, ctx, errors)
         if c["first_renewal"] <= as_of:
             errors.append(ctx.bad(path, "first_renewal",
                                   f"a date after company.as_of ({as_of.isoformat()})",
                                   c["first_renewal"]))
     exp = v["expansion"]
     if exp["enabled"]:
-        for key in ("term_years", "replacement_delay_years"):
-            if not _whole_steps(exp[key], n):
-                errors.append(ctx.bad(("expansion",), key, step_words, exp[key]))
+        if not _whole_steps(exp["term_years"], n):
+            errors.append(ctx.bad(("expansion",), "term_years", step_words, exp["term_years"]))
+        _check_delay(exp, ("expansion",), n, step_words, ctx, errors)
         if exp["pool_size"] < 1:
             errors.append(ctx.bad(("expansion",), "pool_size", "at least 1 when enabled",
                                   exp["pool_size"]))
@@ -427,9 +449,14 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
         errors.append(ctx.bad(("chips",), "haircut_high",
                               f">= haircut_low ({chips['haircut_low']:g})", chips["haircut_high"]))
     for section, key in (("chips", "shock_rate"), ("expansion", "win_rate")):
+        if not v[section]["enabled"]:
+            continue
+        normal_rate = v[section][key]
         for regime_values, path in ((v[section], (section,)),
                                     (v["slowdown"][section], ("slowdown", section))):
             rate = regime_values[key]
+            if path[0] == "slowdown" and rate == normal_rate:
+                continue  # inherited from the normal regime: reported there
             if rate * dt_years > MAX_EVENTS_PER_STEP:
                 errors.append(ctx.bad(path, key,
                                       f"at most {MAX_EVENTS_PER_STEP * n:g} per year "
@@ -441,16 +468,27 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
             errors.append(ctx.say(("market_size",), "points",
                                   "is required when market_size.enabled = true."))
         cur = size["currency"]
-        if cur is not None and cur != v["company"]["currency"] and size["fx_rate"] == 1.0:
+        foreign = cur is not None and cur != v["company"]["currency"]
+        if foreign and size["fx_rate"] is None:
             errors.append(ctx.say(("market_size",), "fx_rate",
                                   f"is required: the points are in {cur}, the config in "
                                   f"{v['company']['currency']}."))
+        elif not foreign and size["fx_rate"] not in (None, 1.0):
+            errors.append(ctx.bad(("market_size",), "fx_rate",
+                                  "absent or 1 when the points are in the config's currency "
+                                  "(set market_size.currency to say which currency they are in)",
+                                  size["fx_rate"]))
     val = v["valuation"]
     if val["terminal_method"] in (TerminalMethod.EV_SALES, TerminalMethod.EV_EBITDA) \
             and val["exit_multiple_median"] is None:
         errors.append(ctx.say(("valuation",), "exit_multiple_median",
                               f"is required with terminal_method = '{val['terminal_method']}'."))
     if val["terminal_method"] == TerminalMethod.GORDON:
+        if val["terminal_earnings"] != "annualised":
+            errors.append(ctx.bad(("valuation",), "terminal_earnings",
+                                  "'annualised' with terminal_method = 'gordon' (the perpetuity "
+                                  "capitalises an annual cash flow at an annual rate)",
+                                  val["terminal_earnings"]))
         if val["terminal_growth"] is None:
             errors.append(ctx.say(("valuation",), "terminal_growth",
                                   "is required with terminal_method = 'gordon'."))

@@ -123,8 +123,9 @@ class Field:
         noun = "an integer" if self.kind == "int" else "a number"
         if self.low is None and self.high is None:
             return noun
-        lo = "-inf" if self.low is None else _fmt(self.low)
-        hi = "inf" if self.high is None else _fmt(self.high)
+        fmt = (lambda x: str(int(x))) if self.kind == "int" else _fmt
+        lo = "-inf" if self.low is None else fmt(self.low)
+        hi = "inf" if self.high is None else fmt(self.high)
         left = "(" if (self.low_open or self.low is None) else "["
         right = ")" if (self.high_open or self.high is None) else "]"
         return f"{noun} in the range {left}{lo}, {hi}{right}"
@@ -292,7 +293,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "market_size": {
         "enabled": _switch(False, "cap total revenue at a share of the addressable market"),
         "currency": Field("str", None, doc="currency of the points (default: the config's)"),
-        "fx_rate": _f(1.0, 0.0, None, low_open=True, unit="{currency} per unit",
+        "fx_rate": _f(None, 0.0, None, low_open=True, unit="{currency} per unit",
                       doc="config currency per unit of the points' currency"),
         "points": Field("points", None, unit="points' currency/year", symbol="TAM(t)",
                         doc="[year, size] pairs, each at 1 July of the year"),

@@ -182,6 +182,16 @@ def _revenues(p, k, ln_r, capacity, tam_multiplier, c_state, c_rev, row):
 
 
 @njit(cache=True)
+def _next_regime(p, key0, key1, path, k, regime):
+    """Regime at t_{k+1} given the regime of step k (two-state chain, switch prob per step)."""
+    if p.regime_enabled:
+        u = uniform(key0, key1, counter(path, STREAM_REGIME, k, 0))
+        if u < p.switch_probability[regime]:
+            return 1 - regime
+    return regime
+
+
+@njit(cache=True)
 def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, regimes,
                    c_state, c_rev, c_next):
     n_steps = p.n_steps
@@ -205,7 +215,8 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
     pool_left = p.pool_size
     commercial, contracts, total, share = _revenues(p, 0, ln_r, capacity, tam_multiplier,
                                                     c_state, c_rev, row)
-    ln_m = p.ln_m0
+    # M_0 = V_0 / S_0 on this path (S_0 differs between paths when the TAM cap binds at t_0)
+    ln_m = math.log(p.v0 / total) if total > 0.0 else 0.0
     value = p.v0
     peak = value
     min_value = value
@@ -305,16 +316,15 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                 c_next[row, j] = t_next + p.c_term_steps[j]
                 pool_left -= 1
             n_won += n_new
-        # ---- macro regime: the chain moves at the end of the step
+        # ---- macro regime: the chain moves at the end of the step; the regime of step k
+        # (step_regime) sets every parameter of the step, the new one applies from t_{k+1}
+        step_regime = regime
         if regime == 1:
             slowdown_steps += 1
-        if p.regime_enabled:
-            u = uniform(key0, key1, counter(path, STREAM_REGIME, k, 0))
-            if u < p.switch_probability[regime]:
-                regime = 1 - regime
-                if regime == 1:
-                    jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * normal(
-                        key0, key1, counter(path, STREAM_MARKET, k, 1))
+        regime = _next_regime(p, key0, key1, path, k, regime)
+        if regime == 1 and step_regime == 0:
+            jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * normal(
+                key0, key1, counter(path, STREAM_MARKET, k, 1))
         # ---- revenue at t_{k+1} and the flows of step k
         prev_total = total
         commercial, contracts, total, share = _revenues(p, t_next, ln_r, capacity,
@@ -340,15 +350,15 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         cash += income - tax - p.capex_ratio * revenue_flow
         # ---- market multiple (log-OU toward the regime's long-run multiple, plus jumps)
         if p.market_enabled:
-            ln_m_bar = p.ln_m_bar[regime]
+            ln_m_bar = p.ln_m_bar[step_regime]
             ln_m = (ln_m_bar + (ln_m - ln_m_bar) * p.m_decay
-                    + p.m_vol[regime] * normal(key0, key1, counter(path, STREAM_MARKET, k, 0))
+                    + p.m_vol[step_regime] * normal(key0, key1, counter(path, STREAM_MARKET, k, 0))
                     + jump_ln_m)
         value = math.exp(ln_m) * total
         # ---- financing, then bankruptcy
         if p.financing_enabled and cash < p.fin_floor:
             if (uniform(key0, key1, counter(path, STREAM_FINANCING, k, 0))
-                    < p.fin_probability[regime]):
+                    < p.fin_probability[step_regime]):
                 holders *= value / (value + p.fin_amount)
                 cash += p.fin_amount
         if cash < 0.0:
@@ -385,7 +395,9 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         series[SERIES_MARKET_SHARE, row, k] = 0.0 if p.tam_enabled else np.nan
         for j in range(p.n_named):
             active[row, j, k] = 0
-        regimes[row, k] = regimes[row, last_step]
+        # the macro regime does not end with the company
+        regime = _next_regime(p, key0, key1, path, k - 1, regime)
+        regimes[row, k] = regime
     # ---- fundamental value
     exit_multiple = p.exit_median
     if p.exit_dispersion > 0.0:
@@ -403,7 +415,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         if p.limited_liability and pv < 0.0:
             pv = 0.0
     scalars[SCALAR_PV, row] = pv
-    scalars[SCALAR_TERMINAL_REVENUE, row] = revenue_flow / dt
+    scalars[SCALAR_TERMINAL_REVENUE, row] = revenue_flow / dt if bankrupt_step < 0 else 0.0
     scalars[SCALAR_MIN_VALUE, row] = min_value
     scalars[SCALAR_MAX_DRAWDOWN, row] = max_drawdown
     steps_lived = last_step

@@ -155,7 +155,6 @@ class KernelParams(NamedTuple):
     limited_liability: bool
     net_debt: float
     market_enabled: bool
-    ln_m0: float
     ln_m_bar: np.ndarray
     m_decay: float
     m_vol: np.ndarray
@@ -199,7 +198,8 @@ def tam_on_grid(values: dict[str, Any], grid: TimeGrid) -> np.ndarray:
     whole = np.floor(years).astype(int)
     point_dates = np.array([np.datetime64(dt.date(y, 7, 1), "ns") for y in whole])
     x = grid.years_since_as_of(point_dates) + (years - whole)
-    ln_size = np.log([p[1] * size["fx_rate"] for p in size["points"]])
+    fx_rate = size["fx_rate"] if size["fx_rate"] is not None else 1.0
+    ln_size = np.log([p[1] * fx_rate for p in size["points"]])
     t = grid.years_since_as_of(grid.dates)
     out = np.interp(t, x, ln_size)
     left, right = t < x[0], t > x[-1]
@@ -269,7 +269,6 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid) -> KernelParams:
         g = val["terminal_growth"]
         gordon_factor = (1.0 + g) / (math.expm1(r) - g)
     m_decay, m_vol_factor, _ = _ou_factors(mkt["mean_reversion"], d)
-    s0_probe = _initial_total_revenue(values, tam)
     long_run_multiple = _regimes(values, "market", "long_run_multiple") if mkt["enabled"] \
         else np.ones(2)
     f64 = np.float64
@@ -333,7 +332,6 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid) -> KernelParams:
         limited_liability=bool(val["limited_liability"]),
         net_debt=f64(company["net_debt"]),
         market_enabled=bool(mkt["enabled"]),
-        ln_m0=math.log(company["valuation"] / s0_probe),
         ln_m_bar=np.log(long_run_multiple),
         m_decay=m_decay,
         m_vol=_regimes(values, "market", "volatility") * m_vol_factor,
@@ -342,16 +340,6 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid) -> KernelParams:
         collapse_level=(1.0 - mkt["collapse_drawdown"]) * company["valuation"],
         v0=f64(company["valuation"]),
     )
-
-
-def _initial_total_revenue(values: dict[str, Any], tam: np.ndarray) -> float:
-    """S_0: commercial revenue (capped by the market-size room) plus contracts."""
-    contracts = sum(c["revenue"] for c in values["contracts"].values())
-    commercial = values["commercial"]["revenue"]
-    size = values["market_size"]
-    if size["enabled"]:
-        commercial = min(commercial, max(0.0, size["max_share"] * tam[0] - contracts))
-    return commercial + contracts
 
 
 def required_terminal_revenue(values: dict[str, Any], grid: TimeGrid) -> tuple[float, float]:

@@ -39,7 +39,8 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
     QuantileEstimate
         Arrays of shape ``counts.shape[:-1] + (len(probs),)``. The interval runs between the
         order statistics of ranks ``binom.ppf(a/2, n, q)`` and ``binom.ppf(1 - a/2, n, q) + 1``
-        (the distribution-free interval for a quantile), read from the same histogram.
+        (the distribution-free interval for a quantile), read from the same histogram; a
+        side is infinite when the paths are too few for that rank to exist.
 
     Notes
     -----
@@ -51,6 +52,8 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
     alpha = 1.0 - confidence
     value = grid.value_at_rank(counts, probs * n)
     low_rank = stats.binom.ppf(alpha / 2, n, probs)
-    high_rank = np.minimum(stats.binom.ppf(1 - alpha / 2, n, probs) + 1, n)
-    return QuantileEstimate(value, grid.value_at_rank(counts, low_rank),
-                            grid.value_at_rank(counts, high_rank))
+    high_rank = stats.binom.ppf(1 - alpha / 2, n, probs) + 1
+    # too few paths for the interval to close on a side: that side is unbounded
+    low = np.where(low_rank < 1, -np.inf, grid.value_at_rank(counts, np.maximum(low_rank, 1)))
+    high = np.where(high_rank > n, np.inf, grid.value_at_rank(counts, np.minimum(high_rank, n)))
+    return QuantileEstimate(value, low, high)

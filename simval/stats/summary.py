@@ -70,16 +70,16 @@ def headline_table(ds: xr.Dataset) -> str:
     for scen in ds.scenario.values:
         s = ds.sel(scenario=scen)
         q = s.pv_quantile
-        collapse_level = (1 - ds.attrs["collapse_drawdown"]) * float(s.valuation)
+        collapse_level = float(s.collapse_level)
         rows = [
             ("P(justified: PV >= V0)", _prob(ds, "p_justified", scen)),
             (f"P(collapse: V <= {format_money(collapse_level, cur)} by T)",
              _prob(ds, "p_collapse", scen)),
             ("P(bankrupt by T)", _prob(ds, "p_bankrupt", scen)),
         ]
-        if "p_above_threshold" in ds:
+        if "threshold" in ds and math.isfinite(float(s.threshold)):
             last = s.isel(time=-1)
-            rows.append((f"P(V_T >= {format_money(ds.attrs['threshold'], cur)})",
+            rows.append((f"P(V_T >= {format_money(float(s.threshold), cur)})",
                          f"{_pct(float(last.p_above_threshold))} "
                          f"[{_pct(float(last.p_above_threshold_low))}, "
                          f"{_pct(float(last.p_above_threshold_high))}]"))
