@@ -79,3 +79,42 @@ def test_streams_do_not_depend_on_other_drivers():
     c = np.empty(100)
     kernels.fill_normals(k0, k1, 50, kernels.STREAM_GROWTH, 4, 0, c)
     assert abs(np.corrcoef(a, c)[0, 1]) < 5 / np.sqrt(100)
+
+
+def test_switching_a_driver_on_moves_no_other_draw(full_config):
+    """Chips on with no effect on revenue: every revenue path is unchanged."""
+    text = full_config.text + """
+[scenarios.no_chips]
+chips.enabled = false
+[scenarios.inert_chips]
+chips.enabled = true
+commercial.capacity_elasticity = 0.0
+contracts.ministry.capacity_elasticity = 0.0
+chips.cost_sensitivity = 0.0
+chips.multiple_jump_median = 1.0
+chips.multiple_jump_dispersion = 0.0
+[scenarios.no_chips_inert]
+chips.enabled = false
+commercial.capacity_elasticity = 0.0
+contracts.ministry.capacity_elasticity = 0.0
+"""
+    config = simval.parse_config(text)
+    ds = simval.simulate(config, n_paths=BLOCK, keep_paths=BLOCK,
+                         scenarios=["inert_chips", "no_chips_inert"])
+    on, off = ds.sel(scenario="inert_chips"), ds.sel(scenario="no_chips_inert")
+    assert (on.path_chip_shocks > 0).any()
+    for name in ("path_total_revenue", "path_cash", "path_market_value", "path_pv"):
+        np.testing.assert_array_equal(on[name], off[name])
+
+
+def test_pool_streams_do_not_depend_on_named_contracts(full_config):
+    from simval.model.params import build_kernel_params, make_time_grid
+
+    values = full_config.scenarios["base"]
+    grid = make_time_grid(values)
+    with_named = build_kernel_params(values, grid)
+    without = dict(values, contracts={})
+    without["slowdown"] = dict(values["slowdown"], contracts={})
+    no_named = build_kernel_params(without, grid)
+    np.testing.assert_array_equal(with_named.c_stream[with_named.n_named:], no_named.c_stream)
+    assert len(set(with_named.c_stream.tolist())) == with_named.n_slots

@@ -32,7 +32,8 @@ from simval.config.schema import (
 __all__ = ["Config", "ConfigError", "load_config", "parse_config"]
 
 MAX_STEPS = 16_383  # the step index has 14 bits in the random-number counter
-MAX_CONTRACT_SLOTS = 4_000  # named contracts + expansion pool: stream ids have 12 bits
+MAX_NAMED_CONTRACTS = 2_048  # stream ids 16 .. 2063 (12-bit stream field)
+MAX_POOL = 2_000  # stream ids 2064 .. 4063
 MAX_EVENTS_PER_STEP = 2.0  # Poisson mean per step; beyond it the 16-event cap could bind
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -438,11 +439,9 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
         if exp["revenue_median"] <= 0:
             errors.append(ctx.bad(("expansion",), "revenue_median", "> 0 when enabled",
                                   exp["revenue_median"]))
-    n_slots = len(v["contracts"]) + (exp["pool_size"] if exp["enabled"] else 0)
-    if n_slots > MAX_CONTRACT_SLOTS:
-        errors.append(ctx.bad(("expansion",), "pool_size",
-                              f"such that contracts + pool <= {MAX_CONTRACT_SLOTS}",
-                              exp["pool_size"]))
+    if len(v["contracts"]) > MAX_NAMED_CONTRACTS:
+        errors.append(f"{ctx.source}: [contracts] must hold at most {MAX_NAMED_CONTRACTS} "
+                      f"contracts. Got {len(v['contracts'])} instead.")
     chips = v["chips"]
     if chips["enabled"] and chips["haircut_distribution"] == "uniform" \
             and chips["haircut_high"] < chips["haircut_low"]:

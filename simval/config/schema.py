@@ -255,7 +255,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
     },
     "expansion": {
         "enabled": _switch(False, "simulate the expansion programme"),
-        "pool_size": Field("int", 0, 0, 4000, symbol="N_max",
+        "pool_size": Field("int", 0, 0, 2000, symbol="N_max",
                            doc="number of potential contracts that can still be won"),
         "win_rate": _rate(0.0, symbol="lambda_win", per_regime=True,
                           doc="Poisson intensity of wins while the pool is not empty"),
@@ -341,7 +341,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "market": {
         "enabled": _switch(False, "simulate the market multiple (else it stays at M_0)"),
         "long_run_multiple": _f(None, 0.0, None, low_open=True, unit="1", symbol="M_bar",
-                                per_regime=True, doc="long-run EV/sales multiple"),
+                                per_regime=True, doc="long-run market value / sales multiple"),
         "mean_reversion": _f(0.0, 0.0, 50.0, unit="1/year", symbol="kappa_M",
                              doc="speed of mean reversion of log M"),
         "volatility": _f(0.0, 0.0, 5.0, unit="1/sqrt(year)", symbol="sigma_M", per_regime=True,

@@ -41,7 +41,8 @@ STREAM_COPULA = 5
 STREAM_EXPANSION = 6
 STREAM_FINANCING = 7
 STREAM_PATH = 8
-STREAM_CONTRACT0 = 16
+STREAM_CONTRACT0 = 16  # named contract j: stream 16 + j (j < 2048)
+STREAM_POOL0 = 2064  # expansion pool slot i: stream 2064 + i (i < 2000)
 MAX_EVENTS_IN_STEP = 16
 
 
@@ -282,7 +283,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                 if not z_drawn:
                     z_common = normal(key0, key1, counter(path, STREAM_COPULA, k, 0))
                     z_drawn = True
-                stream = STREAM_CONTRACT0 + j
+                stream = p.c_stream[j]
                 latent = (p.copula_a * z_common
                           + p.copula_b * normal(key0, key1, counter(path, stream, k, 0)))
                 if latent < p.c_threshold[j, regime]:
@@ -312,7 +313,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                 c_state[row, j] = STATE_ACTIVE
                 c_rev[row, j] = p.win_median * math.exp(
                     p.win_dispersion * normal(key0, key1,
-                                              counter(path, STREAM_CONTRACT0 + j, k, 3)))
+                                              counter(path, p.c_stream[j], k, 3)))
                 c_next[row, j] = t_next + p.c_term_steps[j]
                 pool_left -= 1
             n_won += n_new

@@ -16,6 +16,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from simval.engine.kernels import STREAM_CONTRACT0, STREAM_POOL0
+
 __all__ = ["KernelParams", "TimeGrid", "build_kernel_params", "make_time_grid",
            "required_terminal_revenue"]
 
@@ -113,6 +115,7 @@ class KernelParams(NamedTuple):
     c_replacement: np.ndarray
     c_delay_steps: np.ndarray
     c_beta: np.ndarray
+    c_stream: np.ndarray
     copula_a: float
     copula_b: float
     expansion_enabled: bool
@@ -297,6 +300,10 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid) -> KernelParams:
         c_delay_steps=np.array([round(x * n) for x in per_slot("replacement_delay_years")],
                                dtype=np.int64),
         c_beta=np.array(per_slot("capacity_elasticity"), dtype=f64),
+        # named contracts and pool slots draw from separate stream ranges, so adding a named
+        # contract moves no pool draw
+        c_stream=np.array([STREAM_CONTRACT0 + j for j in range(len(named))]
+                          + [STREAM_POOL0 + i for i in range(pool)], dtype=np.int64),
         copula_a=math.sqrt(values["renewals"]["correlation"]),
         copula_b=math.sqrt(1.0 - values["renewals"]["correlation"]),
         expansion_enabled=bool(exp_["enabled"]), pool_size=pool,
