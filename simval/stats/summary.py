@@ -36,7 +36,12 @@ def format_money(value: float, currency: str) -> str:
 
 
 def _pct(p: float) -> str:
-    return "n/a" if not math.isfinite(p) else f"{100 * p:.1f}%"
+    """A percentage with enough digits to show small probabilities: 0.04%, 2.5%, 78.2%."""
+    if not math.isfinite(p):
+        return "n/a"
+    if p == 0.0 or p >= 0.01:
+        return f"{100 * p:.1f}%"
+    return f"{100 * p:.{1 - math.floor(math.log10(100 * p))}f}%"
 
 
 def _prob(ds: xr.Dataset, name: str, scenario: str) -> str:
