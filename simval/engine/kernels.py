@@ -81,6 +81,18 @@ def normal(key0, key1, c):
 
 
 @njit(cache=True)
+def _uniform(key0, key1, flip, c):
+    u = uniform(key0, key1, c)
+    return 1.0 - u if flip else u
+
+
+@njit(cache=True)
+def _normal(key0, key1, flip, c):
+    z = normal(key0, key1, c)
+    return -z if flip else z
+
+
+@njit(cache=True)
 def poisson(u, mean, cap):
     """Poisson(mean) count by inversion of the uniform ``u``, capped at ``cap``."""
     if mean <= 0.0:
@@ -183,10 +195,10 @@ def _revenues(p, k, ln_r, capacity, tam_multiplier, c_state, c_rev, row):
 
 
 @njit(cache=True)
-def _next_regime(p, key0, key1, path, k, regime):
+def _next_regime(p, key0, key1, flip, dpath, k, regime):
     """Regime at t_{k+1} given the regime of step k (two-state chain, switch prob per step)."""
     if p.regime_enabled:
-        u = uniform(key0, key1, counter(path, STREAM_REGIME, k, 0))
+        u = _uniform(key0, key1, flip, counter(dpath, STREAM_REGIME, k, 0))
         if u < p.switch_probability[regime]:
             return 1 - regime
     return regime
@@ -197,6 +209,10 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                    c_state, c_rev, c_next):
     n_steps = p.n_steps
     dt = p.dt
+    # antithetic variates: paths 2i and 2i + 1 share the draws of index i, the odd one with
+    # every normal negated and every uniform u replaced by 1 - u
+    dpath = path >> 1 if p.antithetic else path
+    flip = p.antithetic and (path & 1) == 1
     # ---- state at t_0
     regime = p.regime_initial
     ln_r = p.ln_r0
@@ -208,7 +224,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
     tam_multiplier = 1.0
     if p.tam_enabled and p.tam_dispersion > 0.0:
         tam_multiplier = math.exp(p.tam_dispersion
-                                  * normal(key0, key1, counter(path, STREAM_PATH, 0, 0)))
+                                  * _normal(key0, key1, flip, counter(dpath, STREAM_PATH, 0, 0)))
     for j in range(p.n_slots):
         c_rev[row, j] = p.c_rev0[j]
         c_next[row, j] = p.c_first_step[j]
@@ -246,8 +262,8 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         # ---- commercial revenue and its expected growth (Schwartz-Moon), regime of step k
         sigma = p.sigma[k]
         eta = p.eta[k]
-        e1 = normal(key0, key1, counter(path, STREAM_REVENUE, k, 0))
-        e2 = normal(key0, key1, counter(path, STREAM_GROWTH, k, 0))
+        e1 = _normal(key0, key1, flip, counter(dpath, STREAM_REVENUE, k, 0))
+        e2 = _normal(key0, key1, flip, counter(dpath, STREAM_GROWTH, k, 0))
         e2 = p.rho * e1 + p.rho_perp * e2
         ln_r += (mu - p.lambda_r * sigma - 0.5 * sigma * sigma) * dt + sigma * p.sqrt_dt * e1
         mu_bar = p.mu_bar[regime]
@@ -258,17 +274,17 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         jump_ln_m = 0.0
         if p.chips_enabled:
             capacity = 1.0 - (1.0 - capacity) * p.recovery_factor
-            u = uniform(key0, key1, counter(path, STREAM_CHIPS, k, 0))
+            u = _uniform(key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 0))
             n_new = poisson(u, p.chip_mean[regime], MAX_EVENTS_IN_STEP)
             for i in range(n_new):
                 if p.haircut_kind == 0:
                     haircut = p.haircut_low
                 else:
-                    haircut = p.haircut_low + (p.haircut_high - p.haircut_low) * uniform(
-                        key0, key1, counter(path, STREAM_CHIPS, k, 1 + 2 * i))
+                    haircut = p.haircut_low + (p.haircut_high - p.haircut_low) * _uniform(
+                        key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 1 + 2 * i))
                 capacity *= 1.0 - haircut
-                jump_ln_m += p.chip_jump_ln_median + p.chip_jump_dispersion * normal(
-                    key0, key1, counter(path, STREAM_CHIPS, k, 2 + 2 * i))
+                jump_ln_m += p.chip_jump_ln_median + p.chip_jump_dispersion * _normal(
+                    key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 2 + 2 * i))
             if capacity < 1e-12:
                 capacity = 1e-12
             n_shocks += n_new
@@ -281,19 +297,19 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                 c_rev[row, j] *= p.c_escalation[j]
             if state == STATE_ACTIVE and c_next[row, j] == t_next:
                 if not z_drawn:
-                    z_common = normal(key0, key1, counter(path, STREAM_COPULA, k, 0))
+                    z_common = _normal(key0, key1, flip, counter(dpath, STREAM_COPULA, k, 0))
                     z_drawn = True
                 stream = p.c_stream[j]
                 latent = (p.copula_a * z_common
-                          + p.copula_b * normal(key0, key1, counter(path, stream, k, 0)))
+                          + p.copula_b * _normal(key0, key1, flip, counter(dpath, stream, k, 0)))
                 if latent < p.c_threshold[j, regime]:
                     c_rev[row, j] *= p.c_price_median[j, regime] * math.exp(
-                        p.c_price_dispersion[j] * normal(key0, key1, counter(path, stream, k, 1)))
+                        p.c_price_dispersion[j] * _normal(key0, key1, flip, counter(dpath, stream, k, 1)))
                     c_next[row, j] = t_next + p.c_term_steps[j]
                 else:
                     n_lost += 1
                     if (p.c_replacement[j] > 0.0
-                            and uniform(key0, key1, counter(path, stream, k, 2))
+                            and _uniform(key0, key1, flip, counter(dpath, stream, k, 2))
                             < p.c_replacement[j]):
                         c_state[row, j] = STATE_AWAITING
                         c_next[row, j] = t_next + p.c_delay_steps[j]
@@ -304,7 +320,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                 c_next[row, j] = t_next + p.c_term_steps[j]
         # ---- expansion programme: wins during step k start at t_{k+1}
         if p.expansion_enabled and pool_left > 0:
-            u = uniform(key0, key1, counter(path, STREAM_EXPANSION, k, 0))
+            u = _uniform(key0, key1, flip, counter(dpath, STREAM_EXPANSION, k, 0))
             n_new = poisson(u, p.win_mean[regime], MAX_EVENTS_IN_STEP)
             if n_new > pool_left:
                 n_new = pool_left
@@ -312,8 +328,8 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                 j = p.n_named + p.pool_size - pool_left
                 c_state[row, j] = STATE_ACTIVE
                 c_rev[row, j] = p.win_median * math.exp(
-                    p.win_dispersion * normal(key0, key1,
-                                              counter(path, p.c_stream[j], k, 3)))
+                    p.win_dispersion * _normal(key0, key1, flip,
+                                               counter(dpath, p.c_stream[j], k, 3)))
                 c_next[row, j] = t_next + p.c_term_steps[j]
                 pool_left -= 1
             n_won += n_new
@@ -322,10 +338,10 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         step_regime = regime
         if regime == 1:
             slowdown_steps += 1
-        regime = _next_regime(p, key0, key1, path, k, regime)
+        regime = _next_regime(p, key0, key1, flip, dpath, k, regime)
         if regime == 1 and step_regime == 0:
-            jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * normal(
-                key0, key1, counter(path, STREAM_MARKET, k, 1))
+            jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * _normal(
+                key0, key1, flip, counter(dpath, STREAM_MARKET, k, 1))
         # ---- revenue at t_{k+1} and the flows of step k
         prev_total = total
         commercial, contracts, total, share = _revenues(p, t_next, ln_r, capacity,
@@ -353,12 +369,12 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         if p.market_enabled:
             ln_m_bar = p.ln_m_bar[step_regime]
             ln_m = (ln_m_bar + (ln_m - ln_m_bar) * p.m_decay
-                    + p.m_vol[step_regime] * normal(key0, key1, counter(path, STREAM_MARKET, k, 0))
+                    + p.m_vol[step_regime] * _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
                     + jump_ln_m)
         value = math.exp(ln_m) * total
         # ---- financing, then bankruptcy
         if p.financing_enabled and cash < p.fin_floor:
-            if (uniform(key0, key1, counter(path, STREAM_FINANCING, k, 0))
+            if (_uniform(key0, key1, flip, counter(dpath, STREAM_FINANCING, k, 0))
                     < p.fin_probability[step_regime]):
                 holders *= value / (value + p.fin_amount)
                 cash += p.fin_amount
@@ -397,13 +413,13 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         for j in range(p.n_named):
             active[row, j, k] = 0
         # the macro regime does not end with the company
-        regime = _next_regime(p, key0, key1, path, k - 1, regime)
+        regime = _next_regime(p, key0, key1, flip, dpath, k - 1, regime)
         regimes[row, k] = regime
     # ---- fundamental value
     exit_multiple = p.exit_median
     if p.exit_dispersion > 0.0:
         exit_multiple *= math.exp(p.exit_dispersion
-                                  * normal(key0, key1, counter(path, STREAM_PATH, 0, 1)))
+                                  * _normal(key0, key1, flip, counter(dpath, STREAM_PATH, 0, 1)))
     if bankrupt_step >= 0:
         pv = 0.0
         if p.recovery > 0.0:

@@ -85,6 +85,7 @@ class KernelParams(NamedTuple):
     expansion pool)."""
 
     n_steps: int
+    antithetic: bool
     dt: float
     sqrt_dt: float
     regime_enabled: bool
@@ -213,7 +214,8 @@ def tam_on_grid(values: dict[str, Any], grid: TimeGrid) -> np.ndarray:
     return np.exp(out)
 
 
-def build_kernel_params(values: dict[str, Any], grid: TimeGrid) -> KernelParams:
+def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
+                        antithetic: bool = False) -> KernelParams:
     """Translate one validated scenario into the kernel's per-step parameters.
 
     Parameters
@@ -221,6 +223,8 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid) -> KernelParams:
     values : dict
         One scenario of a :class:`simval.config.Config`.
     grid : TimeGrid
+    antithetic : bool, default: False
+        Pair paths 2i and 2i + 1 as antithetic variates (see ``docs/model.md``).
 
     Returns
     -------
@@ -277,7 +281,7 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid) -> KernelParams:
     f64 = np.float64
 
     return KernelParams(
-        n_steps=k_max, dt=d, sqrt_dt=math.sqrt(d),
+        n_steps=k_max, antithetic=bool(antithetic), dt=d, sqrt_dt=math.sqrt(d),
         regime_enabled=bool(reg["enabled"]),
         regime_initial=0 if reg["initial"] == "normal" else 1,
         switch_probability=switch,
