@@ -1,0 +1,210 @@
+"""Turn the streamed accumulators of a run into a labelled, self-describing ``xarray.Dataset``."""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Sequence
+from typing import Any
+
+import numba
+import numpy as np
+import xarray as xr
+
+from simval._version import __version__
+from simval.config.load import Config
+from simval.engine import kernels
+from simval.engine.histogram import FAN_GRID, VALUE_GRID
+from simval.engine.runner import KEPT_SERIES, ScenarioAccumulator
+from simval.model.params import TimeGrid
+from simval.stats.distribution import QUANTILES, histogram_quantiles
+from simval.stats.probabilities import binomial_estimate
+
+__all__ = ["build_dataset"]
+
+_SERIES_META = {
+    "total_revenue": ("{c}/year", "total delivered revenue run-rate S_t"),
+    "commercial_revenue": ("{c}/year", "delivered commercial revenue run-rate"),
+    "contract_revenue": ("{c}/year", "revenue run-rate of active contracts"),
+    "market_share": ("1", "total revenue over the addressable market TAM(t)"),
+    "capacity": ("1", "compute capacity c_t (1 = what the plan needs)"),
+    "cash": ("{c}", "cash balance X_t"),
+    "market_value": ("{c}", "market valuation V_t = M_t S_t"),
+}
+assert tuple(_SERIES_META) == KEPT_SERIES
+
+
+def _var(dims, data, units: str, description: str, currency: str) -> xr.Variable:
+    return xr.Variable(dims, np.asarray(data),
+                       attrs={"units": units.format(c=currency), "description": description})
+
+
+def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, ScenarioAccumulator],
+                  required: dict[str, tuple[float, float]], *, seed: int, n_paths: int,
+                  keep_paths: int, contracts: Sequence[str],
+                  contract_index: dict[str, list[int]]) -> xr.Dataset:
+    """Assemble the run's Dataset (see ``docs/model.md``, "What a run reports").
+
+    Parameters
+    ----------
+    config : Config
+    grid : TimeGrid
+    accumulators : dict
+        Scenario name -> its filled :class:`ScenarioAccumulator`.
+    required : dict
+        Scenario name -> (required terminal revenue, its share of TAM).
+    seed, n_paths, keep_paths : int
+    contracts : sequence of str
+        Names of all named contracts (the ``contract`` dimension).
+    contract_index : dict
+        Scenario name -> position in ``contracts`` of each of its contracts, in slot order.
+    """
+    base = config.base
+    cur = base["company"]["currency"]
+    names = list(accumulators)
+    accs = [accumulators[s] for s in names]
+    q = np.array(QUANTILES)
+    v = {}
+
+    def add(name, dims, data, units, description):
+        v[name] = _var(dims, data, units, description, cur)
+
+    def add_probability(name, k, n, description, dims=("scenario",)):
+        est = binomial_estimate(np.asarray(k), n)
+        add(name, dims, est.p, "1", description)
+        add(f"{name}_se", dims, est.se, "1", f"standard error of {name}")
+        add(f"{name}_low", dims, est.low, "1", f"lower bound of the 95% Clopper-Pearson "
+                                               f"interval of {name}")
+        add(f"{name}_high", dims, est.high, "1", f"upper bound of the 95% Clopper-Pearson "
+                                                 f"interval of {name}")
+
+    valuation = np.array([config.scenarios[s]["company"]["valuation"] for s in names])
+    add("valuation", ("scenario",), valuation, "{c}", "today's valuation V_0 being tested")
+    add("collapse_level", ("scenario",),
+        [(1 - config.scenarios[s]["market"]["collapse_drawdown"]) * config.scenarios[s][
+            "company"]["valuation"] for s in names], "{c}",
+        "collapse when the market value V_k falls to (1 - d) V_0 or below")
+    never = grid.n_steps + 1
+    add_probability("p_justified", [a.n_justified for a in accs], n_paths,
+                    "P(PV >= V_0): probability the valuation is justified")
+    add_probability("p_collapse", [n_paths - a.collapse_steps[never] for a in accs], n_paths,
+                    "P(V_k <= (1 - d) V_0 for some k <= K): probability of collapse")
+    add_probability("p_bankrupt", [n_paths - a.bankrupt_steps[never] for a in accs], n_paths,
+                    "P(bankrupt by T)")
+    pv_mean = np.array([a.mean("pv") for a in accs])
+    pv_var = np.array([a.mean("pv_sq") for a in accs]) - pv_mean**2
+    pv_se = np.sqrt(np.maximum(pv_var, 0.0) * n_paths / max(n_paths - 1, 1) / n_paths)
+    add("pv_mean", ("scenario",), pv_mean, "{c}", "E[PV]: mean present value to today's "
+                                                  "holders")
+    add("pv_mean_se", ("scenario",), pv_se, "{c}", "standard error of pv_mean")
+    add("value_ratio", ("scenario",), pv_mean / valuation, "1", "E[PV] / V_0")
+    add("value_ratio_se", ("scenario",), pv_se / valuation, "1", "standard error of value_ratio")
+    for name, attr, units, what in (
+            ("pv", "pv_hist", "{c}", "present value PV"),
+            ("terminal_revenue", "terminal_revenue_hist", "{c}/year",
+             "terminal-step revenue (annual rate)")):
+        est = histogram_quantiles(np.stack([getattr(a, attr) for a in accs]), VALUE_GRID)
+        add(f"{name}_quantile", ("scenario", "quantile"), est.value, units, f"quantiles of {what}")
+        add(f"{name}_quantile_low", ("scenario", "quantile"), est.low, units,
+            f"lower bound of the 95% order-statistic interval of {name}_quantile")
+        add(f"{name}_quantile_high", ("scenario", "quantile"), est.high, units,
+            f"upper bound of the 95% order-statistic interval of {name}_quantile")
+    add("terminal_revenue_mean", ("scenario",),
+        [a.mean("terminal_revenue") for a in accs], "{c}/year",
+        "mean terminal-step revenue (annual rate)")
+    add("required_revenue", ("scenario",), [required[s][0] for s in names], "{c}/year",
+        "terminal revenue at which PV at the median exit multiple equals V_0")
+    add("required_share", ("scenario",), [required[s][1] for s in names], "1",
+        "required_revenue as a share of TAM at the terminal step")
+    # ---- over time
+    dims_t = ("scenario", "time")
+    add_probability("p_collapsed_by", [np.cumsum(a.collapse_steps[:never]) for a in accs],
+                    n_paths, "P(collapsed by t)", dims_t)
+    add_probability("p_bankrupt_by", [np.cumsum(a.bankrupt_steps[:never]) for a in accs],
+                    n_paths, "P(bankrupt by t)", dims_t)
+    thresholds = np.array([np.nan if a.threshold is None else a.threshold for a in accs])
+    if np.isfinite(thresholds).any():
+        add("threshold", ("scenario",), thresholds, "{c}", "valuation line B tracked over time")
+        add_probability("p_above_threshold", [a.above_threshold for a in accs], n_paths,
+                        "P(V_t >= B)", dims_t)
+        for suffix in ("", "_se", "_low", "_high"):
+            name = f"p_above_threshold{suffix}"
+            v[name] = v[name].copy(data=np.where(np.isfinite(thresholds)[:, None],
+                                                 v[name].values, np.nan))
+    add("p_slowdown", dims_t, [a.slowdown / n_paths for a in accs], "1",
+        "P(regime at t is slowdown)")
+    survival = np.full((len(names), len(contracts), grid.n_steps + 1), np.nan)
+    for i, (s, a) in enumerate(zip(names, accs, strict=True)):
+        for slot, j in enumerate(contract_index[s]):
+            survival[i, j] = a.contract_active[slot] / n_paths
+    add("contract_survival", ("scenario", "contract", "time"), survival, "1",
+        "P(named contract is active at t)")
+    for idx, (series, (units, what)) in enumerate(_SERIES_META.items()):
+        est = histogram_quantiles(np.stack([a.fan_hist[idx] for a in accs]), FAN_GRID)
+        add(f"{series}_quantile", ("scenario", "time", "quantile"), est.value, units,
+            f"quantiles over paths of the {what}")
+    # ---- kept paths
+    dims_p = ("scenario", "path")
+    kept = [a for a in accs]
+    for idx, (series, (units, what)) in enumerate(_SERIES_META.items()):
+        add(f"path_{series}", ("scenario", "path", "time"),
+            [a.kept_series[idx] for a in kept], units, f"{what}, kept paths")
+    scal = np.stack([a.kept_scalars for a in kept])
+    cnt = np.stack([a.kept_counts for a in kept])
+    add("path_pv", dims_p, scal[:, kernels.SCALAR_PV], "{c}", "PV of each kept path")
+    add("path_terminal_revenue", dims_p, scal[:, kernels.SCALAR_TERMINAL_REVENUE], "{c}/year",
+        "terminal-step revenue (annual rate)")
+    add("path_min_value", dims_p, scal[:, kernels.SCALAR_MIN_VALUE], "{c}",
+        "lowest market value V_k on the path")
+    add("path_max_drawdown", dims_p, scal[:, kernels.SCALAR_MAX_DRAWDOWN], "1",
+        "largest fall of V_k from its running peak")
+    add("path_slowdown_share", dims_p, scal[:, kernels.SCALAR_SLOWDOWN_SHARE], "1",
+        "share of the path's steps spent in slowdown")
+    add("path_holders_fraction", dims_p, scal[:, kernels.SCALAR_HOLDERS_FRACTION], "1",
+        "fraction of the equity today's holders keep after dilution")
+    years = grid.years
+    for name, col, what in (("path_collapse_time", kernels.COUNT_COLLAPSE_STEP, "collapse"),
+                            ("path_bankruptcy_time", kernels.COUNT_BANKRUPT_STEP,
+                             "bankruptcy")):
+        steps = cnt[:, col]
+        add(name, dims_p, np.where(steps >= 0, years[np.maximum(steps, 0)], np.nan), "years",
+            f"time of {what} in years after as_of (NaN: none by T)")
+    add("path_chip_shocks", dims_p, cnt[:, kernels.COUNT_CHIP_SHOCKS], "1",
+        "number of chip-supply shocks")
+    add("path_contracts_lost", dims_p, cnt[:, kernels.COUNT_CONTRACTS_LOST], "1",
+        "contracts lost at renewal")
+    add("path_contracts_won", dims_p, cnt[:, kernels.COUNT_CONTRACTS_WON], "1",
+        "contracts won by the expansion programme")
+    coords = {
+        "scenario": ("scenario", names, {"description": "scenario of the config"}),
+        "time": ("time", grid.dates, {"description": "date of t_k = as_of + k dt"}),
+        "years": ("time", years, {"units": "years", "description": "t_k in years after as_of"}),
+        "quantile": ("quantile", q, {"units": "1", "description": "quantile level"}),
+        "path": ("path", np.arange(keep_paths), {"description": "global index of a kept path"}),
+        "contract": ("contract", list(contracts), {"description": "named contract"}),
+    }
+    attrs: dict[str, Any] = {
+        "title": f"simval results: {base['company']['name']}",
+        "company": base["company"]["name"],
+        "currency": cur,
+        "as_of": base["company"]["as_of"].isoformat(),
+        "time_unit": "years",
+        "steps_per_year": grid.steps_per_year,
+        "horizon_years": grid.n_steps * grid.dt,
+        "measure": base["simulation"]["measure"],
+        "seed": seed,
+        "n_paths": n_paths,
+        "keep_paths": keep_paths,
+        "config": config.text,
+        "config_source": config.source,
+        "config_sha256": config.sha256,
+        "random_numbers": "counter-based SplitMix64 keyed by SeedSequence(seed); draws are "
+                          "functions of (path, stream, step, slot); common to all scenarios",
+        "quantile_method": f"streamed log histograms: PV {VALUE_GRID.relative_width:.3%} "
+                           f"bins, fans {FAN_GRID.relative_width:.2%} bins, interpolated",
+        "simval_version": __version__,
+        "numpy_version": np.__version__,
+        "numba_version": numba.__version__,
+        "xarray_version": xr.__version__,
+        "python_version": platform.python_version(),
+    }
+    return xr.Dataset(v, coords=coords, attrs=attrs)
