@@ -34,6 +34,13 @@ def _non_negative(text: str) -> int:
     return value
 
 
+def _probability_width(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 0.5:
+        raise argparse.ArgumentTypeError(f"must be in (0, 0.5); got {text}")
+    return value
+
+
 def _build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="simval", description="Monte Carlo valuation: is the valuation "
                      "justified, and how likely is it to collapse?")
@@ -47,6 +54,11 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--out", type=Path, help="output folder (default: results/<config name>)")
     run.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
     run.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
+    run.add_argument("--precision", type=_probability_width,
+                     help="add paths until every scenario's 95%% half-width of P(justified) "
+                          "and P(collapse) is at most this (e.g. 0.002)")
+    run.add_argument("--max-paths", type=_positive, help="cap on the paths of a --precision run")
+    run.add_argument("--antithetic", action="store_true", help="antithetic variates")
     run.add_argument("--force", action="store_true", help="overwrite existing results")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     validate = sub.add_parser("validate", help="check a config and say what is wrong")
@@ -66,9 +78,11 @@ def _run(args: argparse.Namespace) -> int:
         raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
     ds = simval.simulate(config, n_paths=args.paths, seed=args.seed, keep_paths=args.keep_paths,
                          scenarios=args.scenario, threads=args.threads,
-                         progress=not args.no_progress and sys.stderr.isatty())
-    print(simval.headline_table(ds))
-    simval.save(ds, target, overwrite=args.force)
+                         progress=not args.no_progress and sys.stderr.isatty(),
+                         antithetic=args.antithetic, precision=args.precision,
+                         max_paths=args.max_paths)
+    simval.save(ds, target, overwrite=args.force)  # saved before printing: a closed pipe
+    print(simval.headline_table(ds))                # cannot lose the results
     print(f"results written to {target}")
     return EXIT_OK
 
@@ -106,6 +120,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, ResultsExistError, FileNotFoundError, ValueError) as exc:
         print(f"simval: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into a program that stopped reading (| head)
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("simval: interrupted", file=sys.stderr)
         return 130

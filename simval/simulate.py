@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -10,9 +11,10 @@ import numba
 import xarray as xr
 
 from simval.config.load import Config, ConfigError, load_config
-from simval.engine.runner import ScenarioAccumulator, run_scenario, seed_keys
+from simval.engine.runner import BLOCK, ScenarioAccumulator, run_scenario, seed_keys
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
+from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
 __all__ = ["simulate"]
 
@@ -25,7 +27,8 @@ _SHARED_KEYS = (("company", "as_of"), ("company", "currency"),
 def simulate(config: Config | str | Path, *, n_paths: int | None = None,
              seed: int | None = None, keep_paths: int | None = None,
              scenarios: Sequence[str] | None = None, chunk_size: int | None = None,
-             threads: int | None = None, progress: bool = False) -> xr.Dataset:
+             threads: int | None = None, progress: bool = False, antithetic: bool = False,
+             precision: float | None = None, max_paths: int | None = None) -> xr.Dataset:
     """Simulate every scenario of a config and summarise the paths.
 
     Parameters
@@ -48,6 +51,18 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
         numba threads (default: all cores).
     progress : bool, default: False
         Show a progress bar on stderr.
+    antithetic : bool, default: False
+        Simulate paths in antithetic pairs (2i, 2i + 1); standard errors and intervals then
+        come from the independent pair averages. ``n_paths`` is rounded up to an even number.
+    precision : float, optional
+        Target 95% half-width of every scenario's P(justified) and P(collapse). Paths are
+        added in rounds (of whole 4096-path blocks) until every half-width is at most this, or
+        ``max_paths`` is reached; ``n_paths`` is the first round. The result is identical to a
+        fixed run with the final number of paths and the same seed. The Dataset's attributes
+        ``precision_target``, ``precision_reached`` and ``max_paths`` record the outcome.
+    max_paths : int, optional
+        Cap on the paths per scenario of a ``precision`` run, first round included (default:
+        100 x ``n_paths``, at most 2**31 - 1).
 
     Returns
     -------
@@ -87,6 +102,18 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
         raise ValueError(f"n_paths must be in [1, 2**31); got {n_paths}")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed}")
+    if antithetic and n_paths % 2:
+        n_paths += 1
+    if precision is not None and not 0 < precision < 0.5:
+        raise ValueError(f"precision must be in (0, 0.5); got {precision}")
+    if precision is not None:  # rounds continue from whole blocks
+        n_paths = math.ceil(n_paths / BLOCK) * BLOCK
+    if max_paths is None:
+        max_paths = min(100 * n_paths, 2**31 - 1)
+    if antithetic:
+        max_paths -= max_paths % 2
+    if precision is not None:
+        n_paths = min(n_paths, max_paths)  # the cap bounds the first round too
     grid = make_time_grid(base)
     keys = seed_keys(seed)
     contracts: list[str] = []
@@ -95,23 +122,68 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(threads)
+    params = {name: build_kernel_params(values, grid, antithetic=antithetic)
+              for name, values in config.scenarios.items()}
+    accumulators = {name: ScenarioAccumulator(grid.n_steps, p.n_named, keep, p.v0,
+                                              config.scenarios[name]["market"]["threshold"],
+                                              antithetic=antithetic)
+                    for name, p in params.items()}
     bar = _progress_bar(progress, n_paths * len(config.scenarios))
-    accumulators, required, contract_index = {}, {}, {}
+    done, target = 0, n_paths
     try:
         with bar if bar is not None else nullcontext():
-            for name, values in config.scenarios.items():
-                params = build_kernel_params(values, grid)
-                acc = ScenarioAccumulator(grid.n_steps, params.n_named, keep,
-                                          params.v0, values["market"]["threshold"])
-                run_scenario(params, keys, n_paths, acc, chunk_size=chunk_size,
-                             on_chunk=bar.update if bar is not None else None)
-                accumulators[name] = acc
-                required[name] = required_terminal_revenue(values, grid)
-                contract_index[name] = [contracts.index(c) for c in values["contracts"]]
+            while True:
+                for name, p in params.items():
+                    run_scenario(p, keys, target - done, accumulators[name],
+                                 chunk_size=chunk_size, path_start=done,
+                                 on_chunk=bar.update if bar is not None else None)
+                done = target
+                if precision is None:
+                    break
+                half_width = _worst_half_width(accumulators, done, grid.n_steps)
+                if half_width <= precision or done >= max_paths:
+                    break
+                target = _next_round(done, half_width, precision, max_paths)
+                if bar is not None:
+                    bar.total = target * len(params)
     finally:
         numba.set_num_threads(previous_threads)
-    return build_dataset(config, grid, accumulators, required, seed=seed, n_paths=n_paths,
-                         keep_paths=keep, contracts=contracts, contract_index=contract_index)
+    required = {name: required_terminal_revenue(values, grid)
+                for name, values in config.scenarios.items()}
+    contract_index = {name: [contracts.index(c) for c in values["contracts"]]
+                      for name, values in config.scenarios.items()}
+    ds = build_dataset(config, grid, accumulators, required, seed=seed, n_paths=done,
+                       keep_paths=keep, contracts=contracts, contract_index=contract_index)
+    ds.attrs["antithetic"] = int(antithetic)
+    if precision is not None:
+        ds.attrs["precision_target"] = precision
+        ds.attrs["precision_reached"] = int(
+            _worst_half_width(accumulators, done, grid.n_steps) <= precision)
+        ds.attrs["max_paths"] = max_paths
+    return ds
+
+
+def _worst_half_width(accumulators: dict[str, ScenarioAccumulator], n: int,
+                      n_steps: int) -> float:
+    """Largest 95% half-width of P(justified) and P(collapse) over the scenarios."""
+    worst = 0.0
+    never = n_steps + 1
+    pairs = n // 2
+    for acc in accumulators.values():
+        for k, k_both in ((acc.n_justified, acc.pairs_justified),
+                          (n - acc.collapse_steps[never], pairs - acc.pair_collapse_steps[never])):
+            est = (paired_binomial_estimate(k, k_both, n) if acc.antithetic
+                   else binomial_estimate(k, n))
+            worst = max(worst, float(est.high - est.p), float(est.p - est.low))
+    return worst
+
+
+def _next_round(done: int, half_width: float, precision: float, max_paths: int) -> int:
+    """Paths after the next round: enough for the target if the half-width scales as
+    1/sqrt(n), plus 10%, in whole blocks, at least one more block, at most max_paths."""
+    wanted = done * (half_width / precision) ** 2 * 1.1
+    target = max(math.ceil(wanted / BLOCK) * BLOCK, math.ceil(done / BLOCK) * BLOCK + BLOCK)
+    return min(target, max_paths)
 
 
 def _progress_bar(enabled: bool, total: int):

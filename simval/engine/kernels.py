@@ -525,3 +525,15 @@ def count_at_least(series, level, out):
             if series[i, k] >= level:
                 c += 1
         out[k] += c
+
+
+@njit(cache=True, parallel=True)
+def count_pairs_at_least(series, level, out):
+    """``out[k] += #{pairs (2i, 2i + 1): both series[., k] >= level}`` (prange over times)."""
+    n, n_times = series.shape
+    for k in prange(n_times):
+        c = 0
+        for i in range(0, n - 1, 2):
+            if series[i, k] >= level and series[i + 1, k] >= level:
+                c += 1
+        out[k] += c

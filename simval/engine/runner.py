@@ -54,6 +54,7 @@ class ScenarioAccumulator:
     keep: int
     v0: float
     threshold: float | None
+    antithetic: bool = False
     n_paths: int = 0
     fan_hist: np.ndarray = dataclasses.field(init=False)
     pv_hist: np.ndarray = dataclasses.field(init=False)
@@ -68,6 +69,12 @@ class ScenarioAccumulator:
     kept_series: np.ndarray = dataclasses.field(init=False)
     kept_scalars: np.ndarray = dataclasses.field(init=False)
     kept_counts: np.ndarray = dataclasses.field(init=False)
+    # antithetic pairs (2i, 2i + 1): counts of pairs whose two paths both have the event,
+    # for standard errors that respect the pairing
+    pairs_justified: int = 0
+    pair_collapse_steps: np.ndarray = dataclasses.field(init=False)
+    pair_bankrupt_steps: np.ndarray = dataclasses.field(init=False)
+    pairs_above_threshold: np.ndarray = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         times = self.n_steps + 1
@@ -80,7 +87,10 @@ class ScenarioAccumulator:
         self.above_threshold = np.zeros(times, dtype=np.int64)
         self.slowdown = np.zeros(times, dtype=np.int64)
         self.contract_active = np.zeros((self.n_named, times), dtype=np.int64)
-        self.block_sums = {"pv": [], "pv_sq": [], "terminal_revenue": []}
+        self.block_sums = {"pv": [], "pv_sq": [], "terminal_revenue": [], "pv_pair_sq": []}
+        self.pair_collapse_steps = np.zeros(times + 1, dtype=np.int64)
+        self.pair_bankrupt_steps = np.zeros(times + 1, dtype=np.int64)
+        self.pairs_above_threshold = np.zeros(times, dtype=np.int64)
         self.kept_series = np.full((kernels.N_SERIES, self.keep, times), np.nan)
         self.kept_scalars = np.full((kernels.N_SCALARS, self.keep), np.nan)
         self.kept_counts = np.zeros((kernels.N_COUNTS, self.keep), dtype=np.int64)
@@ -111,11 +121,32 @@ class ScenarioAccumulator:
         self.block_sums["pv_sq"].extend(np.add.reduceat(pv * pv, starts).tolist())
         self.block_sums["terminal_revenue"].extend(
             np.add.reduceat(terminal_revenue, starts).tolist())
+        if self.antithetic:
+            self._add_pairs(series, pv, counts, starts)
         if path0 < self.keep:
             m = min(self.keep - path0, n)
             self.kept_series[:, path0:path0 + m] = series[:, :m]
             self.kept_scalars[:, path0:path0 + m] = scalars[:, :m]
             self.kept_counts[:, path0:path0 + m] = counts[:, :m]
+
+    def _add_pairs(self, series: np.ndarray, pv: np.ndarray, counts: np.ndarray,
+                   starts: np.ndarray) -> None:
+        if pv.size % 2:
+            raise ValueError("antithetic runs need an even number of paths in every chunk")
+        justified = (pv >= self.v0).reshape(-1, 2)
+        self.pairs_justified += int(np.count_nonzero(justified.all(axis=1)))
+        never = self.n_steps + 1
+        for col, out in ((kernels.COUNT_COLLAPSE_STEP, self.pair_collapse_steps),
+                         (kernels.COUNT_BANKRUPT_STEP, self.pair_bankrupt_steps)):
+            steps = np.where(counts[col] < 0, never, counts[col]).reshape(-1, 2)
+            # a pair has both events by t_k iff the later of the two is at or before k
+            out += np.bincount(steps.max(axis=1), minlength=never + 1)
+        if self.threshold is not None:
+            kernels.count_pairs_at_least(series[kernels.SERIES_MARKET_VALUE], self.threshold,
+                                         self.pairs_above_threshold)
+        pair_mean = pv.reshape(-1, 2).mean(axis=1)
+        self.block_sums["pv_pair_sq"].extend(
+            np.add.reduceat(pair_mean * pair_mean, starts // 2).tolist())
 
     def mean(self, name: str) -> float:
         """Mean over all paths of a block-summed quantity (exactly rounded sum)."""
@@ -128,8 +159,10 @@ def _hist(values: np.ndarray, out: np.ndarray, grid: LogGrid) -> None:
 
 def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_paths: int,
                  accumulator: ScenarioAccumulator, *, chunk_size: int | None = None,
+                 path_start: int = 0,
                  on_chunk: Callable[[int], None] | None = None) -> ScenarioAccumulator:
-    """Simulate ``n_paths`` paths of one scenario into ``accumulator``.
+    """Simulate paths ``path_start .. path_start + n_paths - 1`` of one scenario into
+    ``accumulator``.
 
     Parameters
     ----------
@@ -141,6 +174,9 @@ def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_path
     chunk_size : int, optional
         Paths per chunk, a multiple of :data:`BLOCK` (default: :func:`default_chunk_size`).
         The result does not depend on it.
+    path_start : int, default: 0
+        Global index of the first path, a multiple of :data:`BLOCK`: a run continued from
+        ``path_start`` gives the same accumulator as one run over all the paths.
     on_chunk : callable, optional
         Called with the number of paths of each finished chunk (progress bars).
     """
@@ -148,9 +184,15 @@ def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_path
         chunk_size = default_chunk_size(params.n_steps)
     if chunk_size <= 0 or chunk_size % BLOCK:
         raise ValueError(f"chunk_size must be a positive multiple of {BLOCK}; got {chunk_size}")
+    if path_start % BLOCK:
+        raise ValueError(f"path_start must be a multiple of {BLOCK}; got {path_start}")
+    if path_start != accumulator.n_paths:
+        raise ValueError(f"the accumulator holds {accumulator.n_paths} paths; a run continued "
+                         f"from it must start there, not at {path_start}")
+    end = path_start + n_paths
     buffers = _buffers(params, min(chunk_size, n_paths))
-    for path0 in range(0, n_paths, chunk_size):
-        n = min(chunk_size, n_paths - path0)
+    for path0 in range(path_start, end, chunk_size):
+        n = min(chunk_size, end - path0)
         if n != buffers[1].shape[1]:  # the last, shorter chunk: C-contiguous buffers again
             buffers = _buffers(params, n)
         kernels.simulate_chunk(params, keys[0], keys[1], path0, *buffers)

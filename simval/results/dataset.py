@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import platform
 from collections.abc import Sequence
 from typing import Any
@@ -17,7 +18,7 @@ from simval.engine.histogram import FAN_GRID, VALUE_GRID
 from simval.engine.runner import KEPT_SERIES, ScenarioAccumulator
 from simval.model.params import TimeGrid
 from simval.stats.distribution import QUANTILES, histogram_quantiles
-from simval.stats.probabilities import binomial_estimate
+from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
 __all__ = ["build_dataset"]
 
@@ -68,14 +69,19 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
     def add(name, dims, data, units, description):
         v[name] = _var(dims, data, units, description, cur)
 
-    def add_probability(name, k, n, description, dims=("scenario",)):
-        est = binomial_estimate(np.asarray(k), n)
+    antithetic = accs[0].antithetic
+
+    def add_probability(name, k, n, description, dims=("scenario",), k_both=None):
+        if antithetic:
+            est = paired_binomial_estimate(np.asarray(k), np.asarray(k_both), n)
+            interval = "Clopper-Pearson interval at the antithetic pairs' effective size"
+        else:
+            est = binomial_estimate(np.asarray(k), n)
+            interval = "Clopper-Pearson interval"
         add(name, dims, est.p, "1", description)
         add(f"{name}_se", dims, est.se, "1", f"standard error of {name}")
-        add(f"{name}_low", dims, est.low, "1", f"lower bound of the 95% Clopper-Pearson "
-                                               f"interval of {name}")
-        add(f"{name}_high", dims, est.high, "1", f"upper bound of the 95% Clopper-Pearson "
-                                                 f"interval of {name}")
+        add(f"{name}_low", dims, est.low, "1", f"lower bound of the 95% {interval} of {name}")
+        add(f"{name}_high", dims, est.high, "1", f"upper bound of the 95% {interval} of {name}")
 
     valuation = np.array([config.scenarios[s]["company"]["valuation"] for s in names])
     add("valuation", ("scenario",), valuation, "{c}", "today's valuation V_0 being tested")
@@ -85,14 +91,23 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "collapse when the market value V_k falls to (1 - d) V_0 or below")
     never = grid.n_steps + 1
     add_probability("p_justified", [a.n_justified for a in accs], n_paths,
-                    "P(PV >= V_0): probability the valuation is justified")
+                    "P(PV >= V_0): probability the valuation is justified",
+                    k_both=[a.pairs_justified for a in accs])
+    pairs = n_paths // 2
     add_probability("p_collapse", [n_paths - a.collapse_steps[never] for a in accs], n_paths,
-                    "P(V_k <= (1 - d) V_0 for some k <= K): probability of collapse")
+                    "P(V_k <= (1 - d) V_0 for some k <= K): probability of collapse",
+                    k_both=[pairs - a.pair_collapse_steps[never] for a in accs])
     add_probability("p_bankrupt", [n_paths - a.bankrupt_steps[never] for a in accs], n_paths,
-                    "P(bankrupt by T)")
+                    "P(bankrupt by T)",
+                    k_both=[pairs - a.pair_bankrupt_steps[never] for a in accs])
     pv_mean = np.array([a.mean("pv") for a in accs])
-    pv_var = np.array([a.mean("pv_sq") for a in accs]) - pv_mean**2
-    pv_se = np.sqrt(np.maximum(pv_var, 0.0) * n_paths / max(n_paths - 1, 1) / n_paths)
+    if antithetic:  # the variance of the mean of the independent pair averages
+        pair_var = np.array([math.fsum(a.block_sums["pv_pair_sq"]) / pairs for a in accs]) \
+            - pv_mean**2
+        pv_se = np.sqrt(np.maximum(pair_var, 0.0) / max(pairs - 1, 1))
+    else:
+        pv_var = np.array([a.mean("pv_sq") for a in accs]) - pv_mean**2
+        pv_se = np.sqrt(np.maximum(pv_var, 0.0) / max(n_paths - 1, 1))
     add("pv_mean", ("scenario",), pv_mean, "{c}", "E[PV]: mean present value to today's "
                                                   "holders")
     add("pv_mean_se", ("scenario",), pv_se, "{c}", "standard error of pv_mean")
@@ -118,14 +133,17 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
     # ---- over time
     dims_t = ("scenario", "time")
     add_probability("p_collapsed_by", [np.cumsum(a.collapse_steps[:never]) for a in accs],
-                    n_paths, "P(collapsed by t)", dims_t)
+                    n_paths, "P(collapsed by t)", dims_t,
+                    k_both=[np.cumsum(a.pair_collapse_steps[:never]) for a in accs])
     add_probability("p_bankrupt_by", [np.cumsum(a.bankrupt_steps[:never]) for a in accs],
-                    n_paths, "P(bankrupt by t)", dims_t)
+                    n_paths, "P(bankrupt by t)", dims_t,
+                    k_both=[np.cumsum(a.pair_bankrupt_steps[:never]) for a in accs])
     thresholds = np.array([np.nan if a.threshold is None else a.threshold for a in accs])
     if np.isfinite(thresholds).any():
         add("threshold", ("scenario",), thresholds, "{c}", "valuation line B tracked over time")
         add_probability("p_above_threshold", [a.above_threshold for a in accs], n_paths,
-                        "P(V_t >= B)", dims_t)
+                        "P(V_t >= B)", dims_t,
+                        k_both=[a.pairs_above_threshold for a in accs])
         for suffix in ("", "_se", "_low", "_high"):
             name = f"p_above_threshold{suffix}"
             v[name] = v[name].copy(data=np.where(np.isfinite(thresholds)[:, None],

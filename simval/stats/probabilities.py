@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats
 
-__all__ = ["BinomialEstimate", "binomial_estimate"]
+__all__ = ["BinomialEstimate", "binomial_estimate", "paired_binomial_estimate"]
 
 
 class BinomialEstimate(NamedTuple):
@@ -52,4 +52,49 @@ def binomial_estimate(k: np.ndarray | int, n: int, confidence: float = 0.95) -> 
     with np.errstate(invalid="ignore"):
         low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
         high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+    return BinomialEstimate(p, se, low, high)
+
+
+def paired_binomial_estimate(k: np.ndarray | int, k_both: np.ndarray | int, n: int,
+                             confidence: float = 0.95) -> BinomialEstimate:
+    """Estimate P from ``n`` paths simulated as ``n / 2`` antithetic pairs.
+
+    The paths of a pair are dependent, so the standard error is that of the mean of the
+    ``n / 2`` independent pair averages ``(I_a + I_b) / 2``, computed from ``k`` (paths with the
+    event) and ``k_both`` (pairs whose two paths both have it). The interval is the
+    Clopper-Pearson interval at the effective sample size ``p (1 - p) / se**2`` (the i.i.d.
+    interval when ``se`` is 0).
+
+    Parameters
+    ----------
+    k, k_both : int or ndarray of int
+    n : int
+        Paths, even.
+    confidence : float, default: 0.95
+
+    Returns
+    -------
+    BinomialEstimate
+
+    Examples
+    --------
+    >>> est = paired_binomial_estimate(500, 0, 1000)  # every pair splits: no variance left
+    >>> float(est.p), float(est.se)
+    (0.5, 0.0)
+    """
+    k = np.asarray(k, dtype=np.float64)
+    k_both = np.asarray(k_both, dtype=np.float64)
+    pairs = n / 2
+    p = k / n
+    sum_sq = k_both + (k - 2 * k_both) / 4  # sum over pairs of the squared pair average
+    var = np.maximum(sum_sq - (k / 2) ** 2 / pairs, 0.0) / max(pairs - 1, 1)
+    se = np.sqrt(var / pairs)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        n_eff = np.where(se > 0, p * (1 - p) / se**2, n)
+    k_eff = p * n_eff
+    alpha = 1.0 - confidence
+    with np.errstate(invalid="ignore"):
+        low = np.where(k_eff > 0, stats.beta.ppf(alpha / 2, k_eff, n_eff - k_eff + 1), 0.0)
+        high = np.where(k_eff < n_eff, stats.beta.ppf(1 - alpha / 2, k_eff + 1, n_eff - k_eff),
+                        1.0)
     return BinomialEstimate(p, se, low, high)

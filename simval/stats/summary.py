@@ -70,8 +70,15 @@ def headline_table(ds: xr.Dataset) -> str:
         f"({ds.attrs['measure']}, {ds.attrs['n_paths']:,} paths per scenario, "
         f"seed {ds.attrs['seed']}, horizon {ds.attrs['horizon_years']:g} years)",
         "probabilities with 95% Clopper-Pearson intervals; money in " + cur,
-        "",
     ]
+    if ds.attrs.get("antithetic"):
+        lines.append("antithetic pairs: standard errors and intervals from the pair averages")
+    if "precision_target" in ds.attrs:
+        met = "met" if ds.attrs["precision_reached"] else (
+            f"NOT met: stopped at the cap of {ds.attrs['max_paths']:,} paths")
+        lines.append(f"precision target: 95% half-width <= {ds.attrs['precision_target']:g} "
+                     f"for P(justified) and P(collapse) in every scenario: {met}")
+    lines.append("")
     for scen in ds.scenario.values:
         s = ds.sel(scenario=scen)
         q = s.pv_quantile

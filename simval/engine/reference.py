@@ -1,0 +1,556 @@
+"""Reference implementation of the simulated model in plain numpy.
+
+This module re-implements, straight from ``docs/model.md`` (sections 1-5), everything that
+:func:`simval.engine.kernels.simulate_chunk` computes for a chunk of paths: the per-step
+parameters, the time-grid conventions, the TAM interpolation, the counter-based random numbers
+and the path dynamics. It shares **no step code** with the numba kernel: it does not use
+:func:`simval.model.params.build_kernel_params`, :class:`~simval.model.params.KernelParams` or
+any function of :mod:`simval.engine.kernels` (only the output-layout constants ``SERIES_*``,
+``SCALAR_*``, ``COUNT_*`` are imported from there), and it is organised differently: vectorised
+over paths, with a Python loop over the steps (and over contract slots and the shocks of a
+step). Only the calendar of :class:`~simval.model.params.TimeGrid` (``dates``,
+``step_on_or_after``) is shared.
+
+It is slow (a few hundred paths per second per step of Python overhead) and exists as the
+baseline of the tests (``tests/test_reference.py`` checks that the kernel agrees with it path
+by path) and of benchmarks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+from scipy.special import ndtri
+from scipy.stats import poisson
+
+from simval.engine.kernels import (
+    COUNT_BANKRUPT_STEP,
+    COUNT_CHIP_SHOCKS,
+    COUNT_COLLAPSE_STEP,
+    COUNT_CONTRACTS_LOST,
+    COUNT_CONTRACTS_WON,
+    N_COUNTS,
+    N_SCALARS,
+    N_SERIES,
+    SCALAR_HOLDERS_FRACTION,
+    SCALAR_MAX_DRAWDOWN,
+    SCALAR_MIN_VALUE,
+    SCALAR_PV,
+    SCALAR_SLOWDOWN_SHARE,
+    SCALAR_TERMINAL_REVENUE,
+    SERIES_CAPACITY,
+    SERIES_CASH,
+    SERIES_COMMERCIAL_REVENUE,
+    SERIES_CONTRACT_REVENUE,
+    SERIES_MARKET_SHARE,
+    SERIES_MARKET_VALUE,
+    SERIES_TOTAL_REVENUE,
+)
+from simval.model.params import TimeGrid
+
+__all__ = ["ReferenceResult", "simulate_reference"]
+
+# ---- random numbers (docs/model.md section 5)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_BIT63 = np.uint64(1 << 63)
+_SCALE = 2.0 ** -53
+
+# stream ids (docs/model.md, stream table)
+_REGIME, _REVENUE, _GROWTH, _CHIPS, _MARKET, _COPULA, _EXPANSION, _FINANCING, _PATH = range(9)
+_NAMED0 = 16
+_POOL0 = 2064
+_CAP = 16  # at most 16 events (shocks, wins) per step
+
+# contract slot states
+_DORMANT, _ACTIVE, _AWAITING, _LOST = 0, 1, 2, 3
+
+
+class ReferenceResult(NamedTuple):
+    """Outputs of :func:`simulate_reference`, in the kernel's layouts.
+
+    Attributes
+    ----------
+    series : ndarray of float64, shape (N_SERIES, n, K + 1)
+    scalars : ndarray of float64, shape (N_SCALARS, n)
+    counts : ndarray of int64, shape (N_COUNTS, n)
+        Collapse and bankruptcy steps are -1 when they do not happen.
+    active : ndarray of int8, shape (n, n_named, K + 1)
+    regimes : ndarray of int8, shape (n, K + 1)
+    """
+
+    series: np.ndarray
+    scalars: np.ndarray
+    counts: np.ndarray
+    active: np.ndarray
+    regimes: np.ndarray
+
+
+class _Draws:
+    """Uniform and normal draws ``U(stream, step, slot)``, ``N(...)`` of a range of paths."""
+
+    def __init__(self, seed: int, path0: int, n: int, antithetic: bool):
+        self.key0, self.key1 = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+        paths = np.arange(path0, path0 + n, dtype=np.int64)
+        if antithetic:
+            draw_path = paths // 2
+            self.flip = (paths % 2) == 1
+        else:
+            draw_path = paths
+            self.flip = np.zeros(n, dtype=bool)
+        self.high = draw_path.astype(np.uint64) << np.uint64(32)
+
+    def _counter(self, stream: Any, step: int, slot: int) -> np.ndarray:
+        stream = np.asarray(stream).astype(np.uint64)
+        low = (stream << np.uint64(20)) | np.uint64(step << 6) | np.uint64(slot)
+        return self.high | low
+
+    @staticmethod
+    def _mix(z: np.ndarray) -> np.ndarray:
+        z = (z ^ (z >> np.uint64(30))) * _M1
+        z = (z ^ (z >> np.uint64(27))) * _M2
+        return z ^ (z >> np.uint64(31))
+
+    def _bits53(self, c: np.ndarray) -> np.ndarray:
+        """Top 53 bits of ``bits(c)`` as float64 (exact)."""
+        with np.errstate(over="ignore"):
+            z = self._mix(self._mix(c * _GOLDEN + self.key0) ^ self.key1)
+        return (z >> np.uint64(11)).astype(np.float64)
+
+    def uniform(self, stream: Any, step: int, slot: int) -> np.ndarray:
+        u = self._bits53(self._counter(stream, step, slot)) * _SCALE
+        return np.where(self.flip, 1.0 - u, u)
+
+    def normal(self, stream: Any, step: int, slot: int) -> np.ndarray:
+        c = self._counter(stream, step, slot)
+        u1 = (self._bits53(c) + 1.0) * _SCALE
+        u2 = self._bits53(c | _BIT63) * _SCALE
+        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        return np.where(self.flip, -z, z)
+
+
+def _poisson_count(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Smallest m with u <= F(m) (inversion of one uniform), capped at 16."""
+    m = np.arange(_CAP)
+    cdf = poisson.cdf(m[None, :], np.asarray(mean, dtype=float)[..., None])
+    return np.sum(u[:, None] > cdf, axis=1).astype(np.int64)
+
+
+def _tam_on_grid(values: dict[str, Any], grid: TimeGrid) -> np.ndarray:
+    """TAM(t_k) in the config currency: log-linear in calendar time through the points."""
+    size = values["market_size"]
+    as_of = values["company"]["as_of"]
+    fx = 1.0 if size["fx_rate"] is None else size["fx_rate"]
+    tau, ln_size = [], []
+    for year, value in size["points"]:
+        whole = math.floor(year)
+        july = dt.date(int(whole), 7, 1)
+        tau.append((july - as_of).days / 365.25 + (year - whole))
+        ln_size.append(math.log(value))
+    tau_a, ln_a = np.array(tau), np.array(ln_size)
+    x = (grid.dates - np.datetime64(as_of, "ns")) / np.timedelta64(1, "D") / 365.25
+    seg = np.clip(np.searchsorted(tau_a, x, side="right") - 1, 0, len(tau_a) - 2)
+    slope = (ln_a[seg + 1] - ln_a[seg]) / (tau_a[seg + 1] - tau_a[seg])
+    return fx * np.exp(ln_a[seg] + slope * (x - tau_a[seg]))
+
+
+def _ou(kappa: float, step: float) -> tuple[float, float, float]:
+    """a = e^{-kappa dt}, b = (1 - a)/kappa, v = sqrt((1 - a^2)/(2 kappa)); kappa = 0 limit."""
+    if kappa == 0.0:
+        return 1.0, step, math.sqrt(step)
+    return (math.exp(-kappa * step), -math.expm1(-kappa * step) / kappa,
+            math.sqrt(-math.expm1(-2.0 * kappa * step) / (2.0 * kappa)))
+
+
+class _Slot(NamedTuple):
+    stream: int
+    growth: float  # e^{g dt}
+    term: int
+    delay: int
+    threshold: np.ndarray  # Phi^{-1}(p[s]), s = 0, 1
+    price_median: np.ndarray  # m[s]
+    price_dispersion: float
+    replacement: float
+    beta: float
+
+
+def _slot(stream: int, normal: dict[str, Any], slow: dict[str, Any], n: int,
+          step: float) -> _Slot:
+    return _Slot(
+        stream=stream,
+        growth=math.exp(normal["escalation"] * step),
+        term=round(normal["term_years"] * n),
+        delay=round(normal["replacement_delay_years"] * n),
+        threshold=ndtri(np.array([normal["renewal_probability"], slow["renewal_probability"]])),
+        price_median=np.array([normal["price_change_median"], slow["price_change_median"]]),
+        price_dispersion=normal["price_change_dispersion"],
+        replacement=normal["replacement_probability"],
+        beta=normal["capacity_elasticity"],
+    )
+
+
+def _power(c: np.ndarray, beta: float) -> np.ndarray:
+    """c**beta, taken as 1 when c = 1 or beta = 0."""
+    if beta == 0.0:
+        return np.ones_like(c)
+    return np.where(c == 1.0, 1.0, np.power(c, beta))
+
+
+def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0: int, n: int,
+                       *, antithetic: bool = False) -> ReferenceResult:
+    """Simulate paths ``path0 .. path0 + n - 1`` of one scenario with plain numpy.
+
+    An independent implementation of ``docs/model.md``: per-step parameters are computed here
+    from the validated config values, the counter-based random numbers are re-implemented in
+    numpy ``uint64`` arithmetic and the dynamics are vectorised over paths with a Python loop
+    over steps. It shares no step code with :func:`simval.engine.kernels.simulate_chunk` and
+    is the baseline against which the kernel is tested (path by path) and benchmarked.
+
+    Parameters
+    ----------
+    values : dict
+        One validated scenario, ``simval.load_config(path).scenarios[name]``.
+    grid : TimeGrid
+        The scenario's time grid (``simval.model.params.make_time_grid(values)``); only its
+        calendar (``dates``, ``step_on_or_after``) is used.
+    seed : int
+        Root seed; the keys are ``SeedSequence(seed).generate_state(2, uint64)``.
+    path0 : int
+        Global index of the first path (the random numbers depend on it).
+    n : int
+        Number of paths.
+    antithetic : bool, optional
+        Antithetic variates: path ``p`` draws with index ``p >> 1``; odd paths negate every
+        normal and replace every uniform ``u`` by ``1 - u``.
+
+    Returns
+    -------
+    ReferenceResult
+        ``series``, ``scalars``, ``counts``, ``active``, ``regimes`` in the layouts of the
+        kernel's output buffers (``simval.engine.kernels.SERIES_*`` etc.).
+
+    Notes
+    -----
+    Results agree with the kernel to rounding (numpy's and libm's transcendental functions may
+    differ in the last bit); discrete outcomes (renewals, shocks, bankruptcy) are identical
+    unless a comparison falls within rounding of its threshold.
+
+    Examples
+    --------
+    >>> import simval
+    >>> from simval.model.params import make_time_grid
+    >>> values = simval.load_config("configs/minimax_2025.toml").scenarios["base"]
+    >>> out = simulate_reference(values, make_time_grid(values), seed=1, path0=0, n=4)
+    >>> out.series.shape[:2], out.scalars.shape
+    ((7, 4), (6, 4))
+    """
+    sim, com, cost = values["simulation"], values["commercial"], values["costs"]
+    slow = values["slowdown"]
+    steps_per_year = sim["steps_per_year"]
+    K = round(sim["horizon_years"] * steps_per_year)
+    if K != grid.n_steps:
+        raise ValueError(f"grid has {grid.n_steps} steps, the config {K}")
+    step = 1.0 / steps_per_year
+    sqrt_step = math.sqrt(step)
+    t = np.arange(K + 1) * step
+    draws = _Draws(seed, path0, n, antithetic)
+
+    # ---- per-step parameters (docs/model.md sections 1-4)
+    risk_neutral = sim["measure"] == "risk_neutral"
+    lam_r = com["price_of_revenue_risk"] if risk_neutral else 0.0
+    lam_mu = com["price_of_growth_risk"] if risk_neutral else 0.0
+    rate = cost["risk_free_rate"] if risk_neutral else sim["discount_rate"]
+    sigma = com["volatility_long_run"] + (com["volatility"] - com["volatility_long_run"]) \
+        * np.exp(-com["volatility_decay"] * t)
+    eta = com["growth_volatility"] * np.exp(-com["growth_volatility_decay"] * t)
+    mu_bar = np.array([com["growth_long_run"], slow["commercial"]["growth_long_run"]])
+    ou_a, ou_b, ou_v = _ou(com["mean_reversion"], step)
+    rho = com["correlation"]
+    rho_perp = math.sqrt(1.0 - rho * rho)
+    fixed = cost["fixed_costs"] * np.exp(cost["fixed_cost_growth"] * t)
+
+    reg = values["regime"]
+    hazards = np.array([reg["hazard_normal_to_slowdown"], reg["hazard_slowdown_to_normal"]])
+    switch_prob = -np.expm1(-hazards * step)
+
+    chips = values["chips"]
+    chip_mean = np.array([chips["shock_rate"], slow["chips"]["shock_rate"]]) * step
+    half_life = chips["recovery_half_life_years"]
+    recovery = 1.0 if half_life is None else math.exp(-step * math.log(2.0) / half_life)
+    uniform_haircut = chips["haircut_distribution"] == "uniform"
+
+    size = values["market_size"]
+    tam = _tam_on_grid(values, grid) if size["enabled"] else None
+
+    mkt = values["market"]
+    if mkt["enabled"]:
+        ln_m_bar = np.log(np.array([mkt["long_run_multiple"],
+                                    slow["market"]["long_run_multiple"]]))
+        m_vol = np.array([mkt["volatility"], slow["market"]["volatility"]])
+        m_decay, _, m_v = _ou(mkt["mean_reversion"], step)
+
+    fin = values["financing"]
+    fin_prob = np.array([fin["probability"], slow["financing"]["probability"]])
+
+    exp_ = values["expansion"]
+    win_mean = np.array([exp_["win_rate"], slow["expansion"]["win_rate"]]) * step
+    named = list(values["contracts"].items())
+    n_named = len(named)
+    pool = exp_["pool_size"] if exp_["enabled"] else 0
+    slots = [_slot(_NAMED0 + j, c, slow["contracts"][name], steps_per_year, step)
+             for j, (name, c) in enumerate(named)]
+    slots += [_slot(_POOL0 + i, exp_, slow["expansion"], steps_per_year, step)
+              for i in range(pool)]
+    n_slots = len(slots)
+    copula_a = math.sqrt(values["renewals"]["correlation"])
+    copula_b = math.sqrt(1.0 - values["renewals"]["correlation"])
+
+    # ---- outputs
+    series = np.zeros((N_SERIES, n, K + 1))
+    scalars = np.zeros((N_SCALARS, n))
+    counts = np.zeros((N_COUNTS, n), dtype=np.int64)
+    active = np.zeros((n, n_named, K + 1), dtype=np.int8)
+    regimes = np.zeros((n, K + 1), dtype=np.int8)
+
+    # ---- state at t_0
+    regime = np.full(n, 1 if reg["initial"] == "slowdown" else 0, dtype=np.int64)
+    ln_r = np.full(n, math.log(com["revenue"]))
+    mu = np.full(n, com["growth"])
+    cap = np.ones(n)
+    cash = np.full(n, cost["cash"])
+    losses = np.full(n, cost["loss_carryforward"])
+    holders = np.ones(n)
+    state = np.full((n, n_slots), _DORMANT, dtype=np.int8)
+    state[:, :n_named] = _ACTIVE
+    rev = np.zeros((n, n_slots))
+    nxt = np.zeros((n, n_slots), dtype=np.int64)
+    for j, (_, c) in enumerate(named):
+        rev[:, j] = c["revenue"]
+        nxt[:, j] = grid.step_on_or_after(c["first_renewal"])
+    pool_left = np.full(n, pool, dtype=np.int64)
+    tam_mult = np.ones(n)
+    if size["enabled"] and size["multiplier_dispersion"] > 0.0:
+        tam_mult = np.exp(size["multiplier_dispersion"] * draws.normal(_PATH, 0, 0))
+
+    def revenues(k: int) -> tuple[np.ndarray, ...]:
+        """Delivered commercial, contract, total revenue and market share at t_k (2.6)."""
+        contracts = np.zeros(n)
+        for j, s in enumerate(slots):
+            contracts = contracts + np.where(state[:, j] == _ACTIVE,
+                                             rev[:, j] * _power(cap, s.beta), 0.0)
+        commercial = np.exp(ln_r) * _power(cap, com["capacity_elasticity"])
+        if tam is None:
+            share = np.full(n, np.nan)
+        else:
+            market = tam[k] * tam_mult
+            room = np.maximum(0.0, size["max_share"] * market - contracts)
+            commercial = np.minimum(commercial, room)
+            share = (commercial + contracts) / market
+        return commercial, contracts, commercial + contracts, share
+
+    commercial, contracts, total, share = revenues(0)
+    v0 = values["company"]["valuation"]
+    # M_0 = V_0 / S_0 per path. S_0 = 0 (only possible with max_share = 0 and no named
+    # contracts) is not covered by docs/model.md; M_0 = 1 is used then, as the kernel does.
+    positive = total > 0.0
+    m0 = np.where(positive, v0 / np.where(positive, total, 1.0), 1.0)
+    ln_m = np.log(m0)
+    series[SERIES_TOTAL_REVENUE, :, 0] = total
+    series[SERIES_COMMERCIAL_REVENUE, :, 0] = commercial
+    series[SERIES_CONTRACT_REVENUE, :, 0] = contracts
+    series[SERIES_MARKET_SHARE, :, 0] = share
+    series[SERIES_CAPACITY, :, 0] = cap
+    series[SERIES_CASH, :, 0] = cash
+    series[SERIES_MARKET_VALUE, :, 0] = v0
+    active[:, :, 0] = 1
+    regimes[:, 0] = regime
+
+    alive = np.ones(n, dtype=bool)
+    bankrupt_step = np.full(n, -1, dtype=np.int64)
+    slowdown_steps = np.zeros(n, dtype=np.int64)
+    last_flow = np.zeros(n)
+    last_ebitda = np.zeros(n)
+    n_shocks = np.zeros(n, dtype=np.int64)
+    n_lost = np.zeros(n, dtype=np.int64)
+    n_won = np.zeros(n, dtype=np.int64)
+    alpha0, gamma = cost["variable_cost_ratio"], chips["cost_sensitivity"]
+
+    for k in range(K):
+        s = regime
+        # 2.1 commercial revenue and growth
+        e1 = draws.normal(_REVENUE, k, 0)
+        e2 = rho * e1 + rho_perp * draws.normal(_GROWTH, k, 0)
+        ln_r = ln_r + (mu - lam_r * sigma[k] - 0.5 * sigma[k] ** 2) * step \
+            + sigma[k] * sqrt_step * e1
+        mb = mu_bar[s]
+        mu = mb + (mu - mb) * ou_a - lam_mu * eta[k] * ou_b + eta[k] * ou_v * e2
+        # 2.2 chips
+        cap_start = cap
+        jump = np.zeros(n)
+        if chips["enabled"]:
+            cap = 1.0 - (1.0 - cap) * recovery
+            shocks = _poisson_count(draws.uniform(_CHIPS, k, 0), chip_mean[s])
+            for i in range(int(shocks.max(initial=0))):
+                hit = i < shocks
+                if uniform_haircut:
+                    haircut = chips["haircut_low"] + (chips["haircut_high"] - chips["haircut_low"]) \
+                        * draws.uniform(_CHIPS, k, 1 + 2 * i)
+                else:
+                    haircut = chips["haircut_low"]
+                cap = np.where(hit, cap * (1.0 - haircut), cap)
+                jump = jump + np.where(hit, math.log(chips["multiple_jump_median"])
+                                       + chips["multiple_jump_dispersion"]
+                                       * draws.normal(_CHIPS, k, 2 + 2 * i), 0.0)
+            cap = np.maximum(cap, 1e-12)
+            n_shocks += np.where(alive, shocks, 0)
+        # 2.3 contracts
+        z_common = None
+        for j, sl in enumerate(slots):
+            st = state[:, j].copy()
+            live = (st == _ACTIVE) | (st == _AWAITING)
+            rev[:, j] = np.where(live, rev[:, j] * sl.growth, rev[:, j])
+            due = (st == _ACTIVE) & (nxt[:, j] == k + 1)
+            if due.any():
+                if z_common is None:
+                    z_common = draws.normal(_COPULA, k, 0)
+                y = copula_a * z_common + copula_b * draws.normal(sl.stream, k, 0)
+                renew = due & (y < sl.threshold[s])
+                price = sl.price_median[s] * np.exp(sl.price_dispersion
+                                                    * draws.normal(sl.stream, k, 1))
+                rev[:, j] = np.where(renew, rev[:, j] * price, rev[:, j])
+                nxt[:, j] = np.where(renew, k + 1 + sl.term, nxt[:, j])
+                lost = due & ~renew
+                n_lost += (lost & alive).astype(np.int64)
+                if sl.replacement > 0.0:
+                    replaced = lost & (draws.uniform(sl.stream, k, 2) < sl.replacement)
+                else:
+                    replaced = np.zeros(n, dtype=bool)
+                state[:, j] = np.where(replaced, _AWAITING,
+                                       np.where(lost, _LOST, state[:, j]))
+                nxt[:, j] = np.where(replaced, k + 1 + sl.delay, nxt[:, j])
+            back = (st == _AWAITING) & (nxt[:, j] == k + 1)
+            state[:, j] = np.where(back, _ACTIVE, state[:, j])
+            nxt[:, j] = np.where(back, k + 1 + sl.term, nxt[:, j])
+        # 2.4 expansion wins
+        if pool > 0:
+            wins = _poisson_count(draws.uniform(_EXPANSION, k, 0), win_mean[s])
+            wins = np.minimum(wins, pool_left)
+            for i in range(int(wins.max(initial=0))):
+                rows = np.flatnonzero(i < wins)
+                pool_slot = np.minimum(pool - pool_left + i, pool - 1)  # next free slot
+                size_draw = draws.normal(_POOL0 + pool_slot, k, 3)[rows]
+                j = n_named + pool_slot[rows]
+                state[rows, j] = _ACTIVE
+                rev[rows, j] = exp_["revenue_median"] * np.exp(exp_["revenue_dispersion"]
+                                                               * size_draw)
+                nxt[rows, j] = k + 1 + slots[n_named].term
+            pool_left = pool_left - wins
+            n_won += np.where(alive, wins, 0)
+        # 2.5 macro regime
+        slowdown_steps += ((s == 1) & alive).astype(np.int64)
+        if reg["enabled"]:
+            switch = draws.uniform(_REGIME, k, 0) < switch_prob[s]
+            regime = np.where(switch, 1 - s, s)
+            into = (regime == 1) & (s == 0)
+            if into.any():
+                jump = jump + np.where(into, math.log(mkt["slowdown_jump_median"])
+                                       + mkt["slowdown_jump_dispersion"]
+                                       * draws.normal(_MARKET, k, 1), 0.0)
+        # 2.6 revenues at t_{k+1}
+        prev_total = total
+        commercial, contracts, total, share = revenues(k + 1)
+        # 2.7 flows, taxes, cash
+        if sim["revenue_timing"] == "start":
+            flow = prev_total * step
+            alpha = alpha0 + gamma * (1.0 - cap_start)
+            fixed_flow = fixed[k] * step
+        else:
+            flow = total * step
+            alpha = alpha0 + gamma * (1.0 - cap)
+            fixed_flow = fixed[k + 1] * step
+        ebitda = flow * (1.0 - alpha) - fixed_flow
+        income = ebitda + cost["risk_free_rate"] * cash * step
+        taxed = income > losses
+        tax = np.where(taxed, cost["tax_rate"] * (income - losses), 0.0)
+        losses = np.where(taxed, 0.0, losses - income)
+        cash = cash + (income - tax - cost["capex_ratio"] * flow)
+        # 2.8 market multiple and value
+        if mkt["enabled"]:
+            ln_m = ln_m_bar[s] + (ln_m - ln_m_bar[s]) * m_decay \
+                + m_vol[s] * m_v * draws.normal(_MARKET, k, 0) + jump
+            value = np.exp(ln_m) * total
+        else:
+            value = m0 * total
+        # 2.9 financing, then bankruptcy
+        if fin["enabled"]:
+            raise_ = (cash < fin["cash_floor"]) \
+                & (draws.uniform(_FINANCING, k, 0) < fin_prob[s])
+            holders = np.where(raise_, holders * (value / (value + fin["amount"])), holders)
+            cash = np.where(raise_, cash + fin["amount"], cash)
+        broke = alive & (cash < 0.0)
+        value = np.where(broke, 0.0, value)
+        bankrupt_step[broke] = k + 1
+        # record t_{k+1}: live paths their values, paths bankrupt earlier their afterlife
+        was = alive
+        last_flow = np.where(was, flow, last_flow)
+        last_ebitda = np.where(was, ebitda, last_ebitda)
+        prev_cap = series[SERIES_CAPACITY, :, k]
+        series[SERIES_TOTAL_REVENUE, :, k + 1] = np.where(was, total, 0.0)
+        series[SERIES_COMMERCIAL_REVENUE, :, k + 1] = np.where(was, commercial, 0.0)
+        series[SERIES_CONTRACT_REVENUE, :, k + 1] = np.where(was, contracts, 0.0)
+        series[SERIES_MARKET_SHARE, :, k + 1] = np.where(
+            was, share, np.nan if tam is None else 0.0)
+        series[SERIES_CAPACITY, :, k + 1] = np.where(was, cap, prev_cap)
+        series[SERIES_CASH, :, k + 1] = np.where(was, cash, 0.0)
+        series[SERIES_MARKET_VALUE, :, k + 1] = np.where(was, value, 0.0)
+        active[:, :, k + 1] = (was[:, None] & (state[:, :n_named] == _ACTIVE)).astype(np.int8)
+        regimes[:, k + 1] = regime
+        alive = alive & ~broke
+
+    # ---- market-path statistics (2.10)
+    v = series[SERIES_MARKET_VALUE]
+    peak = np.maximum.accumulate(v, axis=1)
+    scalars[SCALAR_MIN_VALUE] = v.min(axis=1)
+    scalars[SCALAR_MAX_DRAWDOWN] = (1.0 - v / peak).max(axis=1)
+    below = v[:, 1:] <= (1.0 - mkt["collapse_drawdown"]) * v0
+    counts[COUNT_COLLAPSE_STEP] = np.where(below.any(axis=1), below.argmax(axis=1) + 1, -1)
+    counts[COUNT_BANKRUPT_STEP] = bankrupt_step
+    counts[COUNT_CHIP_SHOCKS] = n_shocks
+    counts[COUNT_CONTRACTS_LOST] = n_lost
+    counts[COUNT_CONTRACTS_WON] = n_won
+    lived = np.where(bankrupt_step >= 0, bankrupt_step, K)
+    scalars[SCALAR_SLOWDOWN_SHARE] = slowdown_steps / lived
+    scalars[SCALAR_HOLDERS_FRACTION] = holders
+
+    # ---- valuation (section 3)
+    val = values["valuation"]
+    f = steps_per_year if val["terminal_earnings"] == "annualised" else 1.0
+    method = val["terminal_method"]
+    if method == "gordon":
+        g = val["terminal_growth"]
+        fcf = last_ebitda - cost["tax_rate"] * np.maximum(last_ebitda, 0.0) \
+            - cost["capex_ratio"] * last_flow
+        tv = f * fcf * (1.0 + g) / (math.expm1(rate) - g)
+    else:
+        exit_multiple = np.full(n, val["exit_multiple_median"])
+        if val["exit_multiple_dispersion"] > 0.0:
+            exit_multiple = exit_multiple * np.exp(val["exit_multiple_dispersion"]
+                                                   * draws.normal(_PATH, 0, 1))
+        base = last_flow if method == "ev_sales" else last_ebitda
+        tv = exit_multiple * f * base
+    survived = bankrupt_step < 0
+    pv_alive = holders * math.exp(-rate * t[K]) * (tv + cash) - values["company"]["net_debt"]
+    if val["limited_liability"]:
+        pv_alive = np.maximum(pv_alive, 0.0)
+    t_b = np.where(survived, 0, bankrupt_step) * step
+    pv_dead = holders * values["bankruptcy"]["recovery"] * np.exp(-rate * t_b) \
+        * np.maximum(tv, 0.0)
+    scalars[SCALAR_PV] = np.where(survived, pv_alive, pv_dead)
+    base_k = K - 1 if sim["revenue_timing"] == "start" else K
+    scalars[SCALAR_TERMINAL_REVENUE] = np.where(
+        survived, series[SERIES_TOTAL_REVENUE, :, base_k], 0.0)
+    return ReferenceResult(series, scalars, counts, active, regimes)
