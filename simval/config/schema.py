@@ -194,6 +194,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
                             doc="today's market valuation being tested"),
         "net_debt": _money(0.0, low=None, symbol="N_D",
                            doc="debt net of cash not modelled in X, deducted from PV"),
+        "shares_outstanding": _f(None, 0.0, None, low_open=True, unit="1",
+                                 doc="shares outstanding, for per-share values (optional)"),
     },
     "simulation": {
         "horizon_years": _f(low=0.0, low_open=True, high=100.0, unit="years", symbol="T",

@@ -487,7 +487,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
             value = m0 * total
         # 2.9 financing, then bankruptcy
         if fin["enabled"]:
-            raise_ = (cash < fin["cash_floor"]) \
+            raise_ = alive & (cash < fin["cash_floor"]) \
                 & (draws.uniform(_FINANCING, k, 0) < fin_prob[s])
             holders = np.where(raise_, holders * (value / (value + fin["amount"])), holders)
             cash = np.where(raise_, cash + fin["amount"], cash)
