@@ -158,8 +158,12 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "P(named contract is active at t)")
     for idx, (series, (units, what)) in enumerate(_SERIES_META.items()):
         est = histogram_quantiles(np.stack([a.fan_hist[idx] for a in accs]), FAN_GRID)
-        add(f"{series}_quantile", ("scenario", "time", "quantile"), est.value, units,
-            f"quantiles over paths of the {what}")
+        dims_q = ("scenario", "time", "quantile")
+        add(f"{series}_quantile", dims_q, est.value, units, f"quantiles over paths of the {what}")
+        add(f"{series}_quantile_low", dims_q, est.low, units,
+            f"lower bound of the 95% order-statistic interval of {series}_quantile")
+        add(f"{series}_quantile_high", dims_q, est.high, units,
+            f"upper bound of the 95% order-statistic interval of {series}_quantile")
     # ---- kept paths
     dims_p = ("scenario", "path")
     kept = [a for a in accs]
