@@ -194,7 +194,7 @@ def test_minimal_fixture_round_trips_and_loads(minimal_text: str) -> None:
                                   "company", "scenarios"), id="section"),
     pytest.param({"bogus": 1}, ("[bogus] is not a known section.",), id="top-level-key"),
     pytest.param({"company.nme": "x"}, ("[company].nme is not a known key.",
-                                        "Known keys: name, currency, as_of, valuation, net_debt."),
+                                        "Known keys: name, currency, as_of, valuation, net_debt, shares_outstanding."),
                  id="key-in-section"),
     pytest.param({**ACME, "contracts.acme.revnue": 1.0},
                  ("[contracts.acme].revnue is not a known key.", "Known keys: revenue, "),

@@ -88,6 +88,8 @@ class ScenarioAccumulator:
         self.slowdown = np.zeros(times, dtype=np.int64)
         self.contract_active = np.zeros((self.n_named, times), dtype=np.int64)
         self.block_sums = {"pv": [], "pv_sq": [], "terminal_revenue": [], "pv_pair_sq": []}
+        # per-block counts, for running estimates (convergence plots)
+        self.block_counts: dict[str, list[int]] = {"paths": [], "justified": [], "collapse": []}
         self.pair_collapse_steps = np.zeros(times + 1, dtype=np.int64)
         self.pair_bankrupt_steps = np.zeros(times + 1, dtype=np.int64)
         self.pairs_above_threshold = np.zeros(times, dtype=np.int64)
@@ -121,6 +123,11 @@ class ScenarioAccumulator:
         self.block_sums["pv_sq"].extend(np.add.reduceat(pv * pv, starts).tolist())
         self.block_sums["terminal_revenue"].extend(
             np.add.reduceat(terminal_revenue, starts).tolist())
+        self.block_counts["paths"].extend(np.diff(np.append(starts, n)).tolist())
+        self.block_counts["justified"].extend(
+            np.add.reduceat((pv >= self.v0).astype(np.int64), starts).tolist())
+        self.block_counts["collapse"].extend(np.add.reduceat(
+            (counts[kernels.COUNT_COLLAPSE_STEP] >= 0).astype(np.int64), starts).tolist())
         if self.antithetic:
             self._add_pairs(series, pv, counts, starts)
         if path0 < self.keep:

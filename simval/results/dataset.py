@@ -164,6 +164,19 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
             f"lower bound of the 95% order-statistic interval of {series}_quantile")
         add(f"{series}_quantile_high", dims_q, est.high, units,
             f"upper bound of the 95% order-statistic interval of {series}_quantile")
+    # ---- running estimates after each block of paths (convergence)
+    block_end = np.cumsum(accs[0].block_counts["paths"])
+    for name, key, what in (("p_justified_running", "justified", "P(justified)"),
+                            ("p_collapse_running", "collapse", "P(collapse)")):
+        est = binomial_estimate(np.stack([np.cumsum(a.block_counts[key]) for a in accs]),
+                                block_end)
+        dims_b = ("scenario", "block")
+        add(name, dims_b, est.p, "1", f"running estimate of {what} after each block of paths")
+        add(f"{name}_se", dims_b, est.se, "1", f"standard error of {name} (i.i.d. paths)")
+        add(f"{name}_low", dims_b, est.low, "1",
+            f"lower bound of the 95% Clopper-Pearson interval of {name}")
+        add(f"{name}_high", dims_b, est.high, "1",
+            f"upper bound of the 95% Clopper-Pearson interval of {name}")
     # ---- kept paths
     dims_p = ("scenario", "path")
     kept = [a for a in accs]
@@ -203,6 +216,7 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "quantile": ("quantile", q, {"units": "1", "description": "quantile level"}),
         "path": ("path", np.arange(keep_paths), {"description": "global index of a kept path"}),
         "contract": ("contract", list(contracts), {"description": "named contract"}),
+        "block_end": ("block", block_end, {"description": "paths simulated after the block"}),
     }
     attrs: dict[str, Any] = {
         "title": f"simval results: {base['company']['name']}",

@@ -19,15 +19,16 @@ class BinomialEstimate(NamedTuple):
     high: np.ndarray
 
 
-def binomial_estimate(k: np.ndarray | int, n: int, confidence: float = 0.95) -> BinomialEstimate:
+def binomial_estimate(k: np.ndarray | int, n: np.ndarray | int,
+                      confidence: float = 0.95) -> BinomialEstimate:
     """Estimate P from ``k`` successes in ``n`` independent paths.
 
     Parameters
     ----------
     k : int or ndarray of int
         Successes (vectorised).
-    n : int
-        Trials.
+    n : int or ndarray of int
+        Trials (broadcast against ``k``).
     confidence : float, default: 0.95
 
     Returns
@@ -43,9 +44,9 @@ def binomial_estimate(k: np.ndarray | int, n: int, confidence: float = 0.95) -> 
     (0.0, 0.0, 0.00368)
     """
     k = np.asarray(k, dtype=np.float64)
-    if n <= 0:
-        nan = np.full_like(k, np.nan)
-        return BinomialEstimate(nan, nan, nan, nan)
+    n = np.asarray(n, dtype=np.float64)
+    if np.any(n <= 0):
+        raise ValueError("binomial_estimate needs n > 0 trials")
     alpha = 1.0 - confidence
     p = k / n
     se = np.sqrt(p * (1.0 - p) / n)
