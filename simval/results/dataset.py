@@ -216,7 +216,8 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "quantile": ("quantile", q, {"units": "1", "description": "quantile level"}),
         "path": ("path", np.arange(keep_paths), {"description": "global index of a kept path"}),
         "contract": ("contract", list(contracts), {"description": "named contract"}),
-        "block_end": ("block", block_end, {"description": "paths simulated after the block"}),
+        "block_end": ("block", block_end, {"units": "1",
+                                            "description": "paths simulated after the block"}),
     }
     attrs: dict[str, Any] = {
         "title": f"simval results: {base['company']['name']}",
