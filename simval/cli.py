@@ -59,6 +59,11 @@ def _build_parser() -> argparse.ArgumentParser:
                           "and P(collapse) is at most this (e.g. 0.002)")
     run.add_argument("--max-paths", type=_positive, help="cap on the paths of a --precision run")
     run.add_argument("--antithetic", action="store_true", help="antithetic variates")
+    where = run.add_mutually_exclusive_group()
+    where.add_argument("--dask", metavar="local[:N]",
+                       help="simulate on a local Dask cluster of N worker processes")
+    where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                       help="simulate on an existing Dask cluster")
     run.add_argument("--force", action="store_true", help="overwrite existing results")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     validate = sub.add_parser("validate", help="check a config and say what is wrong")
@@ -76,11 +81,24 @@ def _run(args: argparse.Namespace) -> int:
     target = out_dir / "results.nc"
     if target.exists() and not args.force:
         raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
-    ds = simval.simulate(config, n_paths=args.paths, seed=args.seed, keep_paths=args.keep_paths,
-                         scenarios=args.scenario, threads=args.threads,
-                         progress=not args.no_progress and sys.stderr.isatty(),
-                         antithetic=args.antithetic, precision=args.precision,
-                         max_paths=args.max_paths)
+    client = None
+    if args.dask or args.scheduler:
+        from simval.engine.distributed import make_client
+
+        client = make_client(args.dask, args.scheduler)
+    try:
+        ds = simval.simulate(config, n_paths=args.paths, seed=args.seed,
+                             keep_paths=args.keep_paths, scenarios=args.scenario,
+                             threads=args.threads,
+                             progress=not args.no_progress and sys.stderr.isatty(),
+                             antithetic=args.antithetic, precision=args.precision,
+                             max_paths=args.max_paths, client=client)
+    finally:
+        if client is not None:
+            cluster = client.cluster if args.dask else None
+            client.close()
+            if cluster is not None:
+                cluster.close()
     simval.save(ds, target, overwrite=args.force)  # saved before printing: a closed pipe
     print(simval.headline_table(ds))                # cannot lose the results
     print(f"results written to {target}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Any
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import numba
 import xarray as xr
 
 from simval.config.load import Config, ConfigError, load_config
+from simval.engine.distributed import run_on_client
 from simval.engine.runner import BLOCK, ScenarioAccumulator, run_scenario, seed_keys
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
@@ -28,7 +30,8 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
              seed: int | None = None, keep_paths: int | None = None,
              scenarios: Sequence[str] | None = None, chunk_size: int | None = None,
              threads: int | None = None, progress: bool = False, antithetic: bool = False,
-             precision: float | None = None, max_paths: int | None = None) -> xr.Dataset:
+             precision: float | None = None, max_paths: int | None = None,
+             client: Any = None) -> xr.Dataset:
     """Simulate every scenario of a config and summarise the paths.
 
     Parameters
@@ -63,6 +66,10 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     max_paths : int, optional
         Cap on the paths per scenario of a ``precision`` run, first round included (default:
         100 x ``n_paths``, at most 2**31 - 1).
+    client : distributed.Client, optional
+        Simulate on this Dask cluster: the paths are split into ranges of whole blocks that
+        the workers simulate independently; the result is identical, bit for bit, to the
+        single-process run with the same seed (``threads`` then does not apply).
 
     Returns
     -------
@@ -133,7 +140,11 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     try:
         with bar if bar is not None else nullcontext():
             while True:
-                for name, p in params.items():
+                if client is not None:
+                    run_on_client(client, params, keys, accumulators, done, target,
+                                  chunk_size=chunk_size,
+                                  on_task=bar.update if bar is not None else None)
+                for name, p in params.items() if client is None else ():
                     run_scenario(p, keys, target - done, accumulators[name],
                                  chunk_size=chunk_size, path_start=done,
                                  on_chunk=bar.update if bar is not None else None)

@@ -135,3 +135,15 @@ def test_threshold_per_scenario(full_config):
     ds = simval.simulate(config, n_paths=4096, keep_paths=0, scenarios=["base", "no_line"])
     np.testing.assert_allclose(ds.collapse_level, [0.2 * 50e9, 0.5 * 50e9])
     assert (ds.p_collapse.sel(scenario="no_line") >= ds.p_collapse.sel(scenario="base"))
+
+
+def test_zarr_round_trip_and_no_overwrite(ds, tmp_path):
+    pytest.importorskip("zarr")
+    path = simval.save(ds, tmp_path / "r.zarr")
+    back = simval.open_results(path)
+    xr.testing.assert_identical(ds, back)
+    with pytest.raises(simval.ResultsExistError):
+        simval.save(ds, path)
+    lazy = simval.open_results(path, chunks={})
+    assert lazy.path_pv.chunks is not None
+    xr.testing.assert_identical(lazy.load(), ds)

@@ -47,7 +47,9 @@ def default_chunk_size(n_steps: int) -> int:
 
 @dataclasses.dataclass
 class ScenarioAccumulator:
-    """Streamed statistics of one scenario. All counts are integers."""
+    """Streamed statistics of one scenario over the paths ``path_start ..
+    path_start + n_paths - 1``. All counts are integers; the kept paths are the global paths
+    ``0 .. keep - 1`` that fall in the range (at most ``path_end``, when it is given)."""
 
     n_steps: int
     n_named: int
@@ -55,6 +57,8 @@ class ScenarioAccumulator:
     v0: float
     threshold: float | None
     antithetic: bool = False
+    path_start: int = 0
+    path_end: int | None = None
     n_paths: int = 0
     fan_hist: np.ndarray = dataclasses.field(init=False)
     pv_hist: np.ndarray = dataclasses.field(init=False)
@@ -93,9 +97,11 @@ class ScenarioAccumulator:
         self.pair_collapse_steps = np.zeros(times + 1, dtype=np.int64)
         self.pair_bankrupt_steps = np.zeros(times + 1, dtype=np.int64)
         self.pairs_above_threshold = np.zeros(times, dtype=np.int64)
-        self.kept_series = np.full((kernels.N_SERIES, self.keep, times), np.nan)
-        self.kept_scalars = np.full((kernels.N_SCALARS, self.keep), np.nan)
-        self.kept_counts = np.zeros((kernels.N_COUNTS, self.keep), dtype=np.int64)
+        stop = self.keep if self.path_end is None else min(self.keep, self.path_end)
+        n_kept = max(0, stop - self.path_start)
+        self.kept_series = np.full((kernels.N_SERIES, n_kept, times), np.nan)
+        self.kept_scalars = np.full((kernels.N_SCALARS, n_kept), np.nan)
+        self.kept_counts = np.zeros((kernels.N_COUNTS, n_kept), dtype=np.int64)
 
     def add_chunk(self, path0: int, series: np.ndarray, scalars: np.ndarray,
                   counts: np.ndarray, active: np.ndarray, regimes: np.ndarray) -> None:
@@ -130,11 +136,12 @@ class ScenarioAccumulator:
             (counts[kernels.COUNT_COLLAPSE_STEP] >= 0).astype(np.int64), starts).tolist())
         if self.antithetic:
             self._add_pairs(series, pv, counts, starts)
-        if path0 < self.keep:
-            m = min(self.keep - path0, n)
-            self.kept_series[:, path0:path0 + m] = series[:, :m]
-            self.kept_scalars[:, path0:path0 + m] = scalars[:, :m]
-            self.kept_counts[:, path0:path0 + m] = counts[:, :m]
+        first = path0 - self.path_start  # position of the chunk in the kept arrays
+        m = min(self.kept_scalars.shape[1] - first, n)
+        if m > 0:
+            self.kept_series[:, first:first + m] = series[:, :m]
+            self.kept_scalars[:, first:first + m] = scalars[:, :m]
+            self.kept_counts[:, first:first + m] = counts[:, :m]
 
     def _add_pairs(self, series: np.ndarray, pv: np.ndarray, counts: np.ndarray,
                    starts: np.ndarray) -> None:
@@ -154,6 +161,41 @@ class ScenarioAccumulator:
         pair_mean = pv.reshape(-1, 2).mean(axis=1)
         self.block_sums["pv_pair_sq"].extend(
             np.add.reduceat(pair_mean * pair_mean, starts // 2).tolist())
+
+    def merge(self, other: ScenarioAccumulator) -> None:
+        """Fold in the accumulator of the paths that follow this one's.
+
+        Integer statistics add; per-block lists and kept paths are concatenated in path order,
+        so merging the pieces of a run gives exactly the accumulator of one run over them.
+        """
+        if other.path_start != self.path_start + self.n_paths:
+            raise ValueError(f"cannot merge paths from {other.path_start}: this accumulator "
+                             f"ends at {self.path_start + self.n_paths}")
+        self.n_paths += other.n_paths
+        for name in ("fan_hist", "pv_hist", "terminal_revenue_hist", "collapse_steps",
+                     "bankrupt_steps", "above_threshold", "slowdown", "contract_active",
+                     "pair_collapse_steps", "pair_bankrupt_steps", "pairs_above_threshold"):
+            getattr(self, name).__iadd__(getattr(other, name))
+        self.n_justified += other.n_justified
+        self.pairs_justified += other.pairs_justified
+        for mine, theirs in ((self.block_sums, other.block_sums),
+                             (self.block_counts, other.block_counts)):
+            for key in mine:
+                mine[key].extend(theirs[key])
+        offset = other.path_start - self.path_start
+        m = other.kept_scalars.shape[1]
+        grow = offset + m - self.kept_scalars.shape[1]
+        if grow > 0:  # this accumulator was sized for fewer paths than it now holds
+            self.kept_series = np.concatenate(
+                [self.kept_series, np.full(other.kept_series[:, :grow].shape, np.nan)], axis=1)
+            self.kept_scalars = np.concatenate(
+                [self.kept_scalars, np.full(other.kept_scalars[:, :grow].shape, np.nan)], axis=1)
+            self.kept_counts = np.concatenate(
+                [self.kept_counts, np.zeros_like(other.kept_counts[:, :grow])], axis=1)
+        if m:
+            self.kept_series[:, offset:offset + m] = other.kept_series
+            self.kept_scalars[:, offset:offset + m] = other.kept_scalars
+            self.kept_counts[:, offset:offset + m] = other.kept_counts
 
     def mean(self, name: str) -> float:
         """Mean over all paths of a block-summed quantity (exactly rounded sum)."""
@@ -193,8 +235,9 @@ def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_path
         raise ValueError(f"chunk_size must be a positive multiple of {BLOCK}; got {chunk_size}")
     if path_start % BLOCK:
         raise ValueError(f"path_start must be a multiple of {BLOCK}; got {path_start}")
-    if path_start != accumulator.n_paths:
-        raise ValueError(f"the accumulator holds {accumulator.n_paths} paths; a run continued "
+    if path_start != accumulator.path_start + accumulator.n_paths:
+        raise ValueError(f"the accumulator ends at path "
+                         f"{accumulator.path_start + accumulator.n_paths}; a run continued "
                          f"from it must start there, not at {path_start}")
     end = path_start + n_paths
     buffers = _buffers(params, min(chunk_size, n_paths))

@@ -1,8 +1,10 @@
-"""Save and open results as netCDF (h5netcdf), atomically and without silent overwrites."""
+"""Save and open results (netCDF via h5netcdf, or Zarr), atomically, never overwriting
+silently."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -15,38 +17,72 @@ class ResultsExistError(FileExistsError):
     """The target exists and overwriting was not asked for."""
 
 
+def _is_zarr(path: Path) -> bool:
+    return path.suffix == ".zarr"
+
+
 def save(ds: xr.Dataset, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write results to a netCDF file: to a temporary file beside it, then rename.
+    """Write results to ``path``: netCDF, or a Zarr store when the name ends in ``.zarr``.
+
+    The data are written to a temporary file (or folder) beside the target, then renamed, so
+    a failed or interrupted write leaves nothing half-written. Dask-backed variables (kept
+    paths of a distributed run) are computed chunk by chunk while writing.
 
     Parameters
     ----------
     ds : xarray.Dataset
     path : str or Path
     overwrite : bool, default: False
-        Replace an existing file. Without it an existing file raises
+        Replace an existing target. Without it an existing target raises
         :class:`ResultsExistError` and is left untouched.
 
     Returns
     -------
     Path
-        The written file.
+        The written file or store.
     """
     path = Path(path)
     if path.exists() and not overwrite:
         raise ResultsExistError(f"{path} exists; pass overwrite=True (--force) to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    if _is_zarr(path):
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+        try:
+            ds.to_zarr(tmp, mode="w", zarr_format=2, consolidated=True)
+            if path.exists():
+                shutil.rmtree(path)
+            os.replace(tmp, path)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return path
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        ds.to_netcdf(tmp, engine="h5netcdf")
-        os.replace(tmp, path)
+        ds.to_netcdf(tmp_name, engine="h5netcdf")
+        os.replace(tmp_name, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        Path(tmp_name).unlink(missing_ok=True)
         raise
     return path
 
 
-def open_results(path: str | Path) -> xr.Dataset:
-    """Load results written by :func:`save` fully into memory (the file is closed)."""
+def open_results(path: str | Path, *, chunks: dict | None = None) -> xr.Dataset:
+    """Open results written by :func:`save`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A netCDF file or a ``.zarr`` store.
+    chunks : dict, optional
+        Open lazily with these dask chunks (e.g. ``{"path": 10_000}``) instead of loading
+        everything into memory.
+    """
+    path = Path(path)
+    if _is_zarr(path):
+        ds = xr.open_zarr(path, chunks=chunks)
+        return ds if chunks is not None else ds.load()
+    if chunks is not None:
+        return xr.open_dataset(path, engine="h5netcdf", chunks=chunks)
     with xr.open_dataset(path, engine="h5netcdf") as ds:
         return ds.load()
