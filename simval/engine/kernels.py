@@ -21,16 +21,16 @@ from numba import njit, prange
 # ------------------------------------------------------------------------------------------
 # Counter-based random numbers: SplitMix64's output function keyed twice.
 # counter = path << 32 | stream << 20 | step << 6 | slot   (path < 2^31, stream < 4096,
-# step < 16384, slot < 64); bit 63 selects the second uniform of a Box-Muller pair. Distinct
+# step < 16384, slot < 64); bit 63 is 0. Normals come from a ziggurat whose rejections re-key
+# the same counter (see `normal`), so every draw is a function of its counter alone. Distinct
 # (path, stream, step, slot) give distinct counters, and the keyed mix is a bijection of the
 # counter for a fixed key, so streams cannot overlap.
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
-_PAIR = np.uint64(1) << np.uint64(63)
 _TWO_M53 = 1.0 / 9007199254740992.0
-_TWO_PI = 2.0 * math.pi
+_TWO_M52 = 2.0 * _TWO_M53
 
 STREAM_REGIME = 0
 STREAM_REVENUE = 1
@@ -72,12 +72,84 @@ def uniform(key0, key1, c):
     return np.float64(random_bits(key0, key1, c) >> np.uint64(11)) * _TWO_M53
 
 
+def _ziggurat_tables(layers: int = 128, r: float = 3.442619855899,
+                     v: float = 9.91256303526217e-3) -> tuple[np.ndarray, np.ndarray]:
+    """Layer edges x[0..layers] of the normal ziggurat and the fast-accept ratios x[i+1]/x[i]
+    (Marsaglia & Tsang 2000, in Doornik's 2005 ZIGNOR form: 128 layers of area v)."""
+    x = np.empty(layers + 1)
+    f = math.exp(-0.5 * r * r)
+    x[0] = v / f
+    x[1] = r
+    for i in range(2, layers):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    x[layers] = 0.0
+    return x, x[1:] / x[:-1]
+
+
+_ZIG_X, _ZIG_RATIO = _ziggurat_tables()
+_ZIG_R = 3.442619855899
+_ZIG_LAYER_MASK = np.uint64(127)
+_ATTEMPT = np.uint64(0xD1B54A32D192ED03)  # odd: attempt a re-keys with key1 ^ (a * _ATTEMPT)
+_SALT = np.uint64(0x8CB92BA72F3D8DD7)  # second uniform of an attempt: key0 ^ _SALT
+
+
 @njit(cache=True)
 def normal(key0, key1, c):
-    """Standard normal by Box-Muller from the uniforms of ``c`` and ``c | 2^63``."""
-    u1 = (np.float64(random_bits(key0, key1, c) >> np.uint64(11)) + 1.0) * _TWO_M53
-    u2 = np.float64(random_bits(key0, key1, c | _PAIR) >> np.uint64(11)) * _TWO_M53
-    return math.sqrt(-2.0 * math.log(u1)) * math.cos(_TWO_PI * u2)
+    """Standard normal for counter ``c`` by the ziggurat method.
+
+    Attempt ``a`` (0, 1, ...) uses the bits of ``c`` under the keys ``(key0, key1 ^ a*A)``: the
+    low 7 bits pick a layer, the top 53 bits give a uniform on (-1, 1). About 98.8% of draws
+    are accepted at once; rejections and the tail (beyond 3.44) draw their extra uniforms
+    from the same counter under the salted key ``key0 ^ S``, so a normal is still a pure
+    function of ``(keys, c)``.
+    """
+    bits = random_bits(key0, key1, c)
+    i = bits & _ZIG_LAYER_MASK
+    u = np.float64(bits >> np.uint64(11)) * _TWO_M52 - 1.0
+    if abs(u) < _ZIG_RATIO[i]:
+        return u * _ZIG_X[i]
+    return _normal_rejected(key0, key1, c, i, u)
+
+
+@njit(cache=True)
+def _normal_tail(key0, k1, c, positive):
+    """A normal beyond r (Marsaglia 1964): repeat x = -ln(u1)/r, y = -ln(u2) until 2y > x^2;
+    try t draws its two uniforms under the keys (key0 ^ S, k1 ^ S ^ t*A), (key0 ^ S, k1 ^ t*A)."""
+    t = np.uint64(1)
+    while True:
+        u1 = (np.float64(random_bits(key0 ^ _SALT, k1 ^ _SALT ^ (t * _ATTEMPT), c)
+                         >> np.uint64(11)) + 1.0) * _TWO_M53
+        u2 = (np.float64(random_bits(key0 ^ _SALT, k1 ^ (t * _ATTEMPT), c) >> np.uint64(11))
+              + 1.0) * _TWO_M53
+        tx = -math.log(u1) / _ZIG_R
+        if -2.0 * math.log(u2) > tx * tx:
+            return _ZIG_R + tx if positive else -(_ZIG_R + tx)
+        t += np.uint64(1)
+
+
+@njit(cache=True)
+def _normal_rejected(key0, key1, c, i, u):
+    """The ziggurat's slow path: wedge test, tail, or a new attempt (about 1.2% of draws)."""
+    attempt = np.uint64(0)
+    while True:
+        k1 = key1 ^ (attempt * _ATTEMPT)
+        if attempt > np.uint64(0):
+            bits = random_bits(key0, k1, c)
+            i = bits & _ZIG_LAYER_MASK
+            u = np.float64(bits >> np.uint64(11)) * _TWO_M52 - 1.0
+            if abs(u) < _ZIG_RATIO[i]:
+                return u * _ZIG_X[i]
+        extra = random_bits(key0 ^ _SALT, k1, c)
+        if i == np.uint64(0):
+            return _normal_tail(key0, k1, c, u > 0.0)
+        else:
+            x0 = u * _ZIG_X[i]
+            f0 = math.exp(-0.5 * (_ZIG_X[i] * _ZIG_X[i] - x0 * x0))
+            f1 = math.exp(-0.5 * (_ZIG_X[i + np.uint64(1)] * _ZIG_X[i + np.uint64(1)] - x0 * x0))
+            if f1 + np.float64(extra >> np.uint64(11)) * _TWO_M53 * (f0 - f1) < 1.0:
+                return x0
+        attempt += np.uint64(1)
 
 
 @njit(cache=True)

@@ -58,7 +58,6 @@ __all__ = ["ReferenceResult", "simulate_reference"]
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
-_BIT63 = np.uint64(1 << 63)
 _SCALE = 2.0 ** -53
 
 # stream ids (docs/model.md, stream table)
@@ -116,22 +115,87 @@ class _Draws:
         z = (z ^ (z >> np.uint64(27))) * _M2
         return z ^ (z >> np.uint64(31))
 
+    def _bits(self, c: np.ndarray, key0: np.uint64, key1: np.uint64) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            return self._mix(self._mix(c * _GOLDEN + key0) ^ key1)
+
     def _bits53(self, c: np.ndarray) -> np.ndarray:
         """Top 53 bits of ``bits(c)`` as float64 (exact)."""
-        with np.errstate(over="ignore"):
-            z = self._mix(self._mix(c * _GOLDEN + self.key0) ^ self.key1)
-        return (z >> np.uint64(11)).astype(np.float64)
+        return (self._bits(c, self.key0, self.key1) >> np.uint64(11)).astype(np.float64)
 
     def uniform(self, stream: Any, step: int, slot: int) -> np.ndarray:
         u = self._bits53(self._counter(stream, step, slot)) * _SCALE
         return np.where(self.flip, 1.0 - u, u)
 
     def normal(self, stream: Any, step: int, slot: int) -> np.ndarray:
-        c = self._counter(stream, step, slot)
-        u1 = (self._bits53(c) + 1.0) * _SCALE
-        u2 = self._bits53(c | _BIT63) * _SCALE
-        z = np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+        z = _ziggurat(self, self._counter(stream, step, slot))
         return np.where(self.flip, -z, z)
+
+
+def _zig_tables() -> tuple[np.ndarray, np.ndarray]:
+    """Doornik's ZIGNOR tables: 128 layers of area v under exp(-x^2/2), base strip + tail."""
+    r, v = _ZIG_R, 9.91256303526217e-3
+    x = np.zeros(129)
+    x[0] = v / math.exp(-0.5 * r * r)
+    x[1] = r
+    for i in range(2, 128):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + math.exp(-0.5 * x[i - 1] ** 2)))
+    return x, x[1:] / x[:-1]
+
+
+_ZIG_R = 3.442619855899
+_ZIG_X, _ZIG_RATIO = _zig_tables()
+_ATTEMPT = np.uint64(0xD1B54A32D192ED03)
+_SALT = np.uint64(0x8CB92BA72F3D8DD7)
+
+
+def _times_attempt(a: int) -> np.uint64:
+    """``a * A`` modulo 2**64."""
+    with np.errstate(over="ignore"):
+        return np.uint64(a) * _ATTEMPT
+
+
+def _ziggurat(d: _Draws, c: np.ndarray) -> np.ndarray:
+    """Normals of counters ``c`` (docs/model.md section 5): ziggurat attempts re-key ``key1``
+    with ``a * A``; wedge and tail uniforms use the salted ``key0 ^ S``; the tail repeats
+    Marsaglia's test with tries ``t = 1, 2, ...`` under ``key1' ^ S ^ tA`` and ``key1' ^ tA``."""
+    out = np.empty(c.shape)
+    todo = np.arange(c.size)
+    attempt = 0
+    while todo.size:
+        cc = c[todo]
+        k1 = d.key1 ^ _times_attempt(attempt)
+        bits = d._bits(cc, d.key0, k1)
+        layer = (bits & np.uint64(127)).astype(np.int64)
+        u = (bits >> np.uint64(11)).astype(np.float64) * (2 * _SCALE) - 1.0
+        fast = np.abs(u) < _ZIG_RATIO[layer]
+        out[todo[fast]] = u[fast] * _ZIG_X[layer[fast]]
+        slow = ~fast
+        cc, layer, u, idx = cc[slow], layer[slow], u[slow], todo[slow]
+        extra = (d._bits(cc, d.key0 ^ _SALT, k1) >> np.uint64(11)).astype(np.float64) * _SCALE
+        tail = layer == 0
+        for j in np.flatnonzero(tail):  # rare: Marsaglia's tail, one path at a time
+            t = 1
+            while True:
+                k = k1 ^ _times_attempt(t)
+                u1 = (float(d._bits(cc[j:j + 1], d.key0 ^ _SALT, k ^ _SALT)[0]
+                            >> np.uint64(11)) + 1.0) * _SCALE
+                u2 = (float(d._bits(cc[j:j + 1], d.key0 ^ _SALT, k)[0] >> np.uint64(11))
+                      + 1.0) * _SCALE
+                tx = -math.log(u1) / _ZIG_R
+                if -2.0 * math.log(u2) > tx * tx:
+                    out[idx[j]] = (_ZIG_R + tx) if u[j] > 0 else -(_ZIG_R + tx)
+                    break
+                t += 1
+        wedge = ~tail
+        x0 = u[wedge] * _ZIG_X[layer[wedge]]
+        f0 = np.exp(-0.5 * (_ZIG_X[layer[wedge]] ** 2 - x0 * x0))
+        f1 = np.exp(-0.5 * (_ZIG_X[layer[wedge] + 1] ** 2 - x0 * x0))
+        accept = f1 + extra[wedge] * (f0 - f1) < 1.0
+        out[idx[wedge][accept]] = x0[accept]
+        todo = idx[wedge][~accept]
+        attempt += 1
+    return out
 
 
 def _poisson_count(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
