@@ -152,13 +152,13 @@ def _normal_rejected(key0, key1, c, i, u):
         attempt += np.uint64(1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _uniform(key0, key1, flip, c):
     u = uniform(key0, key1, c)
     return 1.0 - u if flip else u
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _normal(key0, key1, flip, c):
     z = normal(key0, key1, c)
     return -z if flip else z
@@ -226,7 +226,7 @@ STATE_AWAITING = 2
 STATE_LOST = 3
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple):
     """Terminal value from the last step's flows (revenue, EBITDA) per year or per step."""
     if p.terminal_method == 0:
@@ -238,7 +238,7 @@ def _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple):
     return fcf * p.terminal_factor * p.gordon_factor
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _capacity_factor(capacity, elasticity):
     """c ** beta, without the power where it is 1."""
     if capacity == 1.0 or elasticity == 0.0:
@@ -246,17 +246,19 @@ def _capacity_factor(capacity, elasticity):
     return capacity ** elasticity
 
 
-@njit(cache=True)
-def _revenues(p, k, ln_r, capacity, tam_multiplier, c_state, c_rev, row):
-    """Delivered commercial, contract and total revenue run-rates and market share at t_k."""
+@njit(cache=True, inline="always")
+def _revenues(p, tam_grid, c_beta, n_used, k, ln_r, capacity, tam_multiplier, c_state, c_rev,
+              row):
+    """Delivered commercial, contract and total revenue run-rates and market share at t_k
+    (slots from ``n_used`` on are pool slots not won yet)."""
     contracts = 0.0
-    for j in range(p.n_slots):
+    for j in range(n_used):
         if c_state[row, j] == STATE_ACTIVE:
-            contracts += c_rev[row, j] * _capacity_factor(capacity, p.c_beta[j])
+            contracts += c_rev[row, j] * _capacity_factor(capacity, c_beta[j])
     commercial = math.exp(ln_r) * _capacity_factor(capacity, p.beta)
     share = np.nan
     if p.tam_enabled:
-        tam = p.tam[k] * tam_multiplier
+        tam = tam_grid[k] * tam_multiplier
         room = p.max_share * tam - contracts
         if room < 0.0:
             room = 0.0
@@ -266,12 +268,12 @@ def _revenues(p, k, ln_r, capacity, tam_multiplier, c_state, c_rev, row):
     return commercial, contracts, commercial + contracts, share
 
 
-@njit(cache=True)
-def _next_regime(p, key0, key1, flip, dpath, k, regime):
+@njit(cache=True, inline="always")
+def _next_regime(p, switch_probability, key0, key1, flip, dpath, k, regime):
     """Regime at t_{k+1} given the regime of step k (two-state chain, switch prob per step)."""
     if p.regime_enabled:
         u = _uniform(key0, key1, flip, counter(dpath, STREAM_REGIME, k, 0))
-        if u < p.switch_probability[regime]:
+        if u < switch_probability[regime]:
             return 1 - regime
     return regime
 
@@ -285,6 +287,30 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
     # every normal negated and every uniform u replaced by 1 - u
     dpath = path >> 1 if p.antithetic else path
     flip = p.antithetic and (path & 1) == 1
+    # the parameter arrays, bound once per path: reading an array out of the tuple inside the
+    # step loop costs reference-count updates at every access
+    c_delay_steps_a = p.c_delay_steps
+    c_escalation_a = p.c_escalation
+    c_first_step_a = p.c_first_step
+    c_price_dispersion_a = p.c_price_dispersion
+    c_price_median_a = p.c_price_median
+    c_replacement_a = p.c_replacement
+    c_stream_a = p.c_stream
+    c_term_steps_a = p.c_term_steps
+    c_threshold_a = p.c_threshold
+    chip_mean_a = p.chip_mean
+    discount_a = p.discount
+    eta_a = p.eta
+    fin_probability_a = p.fin_probability
+    fixed_a = p.fixed
+    ln_m_bar_a = p.ln_m_bar
+    m_vol_a = p.m_vol
+    mu_bar_a = p.mu_bar
+    sigma_a = p.sigma
+    win_mean_a = p.win_mean
+    tam_grid = p.tam
+    c_beta = p.c_beta
+    switch_probability = p.switch_probability
     # ---- state at t_0
     regime = p.regime_initial
     ln_r = p.ln_r0
@@ -299,10 +325,10 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                                   * _normal(key0, key1, flip, counter(dpath, STREAM_PATH, 0, 0)))
     for j in range(p.n_slots):
         c_rev[row, j] = p.c_rev0[j]
-        c_next[row, j] = p.c_first_step[j]
+        c_next[row, j] = c_first_step_a[j]
         c_state[row, j] = STATE_ACTIVE if j < p.n_named else STATE_DORMANT
     pool_left = p.pool_size
-    commercial, contracts, total, share = _revenues(p, 0, ln_r, capacity, tam_multiplier,
+    commercial, contracts, total, share = _revenues(p, tam_grid, c_beta, p.n_named, 0, ln_r, capacity, tam_multiplier,
                                                     c_state, c_rev, row)
     # M_0 = V_0 / S_0 on this path (S_0 differs between paths when the TAM cap binds at t_0)
     ln_m = math.log(p.v0 / total) if total > 0.0 else 0.0
@@ -332,13 +358,13 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
     for k in range(n_steps):
         t_next = k + 1
         # ---- commercial revenue and its expected growth (Schwartz-Moon), regime of step k
-        sigma = p.sigma[k]
-        eta = p.eta[k]
+        sigma = sigma_a[k]
+        eta = eta_a[k]
         e1 = _normal(key0, key1, flip, counter(dpath, STREAM_REVENUE, k, 0))
         e2 = _normal(key0, key1, flip, counter(dpath, STREAM_GROWTH, k, 0))
         e2 = p.rho * e1 + p.rho_perp * e2
         ln_r += (mu - p.lambda_r * sigma - 0.5 * sigma * sigma) * dt + sigma * p.sqrt_dt * e1
-        mu_bar = p.mu_bar[regime]
+        mu_bar = mu_bar_a[regime]
         mu = (mu_bar + (mu - mu_bar) * p.mu_decay - p.lambda_mu * eta * p.mu_price_factor
               + eta * p.mu_vol_factor * e2)
         # ---- chip supply
@@ -347,7 +373,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         if p.chips_enabled:
             capacity = 1.0 - (1.0 - capacity) * p.recovery_factor
             u = _uniform(key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 0))
-            n_new = poisson(u, p.chip_mean[regime], MAX_EVENTS_IN_STEP)
+            n_new = poisson(u, chip_mean_a[regime], MAX_EVENTS_IN_STEP)
             for i in range(n_new):
                 if p.haircut_kind == 0:
                     haircut = p.haircut_low
@@ -363,37 +389,37 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         # ---- contracts: escalation, renewals at t_{k+1} (one-factor Gaussian copula)
         z_common = 0.0
         z_drawn = False
-        for j in range(p.n_slots):
+        for j in range(p.n_named + n_won):  # pool slots from n_named + n_won on are unwon
             state = c_state[row, j]
             if state == STATE_ACTIVE or state == STATE_AWAITING:
-                c_rev[row, j] *= p.c_escalation[j]
+                c_rev[row, j] *= c_escalation_a[j]
             if state == STATE_ACTIVE and c_next[row, j] == t_next:
                 if not z_drawn:
                     z_common = _normal(key0, key1, flip, counter(dpath, STREAM_COPULA, k, 0))
                     z_drawn = True
-                stream = p.c_stream[j]
+                stream = c_stream_a[j]
                 latent = (p.copula_a * z_common
                           + p.copula_b * _normal(key0, key1, flip, counter(dpath, stream, k, 0)))
-                if latent < p.c_threshold[j, regime]:
-                    c_rev[row, j] *= p.c_price_median[j, regime] * math.exp(
-                        p.c_price_dispersion[j] * _normal(key0, key1, flip, counter(dpath, stream, k, 1)))
-                    c_next[row, j] = t_next + p.c_term_steps[j]
+                if latent < c_threshold_a[j, regime]:
+                    c_rev[row, j] *= c_price_median_a[j, regime] * math.exp(
+                        c_price_dispersion_a[j] * _normal(key0, key1, flip, counter(dpath, stream, k, 1)))
+                    c_next[row, j] = t_next + c_term_steps_a[j]
                 else:
                     n_lost += 1
-                    if (p.c_replacement[j] > 0.0
+                    if (c_replacement_a[j] > 0.0
                             and _uniform(key0, key1, flip, counter(dpath, stream, k, 2))
-                            < p.c_replacement[j]):
+                            < c_replacement_a[j]):
                         c_state[row, j] = STATE_AWAITING
-                        c_next[row, j] = t_next + p.c_delay_steps[j]
+                        c_next[row, j] = t_next + c_delay_steps_a[j]
                     else:
                         c_state[row, j] = STATE_LOST
             elif state == STATE_AWAITING and c_next[row, j] == t_next:
                 c_state[row, j] = STATE_ACTIVE
-                c_next[row, j] = t_next + p.c_term_steps[j]
+                c_next[row, j] = t_next + c_term_steps_a[j]
         # ---- expansion programme: wins during step k start at t_{k+1}
         if p.expansion_enabled and pool_left > 0:
             u = _uniform(key0, key1, flip, counter(dpath, STREAM_EXPANSION, k, 0))
-            n_new = poisson(u, p.win_mean[regime], MAX_EVENTS_IN_STEP)
+            n_new = poisson(u, win_mean_a[regime], MAX_EVENTS_IN_STEP)
             if n_new > pool_left:
                 n_new = pool_left
             for i in range(n_new):
@@ -401,8 +427,8 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                 c_state[row, j] = STATE_ACTIVE
                 c_rev[row, j] = p.win_median * math.exp(
                     p.win_dispersion * _normal(key0, key1, flip,
-                                               counter(dpath, p.c_stream[j], k, 3)))
-                c_next[row, j] = t_next + p.c_term_steps[j]
+                                               counter(dpath, c_stream_a[j], k, 3)))
+                c_next[row, j] = t_next + c_term_steps_a[j]
                 pool_left -= 1
             n_won += n_new
         # ---- macro regime: the chain moves at the end of the step; the regime of step k
@@ -410,22 +436,23 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         step_regime = regime
         if regime == 1:
             slowdown_steps += 1
-        regime = _next_regime(p, key0, key1, flip, dpath, k, regime)
+        regime = _next_regime(p, switch_probability, key0, key1, flip, dpath, k, regime)
         if regime == 1 and step_regime == 0:
             jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * _normal(
                 key0, key1, flip, counter(dpath, STREAM_MARKET, k, 1))
         # ---- revenue at t_{k+1} and the flows of step k
         prev_total = total
-        commercial, contracts, total, share = _revenues(p, t_next, ln_r, capacity,
-                                                        tam_multiplier, c_state, c_rev, row)
+        commercial, contracts, total, share = _revenues(
+            p, tam_grid, c_beta, p.n_named + n_won, t_next, ln_r, capacity, tam_multiplier,
+            c_state, c_rev, row)
         if p.timing_start:
             revenue_flow = prev_total * dt
             alpha = p.alpha + p.gamma * (1.0 - capacity_before)
-            fixed_flow = p.fixed[k] * dt
+            fixed_flow = fixed_a[k] * dt
         else:
             revenue_flow = total * dt
             alpha = p.alpha + p.gamma * (1.0 - capacity)
-            fixed_flow = p.fixed[t_next] * dt
+            fixed_flow = fixed_a[t_next] * dt
         ebitda_flow = revenue_flow * (1.0 - alpha) - fixed_flow
         income = ebitda_flow + p.rf * cash * dt
         tax = 0.0
@@ -439,15 +466,15 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         cash += income - tax - p.capex_ratio * revenue_flow
         # ---- market multiple (log-OU toward the regime's long-run multiple, plus jumps)
         if p.market_enabled:
-            ln_m_bar = p.ln_m_bar[step_regime]
+            ln_m_bar = ln_m_bar_a[step_regime]
             ln_m = (ln_m_bar + (ln_m - ln_m_bar) * p.m_decay
-                    + p.m_vol[step_regime] * _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
+                    + m_vol_a[step_regime] * _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
                     + jump_ln_m)
         value = math.exp(ln_m) * total
         # ---- financing, then bankruptcy
         if p.financing_enabled and cash < p.fin_floor:
             if (_uniform(key0, key1, flip, counter(dpath, STREAM_FINANCING, k, 0))
-                    < p.fin_probability[step_regime]):
+                    < fin_probability_a[step_regime]):
                 holders *= value / (value + p.fin_amount)
                 cash += p.fin_amount
         if cash < 0.0:
@@ -485,7 +512,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         for j in range(p.n_named):
             active[row, j, k] = 0
         # the macro regime does not end with the company
-        regime = _next_regime(p, key0, key1, flip, dpath, k - 1, regime)
+        regime = _next_regime(p, switch_probability, key0, key1, flip, dpath, k - 1, regime)
         regimes[row, k] = regime
     # ---- fundamental value
     exit_multiple = p.exit_median
@@ -497,10 +524,10 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         if p.recovery > 0.0:
             tv = _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple)
             if tv > 0.0:
-                pv = holders * p.recovery * p.discount[bankrupt_step] * tv
+                pv = holders * p.recovery * discount_a[bankrupt_step] * tv
     else:
         tv = _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple)
-        pv = holders * p.discount[n_steps] * (tv + cash) - p.net_debt
+        pv = holders * discount_a[n_steps] * (tv + cash) - p.net_debt
         if p.limited_liability and pv < 0.0:
             pv = 0.0
     scalars[SCALAR_PV, row] = pv
