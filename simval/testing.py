@@ -325,7 +325,7 @@ def log_revenue_moments(r0: float, mu0: float, mu_bar: float, kappa: float,
 
 def log_revenue_moments_gbm(r0: float, mu: float, sigma: float, t: float,
                             lambda_r: float = 0.0) -> tuple[float, float]:
-    """Mean and variance of ``ln R_t`` for constant growth: ``ln R_0 + (μ − λ_Rσ − σ²/2)t``, ``σ²t``.
+    """Mean and variance of ``ln R_t`` for constant growth: ``ln R_0 + (μ − λ_Rσ − σ²/2)t``, σ²t.
 
     Examples
     --------
@@ -866,7 +866,7 @@ def justified_probability(ln_mean_s: float, ln_var_s: float, exit_median: float,
 
 def pv_mean_ev_sales(ln_mean_s: float, ln_var_s: float, exit_median: float,
                      exit_dispersion: float, r: float, t: float, cash_t: float = 0.0) -> float:
-    """``E[PV] = e^{−rT}(M_med e^{s_M²/2}·E[S_T] + X_T)`` (setting of :func:`justified_probability`).
+    """``E[PV] = e^{−rT}(M_med e^{s_M²/2}·E[S_T] + X_T)`` (as in :func:`justified_probability`).
 
     Examples
     --------

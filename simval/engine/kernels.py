@@ -218,7 +218,8 @@ COUNT_BANKRUPT_STEP = 1
 COUNT_CHIP_SHOCKS = 2
 COUNT_CONTRACTS_LOST = 3
 COUNT_CONTRACTS_WON = 4
-N_COUNTS = 5
+COUNT_RENEWAL_DECISIONS = 5
+N_COUNTS = 6
 
 STATE_DORMANT = 0
 STATE_ACTIVE = 1
@@ -340,6 +341,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
     bankrupt_step = -1
     n_shocks = 0
     n_lost = 0
+    n_decisions = 0
     n_won = 0
     slowdown_steps = 0
     series[SERIES_TOTAL_REVENUE, row, 0] = total
@@ -398,6 +400,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
                     z_common = _normal(key0, key1, flip, counter(dpath, STREAM_COPULA, k, 0))
                     z_drawn = True
                 stream = c_stream_a[j]
+                n_decisions += 1
                 latent = (p.copula_a * z_common
                           + p.copula_b * _normal(key0, key1, flip, counter(dpath, stream, k, 0)))
                 if latent < c_threshold_a[j, regime]:
@@ -542,6 +545,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
     counts[COUNT_CHIP_SHOCKS, row] = n_shocks
     counts[COUNT_CONTRACTS_LOST, row] = n_lost
     counts[COUNT_CONTRACTS_WON, row] = n_won
+    counts[COUNT_RENEWAL_DECISIONS, row] = n_decisions
 
 
 @njit(cache=True, parallel=True)
@@ -636,3 +640,41 @@ def count_pairs_at_least(series, level, out):
             if series[i, k] >= level and series[i + 1, k] >= level:
                 c += 1
         out[k] += c
+
+
+@njit(cache=True, parallel=True)
+def rng_only_chunk(p, key0, key1, path0, shocks, wins, decisions, out):
+    """Draw the random numbers the engine draws for paths ``path0 ..``, and nothing else.
+
+    Every per-step draw the engine makes unconditionally (revenue and growth normals, and the
+    chip, expansion, regime and market draws of the drivers switched on), plus, per path, the
+    conditional draws whose number the engine reported: two per chip shock, one per
+    contract won, two per renewal decision (and one copula factor each). Their sum goes to
+    ``out`` so nothing is optimised away. For benchmarks only (compiled by numba).
+    """
+    for i in prange(out.shape[0]):
+        path = path0 + i
+        dpath = path >> 1 if p.antithetic else path
+        flip = p.antithetic and (path & 1) == 1
+        acc = 0.0
+        for k in range(p.n_steps):
+            acc += _normal(key0, key1, flip, counter(dpath, STREAM_REVENUE, k, 0))
+            acc += _normal(key0, key1, flip, counter(dpath, STREAM_GROWTH, k, 0))
+            if p.chips_enabled:
+                acc += _uniform(key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 0))
+            if p.expansion_enabled:
+                acc += _uniform(key0, key1, flip, counter(dpath, STREAM_EXPANSION, k, 0))
+            if p.regime_enabled:
+                acc += _uniform(key0, key1, flip, counter(dpath, STREAM_REGIME, k, 0))
+            if p.market_enabled:
+                acc += _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
+        for j in range(shocks[i]):
+            acc += _uniform(key0, key1, flip, counter(dpath, STREAM_CHIPS, j % 16, 1))
+            acc += _normal(key0, key1, flip, counter(dpath, STREAM_CHIPS, j % 16, 2))
+        for j in range(wins[i]):
+            acc += _normal(key0, key1, flip, counter(dpath, STREAM_POOL0 + j, 0, 3))
+        for j in range(decisions[i]):
+            acc += _normal(key0, key1, flip, counter(dpath, STREAM_COPULA, j % 16, 0))
+            acc += _normal(key0, key1, flip, counter(dpath, STREAM_CONTRACT0, j % 16, 0))
+            acc += _normal(key0, key1, flip, counter(dpath, STREAM_CONTRACT0, j % 16, 1))
+        out[i] = acc

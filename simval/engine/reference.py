@@ -33,6 +33,7 @@ from simval.engine.kernels import (
     COUNT_COLLAPSE_STEP,
     COUNT_CONTRACTS_LOST,
     COUNT_CONTRACTS_WON,
+    COUNT_RENEWAL_DECISIONS,
     N_COUNTS,
     N_SCALARS,
     N_SERIES,
@@ -441,6 +442,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     last_ebitda = np.zeros(n)
     n_shocks = np.zeros(n, dtype=np.int64)
     n_lost = np.zeros(n, dtype=np.int64)
+    n_decisions = np.zeros(n, dtype=np.int64)
     n_won = np.zeros(n, dtype=np.int64)
     alpha0, gamma = cost["variable_cost_ratio"], chips["cost_sensitivity"]
 
@@ -483,6 +485,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
                     z_common = draws.normal(_COPULA, k, 0)
                 y = copula_a * z_common + copula_b * draws.normal(sl.stream, k, 0)
                 renew = due & (y < sl.threshold[s])
+                n_decisions += (due & alive).astype(np.int64)
                 price = sl.price_median[s] * np.exp(sl.price_dispersion
                                                     * draws.normal(sl.stream, k, 1))
                 rev[:, j] = np.where(renew, rev[:, j] * price, rev[:, j])
@@ -585,6 +588,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     counts[COUNT_BANKRUPT_STEP] = bankrupt_step
     counts[COUNT_CHIP_SHOCKS] = n_shocks
     counts[COUNT_CONTRACTS_LOST] = n_lost
+    counts[COUNT_RENEWAL_DECISIONS] = n_decisions
     counts[COUNT_CONTRACTS_WON] = n_won
     lived = np.where(bankrupt_step >= 0, bankrupt_step, K)
     scalars[SCALAR_SLOWDOWN_SHARE] = slowdown_steps / lived

@@ -1,0 +1,260 @@
+"""Benchmarks of the simval engine, written to benchmarks/results.md (never edit that by hand).
+
+Every figure is the median of several runs, and every comparison is a ratio measured in the
+same run of this script, on ``configs/zhipu_2026.toml`` (scenario ``base``) and
+``configs/schwartz_moon_amazon.toml``:
+
+1. engine vs the numpy reference implementation, same paths (2 threads and 1 thread);
+2. engine vs an RNG-only kernel that draws the engine's random numbers and does nothing else;
+3. 1 -> 2 threads, with identical results;
+4. path-steps per second for 1e5, 1e6 and 1e7 paths (whole runs: kernel + statistics);
+5. start-up of a 1,000-path run in a fresh process, warm and cold numba cache;
+6. peak resident memory for 1e6, 1e7 and 1e8 paths.
+
+Run: ``python benchmarks/run.py [--quick]`` (``--quick`` uses smaller sizes, for a smoke test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numba
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+import simval  # noqa: E402
+from simval.engine import kernels, runner  # noqa: E402
+from simval.engine.reference import simulate_reference  # noqa: E402
+from simval.model.params import build_kernel_params, make_time_grid  # noqa: E402
+
+CONFIGS = {"zhipu_2026": ROOT / "configs" / "zhipu_2026.toml",
+           "schwartz_moon_amazon": ROOT / "configs" / "schwartz_moon_amazon.toml"}
+GOALS = {"reference_2": 4.0, "reference_1": 2.0, "rng_bound": 2.0, "threads": 1.9,
+         "startup_warm": 1.0, "memory_1e8_gb": 1.5}
+
+
+def median_time(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def _setup(name: str):
+    values = simval.load_config(CONFIGS[name]).scenarios["base"]
+    grid = make_time_grid(values)
+    params = build_kernel_params(values, grid)
+    keys = runner.seed_keys(values["simulation"]["seed"])
+    return values, grid, params, keys
+
+
+def _kernel(params, keys, n):
+    buffers = runner._buffers(params, n)
+    return buffers, lambda: kernels.simulate_chunk(params, keys[0], keys[1], 0, *buffers)
+
+
+def bench_reference(name: str, n: int, repeat: int) -> dict:
+    values, grid, params, keys = _setup(name)
+    seed = values["simulation"]["seed"]
+    buffers, run = _kernel(params, keys, n)
+    run()
+    out = {}
+    for threads in (2, 1):
+        numba.set_num_threads(threads)
+        out[f"engine_{threads}"] = median_time(run, repeat)
+    numba.set_num_threads(2)
+    out["reference"] = median_time(lambda: simulate_reference(values, grid, seed, 0, n),
+                                   max(1, repeat // 2))
+    ref = simulate_reference(values, grid, seed, 0, n)
+    run()
+    assert np.allclose(buffers[1], ref.scalars, rtol=1e-9, atol=1e-6), "engine != reference"
+    out["ratio_2"] = out["reference"] / out["engine_2"]
+    out["ratio_1"] = out["reference"] / out["engine_1"]
+    out["n"] = n
+    return out
+
+
+def bench_rng(name: str, n: int, repeat: int) -> dict:
+    _, _, params, keys = _setup(name)
+    buffers, run = _kernel(params, keys, n)
+    run()
+    counts = buffers[2]
+    shocks = np.ascontiguousarray(counts[kernels.COUNT_CHIP_SHOCKS])
+    wins = np.ascontiguousarray(counts[kernels.COUNT_CONTRACTS_WON])
+    decisions = np.ascontiguousarray(counts[kernels.COUNT_RENEWAL_DECISIONS])
+    sink = np.empty(n)
+
+    def rng():
+        kernels.rng_only_chunk(params, keys[0], keys[1], 0, shocks, wins, decisions, sink)
+
+    rng()
+    engine = median_time(run, repeat)
+    rng_time = median_time(rng, repeat)
+    return {"engine": engine, "rng": rng_time, "ratio": engine / rng_time, "n": n}
+
+
+def bench_threads(name: str, n: int, repeat: int) -> dict:
+    _, _, params, keys = _setup(name)
+    buffers, run = _kernel(params, keys, n)
+    run()
+    numba.set_num_threads(1)
+    one = median_time(run, repeat)
+    first = [b.copy() for b in buffers[:5]]
+    numba.set_num_threads(2)
+    two = median_time(run, repeat)
+    identical = all(np.array_equal(a, b, equal_nan=True) for a, b in zip(first, buffers[:5],
+                                                                           strict=True))
+    return {"one": one, "two": two, "speedup": one / two, "identical": identical, "n": n}
+
+
+def bench_scaling(name: str, sizes: list[int]) -> list[dict]:
+    rows = []
+    for n in sizes:
+        t = time.perf_counter()
+        ds = simval.simulate(CONFIGS[name], n_paths=n, scenarios=["base"], keep_paths=0)
+        elapsed = time.perf_counter() - t
+        steps = n * (ds.sizes["time"] - 1)
+        rows.append({"n": n, "seconds": elapsed, "path_steps_per_s": steps / elapsed,
+                     "ns_per_path_step": elapsed / steps * 1e9})
+    return rows
+
+
+_CHILD = """
+import resource, sys, time
+t = time.perf_counter()
+import simval
+ds = simval.simulate(sys.argv[1], n_paths=int(sys.argv[2]), scenarios=["base"], keep_paths=0)
+elapsed = time.perf_counter() - t
+print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+def _child(config: Path, n: int, env: dict | None = None) -> tuple[float, float]:
+    out = subprocess.run([sys.executable, "-c", _CHILD, str(config), str(n)], check=True,
+                         capture_output=True, text=True, cwd=ROOT, env=env)
+    seconds, rss_kb = out.stdout.split()
+    return float(seconds), float(rss_kb) / 2**20
+
+
+def bench_startup(name: str, repeat: int) -> dict:
+    _child(CONFIGS[name], 1000)  # make sure the cache is warm
+    warm = statistics.median(_child(CONFIGS[name], 1000)[0] for _ in range(repeat))
+    colds = []
+    for _ in range(max(1, repeat // 2)):
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, NUMBA_CACHE_DIR=cache)
+            colds.append(_child(CONFIGS[name], 1000, env)[0])
+    import_time = statistics.median(
+        float(subprocess.run([sys.executable, "-c", "import time; t = time.perf_counter(); "
+                              "import simval; print(time.perf_counter() - t)"],
+                             check=True, capture_output=True, text=True, cwd=ROOT).stdout)
+        for _ in range(repeat))
+    return {"warm": warm, "cold": statistics.median(colds), "import": import_time}
+
+
+def bench_memory(name: str, sizes: list[int]) -> list[dict]:
+    return [{"n": n, "seconds": s, "rss_gb": rss}
+            for n in sizes for s, rss in [_child(CONFIGS[name], n)]]
+
+
+def _mark(ok: bool) -> str:
+    return "met" if ok else "**not met**"
+
+
+def write_report(results: dict, path: Path) -> None:
+    lines = ["# simval benchmarks", "",
+             "Generated by `python benchmarks/run.py` (do not edit). Medians of repeated runs; "
+             "every comparison is a ratio measured in the same run.", "",
+             f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+             f"{platform.python_version()}, numpy {np.__version__}, numba {numba.__version__}, "
+             f"simval {simval.__version__}.", ""]
+    lines += ["## Engine against the numpy reference (same paths)", "",
+              "| config | paths | engine, 2 threads | engine, 1 thread | reference | "
+              "ratio 2 threads (goal >= 4) | ratio 1 thread (goal >= 2) |",
+              "|---|---|---|---|---|---|---|"]
+    for name, r in results["reference"].items():
+        lines.append(f"| {name} | {r['n']:,} | {r['engine_2'] * 1e3:.1f} ms | "
+                     f"{r['engine_1'] * 1e3:.1f} ms | {r['reference'] * 1e3:.0f} ms | "
+                     f"{r['ratio_2']:.0f}x ({_mark(r['ratio_2'] >= GOALS['reference_2'])}) | "
+                     f"{r['ratio_1']:.0f}x ({_mark(r['ratio_1'] >= GOALS['reference_1'])}) |")
+    lines += ["", "## Engine against drawing its random numbers only", "",
+              "| config | paths | engine | RNG only | engine / RNG (goal <= 2) |",
+              "|---|---|---|---|---|"]
+    for name, r in results["rng"].items():
+        lines.append(f"| {name} | {r['n']:,} | {r['engine'] * 1e3:.1f} ms | "
+                     f"{r['rng'] * 1e3:.1f} ms | {r['ratio']:.2f} "
+                     f"({_mark(r['ratio'] <= GOALS['rng_bound'])}) |")
+    lines += ["", "## 1 -> 2 threads", "",
+              "| config | paths | 1 thread | 2 threads | speed-up (goal >= 1.9) | identical |",
+              "|---|---|---|---|---|---|"]
+    for name, r in results["threads"].items():
+        lines.append(f"| {name} | {r['n']:,} | {r['one'] * 1e3:.1f} ms | {r['two'] * 1e3:.1f} ms "
+                     f"| {r['speedup']:.2f} ({_mark(r['speedup'] >= GOALS['threads'])}) | "
+                     f"{'yes' if r['identical'] else '**no**'} |")
+    lines += ["", "## Throughput of whole runs (kernel + streamed statistics, 2 threads)", "",
+              "| config | paths | seconds | path-steps/s | ns per path-step |",
+              "|---|---|---|---|---|"]
+    for name, rows in results["scaling"].items():
+        for r in rows:
+            lines.append(f"| {name} | {r['n']:,} | {r['seconds']:.2f} | "
+                         f"{r['path_steps_per_s'] / 1e6:.1f} M | {r['ns_per_path_step']:.1f} |")
+    s = results["startup"]
+    lines += ["", "## Start-up: a 1,000-path run in a fresh process", "",
+              "| numba cache | seconds (goal: warm < 1 s) |", "|---|---|",
+              f"| warm | {s['warm']:.2f} ({_mark(s['warm'] < GOALS['startup_warm'])}) |",
+              f"| cold (empty cache: compiles) | {s['cold']:.2f} |",
+              f"| of which `import simval` alone | {s['import']:.2f} |"]
+    lines += ["", "## Peak resident memory (fresh process, keep_paths = 0)", "",
+              "| config | paths | seconds | peak RSS |", "|---|---|---|---|"]
+    for name, rows in results["memory"].items():
+        for r in rows:
+            goal = ""
+            if r["n"] >= 10**8:
+                goal = f" ({_mark(r['rss_gb'] <= GOALS['memory_1e8_gb'])}: goal <= 1.5 GB)"
+            lines.append(f"| {name} | {r['n']:,} | {r['seconds']:.0f} | "
+                         f"{r['rss_gb']:.2f} GB{goal} |")
+    lines.append("")
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
+    args = parser.parse_args()
+    quick = args.quick
+    repeat = 3 if quick else 5
+    results: dict = {"reference": {}, "rng": {}, "threads": {}, "scaling": {}, "memory": {}}
+    for name in CONFIGS:
+        print(f"[{name}] reference, rng, threads", flush=True)
+        results["reference"][name] = bench_reference(name, 1024 if quick else 8192, repeat)
+        results["rng"][name] = bench_rng(name, 8192 if quick else 65536, repeat)
+        results["threads"][name] = bench_threads(name, 8192 if quick else 65536, repeat)
+        sizes = [10**4, 10**5] if quick else [10**5, 10**6, 10**7]
+        print(f"[{name}] scaling {sizes}", flush=True)
+        results["scaling"][name] = bench_scaling(name, sizes)
+    print("start-up", flush=True)
+    results["startup"] = bench_startup("zhipu_2026", repeat)
+    mem_sizes = [10**5, 10**6] if quick else [10**6, 10**7, 10**8]
+    print(f"memory {mem_sizes}", flush=True)
+    results["memory"]["zhipu_2026"] = bench_memory("zhipu_2026", mem_sizes)
+    (args.out.with_suffix(".json")).write_text(json.dumps(results, indent=1, default=str))
+    write_report(results, args.out)
+    print(f"written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
