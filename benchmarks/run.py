@@ -57,13 +57,13 @@ def _setup(name: str):
     values = simval.load_config(CONFIGS[name]).scenarios["base"]
     grid = make_time_grid(values)
     params = build_kernel_params(values, grid)
-    keys = runner.seed_keys(values["simulation"]["seed"])
+    keys = runner.run_keys(values["simulation"]["seed"])
     return values, grid, params, keys
 
 
 def _kernel(params, keys, n):
     buffers = runner._buffers(params, n)
-    return buffers, lambda: kernels.simulate_chunk(params, keys[0], keys[1], 0, *buffers)
+    return buffers, lambda: kernels.simulate_chunk(params, *keys, 0, *buffers)
 
 
 def bench_reference(name: str, n: int, repeat: int) -> dict:
@@ -98,7 +98,7 @@ def bench_rng(name: str, n: int, repeat: int) -> dict:
     sink = np.empty(n)
 
     def rng():
-        kernels.rng_only_chunk(params, keys[0], keys[1], 0, shocks, wins, decisions, sink)
+        kernels.rng_only_chunk(params, *keys, 0, shocks, wins, decisions, sink)
 
     rng()
     engine = median_time(run, repeat)

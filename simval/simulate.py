@@ -13,7 +13,7 @@ import xarray as xr
 
 from simval.config.load import Config, ConfigError, load_config
 from simval.engine.distributed import run_on_client
-from simval.engine.runner import BLOCK, ScenarioAccumulator, run_scenario, seed_keys
+from simval.engine.runner import BLOCK, ScenarioAccumulator, run_keys, run_scenario
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
@@ -122,7 +122,7 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     if precision is not None:
         n_paths = min(n_paths, max_paths)  # the cap bounds the first round too
     grid = make_time_grid(base)
-    keys = seed_keys(seed)
+    keys = run_keys(seed)
     contracts: list[str] = []
     for values in config.scenarios.values():
         contracts += [c for c in values["contracts"] if c not in contracts]

@@ -1031,7 +1031,7 @@ def _reference_module():
 
 def _kernel_paths(values, grid, seed: int, path0: int, n: int, antithetic: bool):
     from simval.engine import kernels
-    from simval.engine.runner import seed_keys
+    from simval.engine.runner import run_keys
     from simval.model.params import build_kernel_params
 
     p = build_kernel_params(values, grid, antithetic=antithetic)
@@ -1041,8 +1041,7 @@ def _kernel_paths(values, grid, seed: int, path0: int, n: int, antithetic: bool)
             np.empty((n, p.n_named, times), dtype=np.int8), np.empty((n, times), dtype=np.int8),
             np.empty((n, p.n_slots), dtype=np.int8), np.empty((n, p.n_slots)),
             np.empty((n, p.n_slots), dtype=np.int64))
-    key0, key1 = seed_keys(seed)
-    kernels.simulate_chunk(p, key0, key1, path0, *bufs)
+    kernels.simulate_chunk(p, *run_keys(seed), path0, *bufs)
     return bufs[:5]
 
 

@@ -63,11 +63,11 @@ OFFSET = 4096 * 3 + 17  # a global path index that is not the start of a block
 CONFIGS = sorted(glob.glob(str(Path(__file__).resolve().parents[1] / "configs" / "*.toml")))
 
 
-def run_kernel(values, grid, seed, path0, n, antithetic):
+def run_kernel(values, grid, seed, path0, n, antithetic, company=0):
     params = build_kernel_params(values, grid, antithetic=antithetic)
-    keys = runner.seed_keys(seed)
+    keys = runner.run_keys(seed, company)
     bufs = runner._buffers(params, n)
-    kernels.simulate_chunk(params, keys[0], keys[1], path0, *bufs)
+    kernels.simulate_chunk(params, *keys, path0, *bufs)
     return ReferenceResult(*bufs[:5])
 
 
@@ -105,11 +105,12 @@ def scalar_scales(values, ref: ReferenceResult) -> np.ndarray:
     return scales[:, None]
 
 
-def assert_agree(values, seed, path0, n, antithetic):
+def assert_agree(values, seed, path0, n, antithetic, company=0):
     """Kernel and reference agree on paths path0 .. path0 + n - 1; returns both results."""
     grid = make_time_grid(values)
-    ref = simulate_reference(values, grid, seed, path0, n, antithetic=antithetic)
-    ker = run_kernel(values, grid, seed, path0, n, antithetic)
+    ref = simulate_reference(values, grid, seed, path0, n, antithetic=antithetic,
+                             company=company)
+    ker = run_kernel(values, grid, seed, path0, n, antithetic, company)
     for name in ("counts", "active", "regimes"):
         a, b = getattr(ker, name), getattr(ref, name)
         assert a.dtype == b.dtype and a.shape == b.shape, name
@@ -156,6 +157,17 @@ def test_full_config(full_config, path0, antithetic):
         assert (counts[kernels.COUNT_CONTRACTS_WON] > 0).any()
         assert (ker.regimes == 1).any()
         assert (ker.scalars[kernels.SCALAR_HOLDERS_FRACTION] < 1.0).any()
+
+
+def test_panel_company_draws(full_config):
+    """A panel's second company: own draws, shared regime and chip shocks."""
+    values = full_config.base
+    first, _ = assert_agree(values, 7, 0, 512, False, company=0)
+    second, _ = assert_agree(values, 7, 0, 512, False, company=1)
+    np.testing.assert_array_equal(first.regimes, second.regimes)
+    np.testing.assert_array_equal(first.series[kernels.SERIES_CAPACITY, :, :4],
+                                  second.series[kernels.SERIES_CAPACITY, :, :4])
+    assert not np.array_equal(first.scalars[kernels.SCALAR_PV], second.scalars[kernels.SCALAR_PV])
 
 
 def test_global_path_index(full_config):

@@ -280,7 +280,7 @@ def _next_regime(p, switch_probability, key0, key1, flip, dpath, k, regime):
 
 
 @njit(cache=True)
-def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, regimes,
+def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active, regimes,
                    c_state, c_rev, c_next):
     n_steps = p.n_steps
     dt = p.dt
@@ -374,14 +374,14 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         jump_ln_m = 0.0
         if p.chips_enabled:
             capacity = 1.0 - (1.0 - capacity) * p.recovery_factor
-            u = _uniform(key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 0))
+            u = _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 0))
             n_new = poisson(u, chip_mean_a[regime], MAX_EVENTS_IN_STEP)
             for i in range(n_new):
                 if p.haircut_kind == 0:
                     haircut = p.haircut_low
                 else:
                     haircut = p.haircut_low + (p.haircut_high - p.haircut_low) * _uniform(
-                        key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 1 + 2 * i))
+                        mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 1 + 2 * i))
                 capacity *= 1.0 - haircut
                 jump_ln_m += p.chip_jump_ln_median + p.chip_jump_dispersion * _normal(
                     key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 2 + 2 * i))
@@ -439,7 +439,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         step_regime = regime
         if regime == 1:
             slowdown_steps += 1
-        regime = _next_regime(p, switch_probability, key0, key1, flip, dpath, k, regime)
+        regime = _next_regime(p, switch_probability, mkey0, mkey1, flip, dpath, k, regime)
         if regime == 1 and step_regime == 0:
             jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * _normal(
                 key0, key1, flip, counter(dpath, STREAM_MARKET, k, 1))
@@ -515,7 +515,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
         for j in range(p.n_named):
             active[row, j, k] = 0
         # the macro regime does not end with the company
-        regime = _next_regime(p, switch_probability, key0, key1, flip, dpath, k - 1, regime)
+        regime = _next_regime(p, switch_probability, mkey0, mkey1, flip, dpath, k - 1, regime)
         regimes[row, k] = regime
     # ---- fundamental value
     exit_multiple = p.exit_median
@@ -549,7 +549,7 @@ def _simulate_path(p, key0, key1, path, row, series, scalars, counts, active, re
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk(p, key0, key1, path0, series, scalars, counts, active, regimes,
+def simulate_chunk(p, key0, key1, mkey0, mkey1, path0, series, scalars, counts, active, regimes,
                    c_state, c_rev, c_next):
     """Simulate paths ``path0 .. path0 + n - 1`` of one scenario.
 
@@ -557,7 +557,10 @@ def simulate_chunk(p, key0, key1, path0, series, scalars, counts, active, regime
     ----------
     p : KernelParams
     key0, key1 : uint64
-        Keys of the random-number generator (from the seed).
+        Keys of the company's own random numbers.
+    mkey0, mkey1 : uint64
+        Keys of the macro draws shared by the companies of a panel: the regime switches and
+        the arrival and size of chip-supply shocks (equal to key0, key1 for one company).
     path0 : int
         Global index of the first path of the chunk.
     series : ndarray of shape (N_SERIES, n, n_steps + 1)
@@ -577,7 +580,7 @@ def simulate_chunk(p, key0, key1, path0, series, scalars, counts, active, regime
     """
     n = scalars.shape[1]
     for i in prange(n):
-        _simulate_path(p, key0, key1, path0 + i, i, series, scalars, counts, active, regimes,
+        _simulate_path(p, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts, active, regimes,
                        c_state, c_rev, c_next)
 
 
@@ -643,7 +646,7 @@ def count_pairs_at_least(series, level, out):
 
 
 @njit(cache=True, parallel=True)
-def rng_only_chunk(p, key0, key1, path0, shocks, wins, decisions, out):
+def rng_only_chunk(p, key0, key1, mkey0, mkey1, path0, shocks, wins, decisions, out):
     """Draw the random numbers the engine draws for paths ``path0 ..``, and nothing else.
 
     Every per-step draw the engine makes unconditionally (revenue and growth normals, and the
@@ -661,15 +664,15 @@ def rng_only_chunk(p, key0, key1, path0, shocks, wins, decisions, out):
             acc += _normal(key0, key1, flip, counter(dpath, STREAM_REVENUE, k, 0))
             acc += _normal(key0, key1, flip, counter(dpath, STREAM_GROWTH, k, 0))
             if p.chips_enabled:
-                acc += _uniform(key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 0))
+                acc += _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 0))
             if p.expansion_enabled:
                 acc += _uniform(key0, key1, flip, counter(dpath, STREAM_EXPANSION, k, 0))
             if p.regime_enabled:
-                acc += _uniform(key0, key1, flip, counter(dpath, STREAM_REGIME, k, 0))
+                acc += _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_REGIME, k, 0))
             if p.market_enabled:
                 acc += _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
         for j in range(shocks[i]):
-            acc += _uniform(key0, key1, flip, counter(dpath, STREAM_CHIPS, j % 16, 1))
+            acc += _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, j % 16, 1))
             acc += _normal(key0, key1, flip, counter(dpath, STREAM_CHIPS, j % 16, 2))
         for j in range(wins[i]):
             acc += _normal(key0, key1, flip, counter(dpath, STREAM_POOL0 + j, 0, 3))

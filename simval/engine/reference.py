@@ -94,8 +94,14 @@ class ReferenceResult(NamedTuple):
 class _Draws:
     """Uniform and normal draws ``U(stream, step, slot)``, ``N(...)`` of a range of paths."""
 
-    def __init__(self, seed: int, path0: int, n: int, antithetic: bool):
-        self.key0, self.key1 = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+    def __init__(self, seed: int, path0: int, n: int, antithetic: bool, company: int = 0):
+        # macro keys (regime, chip arrivals and sizes) come from the seed; a panel's company
+        # c >= 1 draws everything else under keys of its own, SeedSequence([seed, c])
+        macro = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
+        own = macro if company == 0 else np.random.SeedSequence([seed, company]).generate_state(
+            2, dtype=np.uint64)
+        self.key0, self.key1 = own
+        self.mkey0, self.mkey1 = macro
         paths = np.arange(path0, path0 + n, dtype=np.int64)
         if antithetic:
             draw_path = paths // 2
@@ -124,8 +130,10 @@ class _Draws:
         """Top 53 bits of ``bits(c)`` as float64 (exact)."""
         return (self._bits(c, self.key0, self.key1) >> np.uint64(11)).astype(np.float64)
 
-    def uniform(self, stream: Any, step: int, slot: int) -> np.ndarray:
-        u = self._bits53(self._counter(stream, step, slot)) * _SCALE
+    def uniform(self, stream: Any, step: int, slot: int, macro: bool = False) -> np.ndarray:
+        c = self._counter(stream, step, slot)
+        keys = (self.mkey0, self.mkey1) if macro else (self.key0, self.key1)
+        u = (self._bits(c, *keys) >> np.uint64(11)).astype(np.float64) * _SCALE
         return np.where(self.flip, 1.0 - u, u)
 
     def normal(self, stream: Any, step: int, slot: int) -> np.ndarray:
@@ -267,7 +275,7 @@ def _power(c: np.ndarray, beta: float) -> np.ndarray:
 
 
 def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0: int, n: int,
-                       *, antithetic: bool = False) -> ReferenceResult:
+                       *, antithetic: bool = False, company: int = 0) -> ReferenceResult:
     """Simulate paths ``path0 .. path0 + n - 1`` of one scenario with plain numpy.
 
     An independent implementation of ``docs/model.md``: per-step parameters are computed here
@@ -292,6 +300,9 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     antithetic : bool, optional
         Antithetic variates: path ``p`` draws with index ``p >> 1``; odd paths negate every
         normal and replace every uniform ``u`` by ``1 - u``.
+    company : int, optional
+        Position in a panel: company ``c >= 1`` draws its own numbers under
+        ``SeedSequence([seed, c])`` and shares the regime and chip-shock draws (docs/model.md).
 
     Returns
     -------
@@ -323,7 +334,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     step = 1.0 / steps_per_year
     sqrt_step = math.sqrt(step)
     t = np.arange(K + 1) * step
-    draws = _Draws(seed, path0, n, antithetic)
+    draws = _Draws(seed, path0, n, antithetic, company)
 
     # ---- per-step parameters (docs/model.md sections 1-4)
     risk_neutral = sim["measure"] == "risk_neutral"
@@ -460,13 +471,13 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         jump = np.zeros(n)
         if chips["enabled"]:
             cap = 1.0 - (1.0 - cap) * recovery
-            shocks = _poisson_count(draws.uniform(_CHIPS, k, 0), chip_mean[s])
+            shocks = _poisson_count(draws.uniform(_CHIPS, k, 0, macro=True), chip_mean[s])
             for i in range(int(shocks.max(initial=0))):
                 hit = i < shocks
                 haircut = chips["haircut_low"]
                 if uniform_haircut:
                     haircut = haircut + (chips["haircut_high"] - chips["haircut_low"]) \
-                        * draws.uniform(_CHIPS, k, 1 + 2 * i)
+                        * draws.uniform(_CHIPS, k, 1 + 2 * i, macro=True)
                 cap = np.where(hit, cap * (1.0 - haircut), cap)
                 jump = jump + np.where(hit, math.log(chips["multiple_jump_median"])
                                        + chips["multiple_jump_dispersion"]
@@ -520,7 +531,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         # 2.5 macro regime
         slowdown_steps += ((s == 1) & alive).astype(np.int64)
         if reg["enabled"]:
-            switch = draws.uniform(_REGIME, k, 0) < switch_prob[s]
+            switch = draws.uniform(_REGIME, k, 0, macro=True) < switch_prob[s]
             regime = np.where(switch, 1 - s, s)
             into = (regime == 1) & (s == 0)
             if into.any():

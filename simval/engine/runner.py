@@ -21,7 +21,8 @@ from simval.engine import kernels
 from simval.engine.histogram import FAN_GRID, VALUE_GRID, LogGrid
 from simval.model.params import KernelParams
 
-__all__ = ["BLOCK", "ScenarioAccumulator", "default_chunk_size", "run_scenario", "seed_keys"]
+__all__ = ["BLOCK", "ScenarioAccumulator", "default_chunk_size", "run_keys", "run_scenario",
+           "seed_keys"]
 
 BLOCK = 4096
 """Paths per block: the unit of per-block sums and of chunk sizes."""
@@ -31,6 +32,20 @@ CHUNK_BYTES = 64 * 2**20
 
 KEPT_SERIES = ("total_revenue", "commercial_revenue", "contract_revenue", "market_share",
                "capacity", "cash", "market_value")
+
+
+def run_keys(seed: int, company: int = 0) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
+    """Keys of a run: the company's own ``(key0, key1)`` and the macro ``(mkey0, mkey1)``.
+
+    Company 0 (every single-company run) uses the seed's keys for both; company ``c >= 1`` of
+    a panel gets its own keys from ``SeedSequence([seed, c])`` and shares the macro keys, so a
+    slowdown or an export-control round hits every company of the panel at once.
+    """
+    macro = seed_keys(seed)
+    if company == 0:
+        return (*macro, *macro)
+    state = np.random.SeedSequence([seed, company]).generate_state(2, dtype=np.uint64)
+    return np.uint64(state[0]), np.uint64(state[1]), *macro
 
 
 def seed_keys(seed: int) -> tuple[np.uint64, np.uint64]:
@@ -216,8 +231,8 @@ def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_path
     Parameters
     ----------
     params : KernelParams
-    keys : tuple of two uint64
-        From :func:`seed_keys`.
+    keys : tuple of four uint64
+        From :func:`run_keys`.
     n_paths : int
     accumulator : ScenarioAccumulator
     chunk_size : int, optional
@@ -245,7 +260,7 @@ def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_path
         n = min(chunk_size, end - path0)
         if n != buffers[1].shape[1]:  # the last, shorter chunk: C-contiguous buffers again
             buffers = _buffers(params, n)
-        kernels.simulate_chunk(params, keys[0], keys[1], path0, *buffers)
+        kernels.simulate_chunk(params, *keys, path0, *buffers)
         accumulator.add_chunk(path0, *buffers[:5])
         if on_chunk is not None:
             on_chunk(n)

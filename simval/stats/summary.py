@@ -6,7 +6,7 @@ import math
 
 import xarray as xr
 
-__all__ = ["format_money", "headline_table"]
+__all__ = ["format_money", "headline_table", "panel_table"]
 
 _SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
 
@@ -111,4 +111,39 @@ def headline_table(ds: xr.Dataset) -> str:
         lines.append(f"{scen}  V0 = {format_money(float(s.valuation), cur)}")
         lines += [f"  {label:<{label_width}}{text}" for label, text in rows]
         lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def panel_table(ds: xr.Dataset) -> str:
+    """Headline figures of a company panel (:func:`simval.simulate_panel`), one block per
+    company, then the probability that every company stays above the panel's line."""
+    cur = ds.attrs["currency"]
+    lines = [f"{ds.attrs['panel']} ({ds.attrs['n_paths']:,} paths, seed {ds.attrs['seed']}; "
+             f"companies share {ds.attrs['shared_draws']})",
+             "probabilities with 95% Clopper-Pearson intervals; money in " + cur, ""]
+    threshold = ds.attrs.get("panel_threshold")
+    for company in ds.company.values:
+        s = ds.sel(company=company)
+        rows = [("V0", format_money(float(s.valuation), cur))]
+        for name, label in (("p_justified", "P(justified: PV >= V0)"),
+                            ("p_collapse", "P(collapse by T)"),
+                            ("p_bankrupt", "P(bankrupt by T)")):
+            rows.append((label, f"{_pct(float(s[name]))} [{_pct(float(s[name + '_low']))}, "
+                                f"{_pct(float(s[name + '_high']))}]"))
+        if threshold is not None:
+            last = s.isel(time=-1)
+            rows.append((f"P(stays above {format_money(threshold, cur)} through T)",
+                         f"{_pct(float(last.p_stays_above))} "
+                         f"[{_pct(float(last.p_stays_above_low))}, "
+                         f"{_pct(float(last.p_stays_above_high))}]"))
+        width = max(len(label) for label, _ in rows) + 2
+        lines.append(str(company))
+        lines += [f"  {label:<{width}}{text}" for label, text in rows]
+        lines.append("")
+    if threshold is not None:
+        last = ds.isel(time=-1)
+        lines.append(f"P(every company stays above {format_money(threshold, cur)} through "
+                     f"{str(ds.time.values[-1])[:10]}): {_pct(float(last.p_all_stay_above))} "
+                     f"[{_pct(float(last.p_all_stay_above_low))}, "
+                     f"{_pct(float(last.p_all_stay_above_high))}]")
     return "\n".join(lines).rstrip() + "\n"
