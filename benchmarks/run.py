@@ -132,6 +132,36 @@ def bench_scaling(name: str, sizes: list[int]) -> list[dict]:
     return rows
 
 
+def bench_dimensions(n: int) -> list[dict]:
+    """Seconds of a whole run as the model grows along one dimension at a time."""
+    import re
+
+    text = CONFIGS["zhipu_2026"].read_text()
+    base = re.sub(r"(?ms)^\[scenarios\.(?!base\]).*?(?=^\[|\Z)", "", text)
+    variants = {
+        "base case (16 steps, 3 named contracts, pool 29, 1 scenario)": base,
+        "steps x3 (monthly)": base.replace("steps_per_year = 4", "steps_per_year = 12", 1),
+        "named contracts x10 (30)": base + "".join(
+            f"\n[contracts.extra{i}]\nrevenue = 1e8\nterm_years = 1\n"
+            f"first_renewal = 2027-01-01\nrenewal_probability = 0.9\n" for i in range(27)),
+        "no expansion pool": base.replace("[expansion]\nenabled = true",
+                                          "[expansion]\nenabled = false", 1),
+        "scenarios x6": text,
+    }
+    rows = []
+    for label, variant in variants.items():
+        config = simval.parse_config(variant, source=label)
+        simval.simulate(config, n_paths=BLOCK_SMALL, keep_paths=0)  # compile this shape
+        t = time.perf_counter()
+        ds = simval.simulate(config, n_paths=n, keep_paths=0)
+        elapsed = time.perf_counter() - t
+        rows.append({"variant": label, "seconds": elapsed, "scenarios": ds.sizes["scenario"],
+                     "steps": ds.sizes["time"] - 1})
+    return rows
+
+
+BLOCK_SMALL = 4096
+
 _CHILD = """
 import resource, sys, time
 t = time.perf_counter()
@@ -211,6 +241,13 @@ def write_report(results: dict, path: Path) -> None:
         for r in rows:
             lines.append(f"| {name} | {r['n']:,} | {r['seconds']:.2f} | "
                          f"{r['path_steps_per_s'] / 1e6:.1f} M | {r['ns_per_path_step']:.1f} |")
+    lines += ["", "## Cost along each dimension (zhipu_2026, whole runs, 2 threads)", "",
+              "| variant | scenarios | steps | seconds | relative to the base case |",
+              "|---|---|---|---|---|"]
+    dims = results["dimensions"]
+    for r in dims:
+        lines.append(f"| {r['variant']} | {r['scenarios']} | {r['steps']} | {r['seconds']:.2f} "
+                     f"| {r['seconds'] / dims[0]['seconds']:.2f}x |")
     s = results["startup"]
     lines += ["", "## Start-up: a 1,000-path run in a fresh process", "",
               "| numba cache | seconds (goal: warm < 1 s) |", "|---|---|",
@@ -246,6 +283,8 @@ def main() -> None:
         sizes = [10**4, 10**5] if quick else [10**5, 10**6, 10**7]
         print(f"[{name}] scaling {sizes}", flush=True)
         results["scaling"][name] = bench_scaling(name, sizes)
+    print("dimensions", flush=True)
+    results["dimensions"] = bench_dimensions(20_000 if quick else 200_000)
     print("start-up", flush=True)
     results["startup"] = bench_startup("zhipu_2026", repeat)
     mem_sizes = [10**5, 10**6] if quick else [10**6, 10**7, 10**8]
