@@ -2,7 +2,7 @@
 
 Question 1: the probability that each company stays above the 4 billion yuan line through
 2027, and that all three do. They share the macro environment: a slowdown or an export-control
-round hits all of them at once (configs/panel_2025.toml).
+round hits all of them at once (configs/panels/china_ai_2025.toml).
 Question 2: how much the article's net-dollar-retention gap (120% above the line, 85% below)
 changes that. Each company is rerun with its long-run commercial growth set to ln(1.20) and
 then to ln(0.85), on the same random numbers, so the difference is the effect of retention
@@ -27,16 +27,14 @@ from simval.panel import simulate_panel
 from simval.stats.summary import panel_table
 
 ROOT = Path(__file__).resolve().parents[1]
-PANEL = ROOT / "configs" / "panel_2025.toml"
+PANEL = ROOT / "configs" / "panels" / "china_ai_2025.toml"
 RETENTION = {"NDR 120% (above the line)": math.log(1.20),
              "NDR 85% (below the line)": math.log(0.85)}
 
 
 def _panel_with_growth(growth: float, folder: Path) -> Path:
     """The shipped panel with every company's long-run commercial growth set to ``growth``."""
-    text = PANEL.read_text(encoding="utf-8")
-    text = text.replace('companies = ["', f'companies = ["{ROOT / "configs"}/', 1)
-    text = text.replace('", "', f'", "{ROOT / "configs"}/')
+    text = PANEL.read_text(encoding="utf-8").replace('"../', f'"{ROOT / "configs"}/')
     text += (f"\ncommercial.growth_long_run = {growth!r}\n"
              f"slowdown.commercial.growth_long_run = {growth!r}\n")
     path = folder / f"panel_growth_{growth:+.4f}.toml"

@@ -7,12 +7,15 @@ The public API is flat::
     simval.save(ds, "results.nc")
 
 Data flows one way: TOML config -> validated :class:`Config` -> kernel parameters -> numba
-engine -> ``xarray.Dataset`` -> statistics and tables. ``import simval`` does not import
-matplotlib.
+engine -> ``xarray.Dataset`` -> statistics and tables -> figures (:mod:`simval.plot`) and
+reports (:mod:`simval.report`). ``import simval`` does not import matplotlib: ``simval.plot``
+and ``simval.report`` are imported on first use, and the ``ds.simval`` accessor (registered
+here) imports them only when called.
 """
 
 from simval._version import __version__
 from simval.config.load import Config, ConfigError, load_config, parse_config
+from simval.results import accessor as _accessor  # noqa: F401  (registers ds.simval)
 from simval.results.io import ResultsExistError, open_results, save
 from simval.simulate import simulate
 from simval.stats.summary import headline_table
@@ -26,6 +29,24 @@ __all__ = [
     "load_config",
     "open_results",
     "parse_config",
+    "plot",
+    "report",
     "save",
     "simulate",
 ]
+
+
+_LAZY_SUBMODULES = ("plot", "report")
+
+
+def __getattr__(name: str):
+    """``simval.plot`` and ``simval.report``, imported on first use."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"simval.{name}")
+    raise AttributeError(f"module 'simval' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY_SUBMODULES})

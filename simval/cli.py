@@ -1,4 +1,4 @@
-"""Command line: ``simval run | validate | show``. No numerics of its own.
+"""Command line: ``simval run | validate | show | report``. No numerics of its own.
 
 Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 internal error.
 """
@@ -64,12 +64,24 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="simulate on a local Dask cluster of N worker processes")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="simulate on an existing Dask cluster")
-    run.add_argument("--force", action="store_true", help="overwrite existing results")
+    run.add_argument("--force", action="store_true",
+                     help="overwrite existing results (and the report, with --report)")
+    run.add_argument("--report", action="store_true",
+                     help="also write the HTML report (DIR/report.html)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     validate = sub.add_parser("validate", help="check a config and say what is wrong")
     validate.add_argument("config", type=Path)
     show = sub.add_parser("show", help="print the headline table of saved results")
     show.add_argument("results", type=Path)
+    report = sub.add_parser("report", help="write the report of saved results (HTML with "
+                                           "embedded figures, or Markdown and PNGs)")
+    report.add_argument("results", type=Path)
+    report.add_argument("-o", "--out", type=Path,
+                        help="output folder (default: the folder of RESULTS)")
+    report.add_argument("--format", choices=("html", "md"), default="html",
+                        help="html: one self-contained report.html (default); md: report.md "
+                             "and report_figures/*.png")
+    report.add_argument("--force", action="store_true", help="overwrite an existing report")
     return parser
 
 
@@ -81,6 +93,10 @@ def _run(args: argparse.Namespace) -> int:
     target = out_dir / "results.nc"
     if target.exists() and not args.force:
         raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
+    if args.report:  # refuse before simulating, not after
+        from simval.report.build import check_writable
+
+        check_writable(out_dir, "html", args.force)
     client = None
     if args.dask or args.scheduler:
         from simval.engine.distributed import make_client
@@ -102,6 +118,11 @@ def _run(args: argparse.Namespace) -> int:
     simval.save(ds, target, overwrite=args.force)  # saved before printing: a closed pipe
     print(simval.headline_table(ds))                # cannot lose the results
     print(f"results written to {target}")
+    if args.report:
+        from simval.report import write_report
+
+        path = write_report(ds, out_dir, format="html", overwrite=args.force, source=target)
+        print(f"report written to {path}")
     return EXIT_OK
 
 
@@ -113,16 +134,39 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _open(path: Path):
+    import simval
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such results file")
+    try:
+        ds = simval.open_results(path)
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{path}: not a simval results file ({exc})") from None
+    missing = [k for k in ("currency", "company", "n_paths") if k not in ds.attrs]
+    if missing or "p_justified" not in ds:
+        raise ValueError(f"{path}: not a simval results file (no "
+                         f"{', '.join(missing) or 'p_justified'})")
+    return ds
+
+
 def _show(args: argparse.Namespace) -> int:
     import simval
 
-    if not args.results.exists():
-        raise FileNotFoundError(f"{args.results}: no such results file")
-    try:
-        ds = simval.open_results(args.results)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{args.results}: not a simval results file ({exc})") from None
-    print(simval.headline_table(ds), end="")
+    print(simval.headline_table(_open(args.results)), end="")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from simval.report import write_report
+    from simval.report.build import check_writable
+
+    out_dir = args.out or args.results.parent
+    ds = _open(args.results)
+    check_writable(out_dir, args.format, args.force)
+    path = write_report(ds, out_dir, format=args.format, overwrite=args.force,
+                        source=args.results)
+    print(f"report written to {path}")
     return EXIT_OK
 
 
@@ -132,7 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     from simval.config.load import ConfigError
     from simval.results.io import ResultsExistError
 
-    handlers = {"run": _run, "validate": _validate, "show": _show}
+    handlers = {"run": _run, "validate": _validate, "show": _show, "report": _report}
     try:
         return handlers[args.command](args)
     except (ConfigError, ResultsExistError, FileNotFoundError, ValueError) as exc:

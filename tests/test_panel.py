@@ -75,7 +75,7 @@ def _write(tmp_path, vol_a, vol_b, regime, extra=""):
 
 
 def test_shipped_panel_loads_and_runs():
-    ds = simulate_panel(ROOT / "configs" / "panel_2025.toml", n_paths=4096)
+    ds = simulate_panel(ROOT / "configs" / "panels" / "china_ai_2025.toml", n_paths=4096)
     assert list(ds.company.values) == ["zhipu_2025", "minimax_2025", "01ai_2025"]
     last = ds.isel(time=-1)
     assert float(last.p_all_stay_above) <= float(last.p_stays_above.min())

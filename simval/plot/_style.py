@@ -1,0 +1,252 @@
+"""Shared look of every simval figure: scenario colours, money and probability axes, labels.
+
+matplotlib is imported inside the functions that need it, so importing this module (and
+:mod:`simval.plot`) does not import matplotlib.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from simval.stats.summary import _pct, format_money
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.axis import Axis
+
+__all__ = [
+    "OKABE_ITO",
+    "REFERENCE",
+    "date_axis",
+    "format_probability",
+    "log_limits",
+    "money_axis",
+    "new_axes",
+    "note",
+    "percent_axis",
+    "scenario_colors",
+    "scenario_handles",
+    "select_scenarios",
+    "series_label",
+    "series_name",
+    "short_money",
+    "single_scenario",
+]
+
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
+             "#000000")
+"""Okabe & Ito's colour-blind-safe palette, most distinct first (yellow and black last)."""
+
+REFERENCE = {
+    # reference lines are black/grey and told apart by their dashes, never by a hue that a
+    # scenario could also have
+    "valuation": {"color": "black", "linestyle": (0, (5, 3)), "linewidth": 1.2},
+    "collapse": {"color": "0.35", "linestyle": (0, (1, 2)), "linewidth": 1.4},
+    "threshold": {"color": "0.45", "linestyle": (0, (6, 2, 1, 2)), "linewidth": 1.1},
+    "required": {"color": "black", "marker": "*", "markersize": 11, "linestyle": "none"},
+}
+"""Style of the reference lines: today's valuation, collapse level, threshold, required value."""
+
+_SERIES = {
+    "total_revenue": ("total revenue S", True),
+    "commercial_revenue": ("commercial revenue", True),
+    "contract_revenue": ("contract revenue", True),
+    "market_share": ("market share", False),
+    "capacity": ("compute capacity", False),
+    "cash": ("cash X", False),
+    "market_value": ("market value V", True),
+}
+"""Series with quantile fans and kept paths: (axis label, log scale by default)."""
+
+
+def format_probability(p: float) -> str:
+    """A probability as in the headline table: ``0.19%``, ``78.2%``, ``n/a`` for NaN."""
+    return _pct(float(p))
+
+
+def short_money(value: float, currency: str) -> str:
+    """:func:`simval.stats.summary.format_money` without trailing zeros, for tick labels.
+
+    Examples
+    --------
+    >>> short_money(1e12, "CNY"), short_money(62.5e9, "USD"), short_money(0.0, "CNY")
+    ('¥1T', '$62.5B', '¥0')
+    >>> short_money(-3.2e6, "CHF")
+    '-3.2M CHF'
+    """
+    text = format_money(value, currency)
+    match = re.search(r"(\d+)\.(\d+)", text)
+    if match:
+        frac = match.group(2).rstrip("0")
+        number = match.group(1) + (f".{frac}" if frac else "")
+        text = text[:match.start()] + number + text[match.end():]
+    return text
+
+
+def scenario_colors(ds: xr.Dataset) -> dict[str, str]:
+    """Colour of every scenario, the same in every figure of a run.
+
+    A scenario's colour is fixed by its position in the config (``ds.attrs["config"]``), so a
+    run of some of the scenarios (``--scenario``) colours them as the full run does.
+    """
+    order: list[str] = []
+    try:
+        raw = tomllib.loads(ds.attrs.get("config", ""))
+        tables = raw.get("scenarios")
+        if isinstance(tables, dict):
+            order = [str(name) for name in tables]
+    except (tomllib.TOMLDecodeError, TypeError):
+        order = []
+    names = [str(s) for s in ds.scenario.values]
+    order += [s for s in names if s not in order]
+    return {s: OKABE_ITO[order.index(s) % len(OKABE_ITO)] for s in names}
+
+
+def select_scenarios(ds: xr.Dataset, scenario: str | Sequence[str] | None) -> list[str]:
+    """Scenario names to plot: all for ``None``, else the one or several asked for."""
+    available = [str(s) for s in ds.scenario.values]
+    if scenario is None:
+        return available
+    names = [scenario] if isinstance(scenario, str) else [str(s) for s in scenario]
+    missing = [s for s in names if s not in available]
+    if missing or not names:
+        raise ValueError(f"no scenario {', '.join(map(repr, missing)) or '(none given)'} in "
+                         f"these results; they have {', '.join(map(repr, available))}")
+    return names
+
+
+def single_scenario(ds: xr.Dataset, scenario: str | Sequence[str] | None) -> str:
+    """The one scenario of a single-scenario figure (``None``: the first, by convention base)."""
+    if scenario is None:
+        return str(ds.scenario.values[0])
+    names = select_scenarios(ds, scenario)
+    if len(names) != 1:
+        raise ValueError(f"this figure shows one scenario; got {len(names)}: "
+                         + ", ".join(map(repr, names)))
+    return names[0]
+
+
+def series_name(variable: str) -> str:
+    """Normalise ``"market_value"``, ``"market_value_quantile"``, ``"path_market_value"``."""
+    name = variable.removeprefix("path_").removesuffix("_quantile")
+    if name not in _SERIES:
+        raise ValueError(f"no series {variable!r}; the series are " + ", ".join(_SERIES))
+    return name
+
+
+def series_label(ds: xr.Dataset, series: str, *, log: bool = False) -> str:
+    """Axis label of a series with its unit: ``market value V (CNY, log scale)``."""
+    label, _ = _SERIES[series]
+    units = ds[f"{series}_quantile"].attrs.get("units", "")
+    if series in ("market_share", "capacity"):
+        units = "%" if series == "market_share" else "% of planned compute"
+    parts = [p for p in (units, "log scale" if log else "") if p]
+    return f"{label} ({', '.join(parts)})" if parts else label
+
+
+def series_log_default(series: str) -> bool:
+    """Whether a series is drawn on a log axis unless asked otherwise."""
+    return _SERIES[series][1]
+
+
+def new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    """``ax`` itself, or the axes of a new figure (the only use of pyplot in simval.plot)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    return ax
+
+
+def positive_range(arrays: Iterable[Any]) -> tuple[float, float] | None:
+    """Smallest and largest finite positive value in ``arrays`` (``None`` if there is none)."""
+    values = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays] or [[]])
+    values = values[np.isfinite(values) & (values > 0)]
+    if values.size == 0:
+        return None
+    return float(values.min()), float(values.max())
+
+
+def log_limits(arrays: Iterable[Any], fallback: float, pad: float = 1.6) -> tuple[float, float]:
+    """Limits of a log axis around the positive values (``fallback`` if there are none)."""
+    rng = positive_range(arrays)
+    if rng is None:
+        base = fallback if math.isfinite(fallback) and fallback > 0 else 1.0
+        rng = (base, base)
+    lo, hi = rng
+    lo, hi = lo / pad, hi * pad
+    if hi / lo < 10:  # at least a decade, so that there are labelled ticks
+        mid = math.sqrt(lo * hi)
+        lo, hi = mid / math.sqrt(10), mid * math.sqrt(10)
+    return lo, hi
+
+
+def money_axis(axis: Axis, currency: str, *, log: bool) -> None:
+    """Money tick labels (``¥200B``, ``$1.5T``) on ``axis``; call after its limits are set."""
+    from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
+
+    formatter = FuncFormatter(lambda x, _pos: short_money(x, currency))
+    if log:
+        lo, hi = sorted(axis.get_view_interval())
+        decades = math.log10(hi / lo) if lo > 0 else 99.0
+        subs = (1.0,) if decades > 4 else (1.0, 3.0) if decades > 2.2 else (1.0, 2.0, 5.0)
+        axis.set_major_locator(LogLocator(base=10, subs=subs))
+        axis.set_minor_locator(LogLocator(base=10, subs=tuple(range(1, 10))))
+        axis.set_minor_formatter(NullFormatter())
+    else:
+        axis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
+    axis.set_major_formatter(formatter)
+
+
+def percent_axis(axis: Axis, *, full: bool = False) -> None:
+    """Percent tick labels on a probability or share axis (values in [0, 1]), with as many
+    decimals as the tick spacing needs (``0.1%, 0.2%``; ``25%, 50%``)."""
+    from matplotlib.ticker import Formatter, MultipleLocator
+
+    class _Percent(Formatter):
+        _ticks: tuple[float, ...] = ()
+
+        def set_locs(self, locs: Sequence[float]) -> None:
+            self._ticks = tuple(locs)
+
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            locs = np.asarray(self._ticks, dtype=float)
+            steps = np.diff(np.sort(locs))
+            steps = steps[steps > 0]
+            step = float(steps.min()) if steps.size else (abs(x) or 1.0)
+            decimals = max(0, -math.floor(math.log10(step * 100) + 1e-9))
+            return f"{100 * x:.{decimals}f}%"
+
+    axis.set_major_formatter(_Percent())
+    if full:
+        axis.set_major_locator(MultipleLocator(0.25))
+
+
+def date_axis(axis: Axis) -> None:
+    """Concise date ticks on the time axis (``2027``, ``Jul``, ...)."""
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    locator = AutoDateLocator(minticks=4, maxticks=9)
+    axis.set_major_locator(locator)
+    axis.set_major_formatter(ConciseDateFormatter(locator))
+
+
+def note(ax: Axes, text: str) -> None:
+    """Write ``text`` in the middle of an axes that has nothing to show."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", wrap=True,
+            color="0.3", fontsize="medium")
+
+
+def scenario_handles(names: Sequence[str], colors: dict[str, str]) -> list[Any]:
+    """Legend handles, one coloured line per scenario."""
+    from matplotlib.lines import Line2D
+
+    return [Line2D([], [], color=colors[s], linewidth=2.5, label=s) for s in names]

@@ -1,0 +1,29 @@
+"""Reports of a run: a self-contained HTML page, or Markdown with PNG figures.
+
+A report holds the headline table (the numbers of ``simval show``), a short "how to read
+this", the figures of :mod:`simval.plot`, the assumptions table generated from the config
+stored in the results (every parameter with its value and unit, and what each scenario
+changes) and the provenance of the run (seed, paths, versions, config hash)::
+
+    import simval
+
+    ds = simval.open_results("results/zhipu_2026/results.nc")
+    simval.report.write_report(ds, "results/zhipu_2026")              # report.html
+    simval.report.write_report(ds, "results/zhipu_2026", format="md") # report.md + PNGs
+
+On the command line: ``simval report RESULTS.nc [-o DIR] [--format html|md] [--force]``, or
+``simval run CONFIG --report``. Importing this package does not import matplotlib.
+"""
+
+from simval.report.assumptions import assumptions, scenario_differences
+from simval.report.build import ReportContent, collect, render_html, render_markdown, write_report
+
+__all__ = [
+    "ReportContent",
+    "assumptions",
+    "collect",
+    "render_html",
+    "render_markdown",
+    "scenario_differences",
+    "write_report",
+]

@@ -1,0 +1,326 @@
+"""What a report says, independent of its format: headline rows, how to read it, provenance."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import math
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from simval.config.load import Config
+from simval.stats.summary import _pct, format_money, headline_table
+
+__all__ = ["Headline", "glossary", "headline", "how_to_read", "provenance", "title"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Headline:
+    """The headline table of :func:`simval.headline_table`, split into its parts.
+
+    Attributes
+    ----------
+    text : str
+        The table exactly as ``simval show`` prints it.
+    preamble : list of str
+        Its first lines (company, as-of date, paths, seed; how intervals are computed).
+    scenarios : dict
+        Scenario name -> list of ``(label, value)`` rows, the first being ``("V0", ...)``.
+    """
+
+    text: str
+    preamble: list[str]
+    scenarios: dict[str, list[tuple[str, str]]]
+
+    def rows(self) -> list[tuple[str, list[str]]]:
+        """``(label, [value per scenario])`` with the labels in table order.
+
+        A label that names a scenario-specific amount (the collapse level when V0 differs
+        between scenarios) becomes generic (``P(collapse: V <= level by T)``) and each value
+        names its own amount: ``0.34% [0.19%, 0.57%] (level $2.00B)``.
+        """
+        keys: list[str] = []
+        cells: dict[str, dict[str, tuple[str, str]]] = {}
+        for name, rows in self.scenarios.items():
+            for label, value in rows:
+                key = _generic(label)
+                if key not in cells:
+                    keys.append(key)
+                    cells[key] = {}
+                cells[key][name] = (label, value)
+        out = []
+        for key in keys:
+            labels = {label for label, _ in cells[key].values()}
+            shared = len(labels) == 1
+            values = []
+            for name in self.scenarios:
+                if name not in cells[key]:
+                    values.append("")
+                    continue
+                label, value = cells[key][name]
+                amounts = _MONEY.findall(label)
+                values.append(value if shared or not amounts
+                              else f"{value} (level {amounts[0]})")
+            out.append((labels.pop() if shared else key.replace("X", "level"), values))
+        return out
+
+
+_MONEY = re.compile(r"-?[¥$€£]?\d[\d.,]*[kMBT]?(?: [A-Z]{3})?")
+
+
+def _generic(label: str) -> str:
+    return _MONEY.sub("X", label) if label.startswith("P(") else label
+
+
+def headline(ds: xr.Dataset) -> Headline:
+    """Split :func:`simval.headline_table` of ``ds`` into preamble and per-scenario rows."""
+    text = headline_table(ds)
+    lines = text.rstrip("\n").split("\n")
+    blank = lines.index("")
+    preamble = lines[:blank]
+    scenarios: dict[str, list[tuple[str, str]]] = {}
+    current: list[tuple[str, str]] | None = None
+    names = [str(s) for s in ds.scenario.values]
+    for line in lines[blank + 1:]:
+        if not line:
+            continue
+        if not line.startswith("  "):
+            name, _, v0 = line.partition("  V0 = ")
+            if name not in names:
+                raise ValueError(f"unexpected line in the headline table: {line!r}")
+            current = scenarios.setdefault(name, [("V0", v0)])
+            continue
+        match = re.match(r"^  (\S.*?)\s{2,}(\S.*)$", line)
+        if current is None or match is None:
+            raise ValueError(f"unexpected line in the headline table: {line!r}")
+        current.append((match.group(1), match.group(2)))
+    return Headline(text, preamble, scenarios)
+
+
+def split_interval(value: str) -> tuple[str, str]:
+    """``"0.19% [0.16%, 0.22%]"`` -> ``("0.19%", "[0.16%, 0.22%]")``; other values unchanged.
+
+    Examples
+    --------
+    >>> split_interval("0.157 ± 0.00093 (1 s.e.)")
+    ('0.157', '± 0.00093 (1 s.e.)')
+    >>> split_interval("¥11.9B/year")
+    ('¥11.9B/year', '')
+    """
+    match = re.match(r"^(\S+) (\[.*?\]( \(level .*\))?|± .*)$", value)
+    return (match.group(1), match.group(2)) if match else (value, "")
+
+
+def title(ds: xr.Dataset) -> str:
+    """``Zhipu AI, as of 2026-06-30: is a valuation of ¥1.00T justified?``"""
+    v0 = {float(v) for v in ds.valuation.values}
+    cur = ds.attrs["currency"]
+    what = f"a valuation of {format_money(v0.pop(), cur)}" if len(v0) == 1 else "its valuation"
+    return (f"{ds.attrs.get('company', 'simval')}, as of {ds.attrs.get('as_of', '?')}: "
+            f"is {what} justified?")
+
+
+def _shared_money(values: np.ndarray, currency: str) -> str | None:
+    finite = {float(v) for v in values if np.isfinite(v)}
+    return format_money(finite.pop(), currency) if len(finite) == 1 else None
+
+
+def glossary(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """``(term, explanation)`` pairs for a reader who has never seen simval."""
+    cur = ds.attrs["currency"]
+    v0 = _shared_money(ds.valuation.values, cur)
+    level = _shared_money(ds.collapse_level.values, cur)
+    terms = [
+        ("V0", "today's valuation, the price being tested"
+               + (f" ({v0})" if v0 else "") + "."),
+        ("path", "one simulated future of the company: revenue, contracts, costs, cash, "
+                 "funding rounds and market value, date by date. Every probability is a share "
+                 "of paths."),
+        ("PV", "present value to today's holders: what one path's cash flows up to the "
+               "horizon and its exit value are worth today, after dilution by new funding "
+               "rounds. The fundamental value of the company on that path."),
+        ("P(justified)", "share of paths with PV ≥ V0."),
+        ("market value V", "what the market pays for the company at a date on a path: a "
+                           "price-to-sales multiple times revenue. The multiple drifts towards "
+                           "its long-run level and jumps on shocks."),
+        ("collapse", "the market value falls to "
+                     + (level if level else "the collapse level")
+                     + " or below on some date up to the horizon."),
+        ("bankrupt", "cash runs out on a path, after any funding rounds; its value is 0 from "
+                     "then on."),
+    ]
+    if "threshold" in ds and np.isfinite(ds.threshold.values).any():
+        b = _shared_money(ds.threshold.values, cur)
+        terms.append(("threshold B", "a valuation line tracked over time"
+                      + (f" ({b})" if b else "") + ": P(V_T ≥ B) is the share of paths "
+                      "whose market value at the horizon is at or above it."))
+    terms += [
+        ("required revenue at T", "the annual revenue at the horizon at which PV, at the "
+                                  "median exit multiple, would equal V0."),
+        ("quantiles, 5-95%", "5% of paths lie below the 5% quantile and 5% above the 95% "
+                             "one; the median is the middle path."),
+        ("95% interval [a, b]", "the range that contains the true probability with 95% "
+                                "confidence given the finite number of paths (Monte Carlo "
+                                "noise only)."),
+        ("scenario", "a variant of the assumptions; all scenarios share the same random "
+                     "numbers."),
+    ]
+    return terms
+
+
+def _step_word(steps_per_year: int) -> str:
+    return {1: "year", 2: "half-year", 4: "quarter", 12: "month", 52: "week"}.get(
+        steps_per_year, f"1/{steps_per_year} of a year")
+
+
+def _end_date(ds: xr.Dataset) -> str:
+    return str(np.datetime_as_string(ds.time.values[-1], unit="D"))
+
+
+def how_to_read(ds: xr.Dataset, config: Config | None) -> list[str]:
+    """Paragraphs that explain the numbers, with the run's own values filled in.
+
+    The last paragraph states the main results of the first scenario in words.
+    """
+    cur = ds.attrs["currency"]
+    names = [str(s) for s in ds.scenario.values]
+    v0 = {float(v) for v in ds.valuation.values}
+    v0_text = f"V0 = {format_money(v0.pop(), cur)}" if len(v0) == 1 else "V0"
+    d = {float(1 - c / v) for c, v in zip(ds.collapse_level.values, ds.valuation.values,
+                                           strict=True)}
+    fall = f"{d.pop():.0%} below V0" if len(d) == 1 else "the configured fall from V0"
+    levels = {float(c) for c in ds.collapse_level.values}
+    level = format_money(levels.pop(), cur) if len(levels) == 1 else "the collapse level"
+    end = _end_date(ds)
+    steps = int(ds.attrs.get("steps_per_year", 4))
+    exit_text = "an exit value at the horizon"
+    discount = "discounted"
+    if config is not None:
+        base = config.base
+        valuation = base["valuation"]
+        method = valuation["terminal_method"]
+        method = getattr(method, "value", method)
+        if method == "ev_sales":
+            exit_text = (f"an exit at a median {valuation['exit_multiple_median']:g} times "
+                         "sales")
+        elif method == "ev_ebitda":
+            exit_text = (f"an exit at a median {valuation['exit_multiple_median']:g} times "
+                         "EBITDA")
+        else:
+            exit_text = "a Gordon growth terminal value"
+        measure = base["simulation"]["measure"]
+        if getattr(measure, "value", measure) == "real_world":
+            discount = f"discounted at {100 * base['simulation']['discount_rate']:.3g}% a year"
+        else:
+            discount = (f"simulated with risk-neutral drifts and discounted at the risk-free "
+                        f"rate, {100 * base['costs']['risk_free_rate']:.3g}% a year")
+    paragraphs = [
+        f"The company's future is simulated {ds.attrs['n_paths']:,} times per scenario (each "
+        f"a path), from {ds.attrs['as_of']} to {end} in steps of a {_step_word(steps)}; a "
+        "scenario is one set of assumptions. Two questions are answered. Is today's "
+        f"valuation justified? P(justified) is the share of paths on which the value to "
+        f"today's holders (cash flows {discount}, plus {exit_text}) is at least today's "
+        f"valuation {v0_text}. How likely is it to collapse? P(collapse) is the share of "
+        f"paths on which the market value falls to {level} ({fall}) on some date up to "
+        f"{end}; P(bankrupt) the share on which the company runs out of cash. The two can "
+        "disagree: a price can be justified by the cash flows on a path whose market value "
+        "collapsed on the way.",
+        "Numbers in brackets are 95% intervals: they measure the noise of simulating a "
+        "finite number of paths, not whether the assumptions are right. To see how much an "
+        "assumption matters, compare scenarios: they share their random numbers, so their "
+        "differences come from the assumptions alone, every one of which is listed under "
+        "Assumptions with its value and unit.",
+    ]
+    first = ds.sel(scenario=names[0])
+    share = float(first.required_share)
+    required = format_money(float(first.required_revenue), cur)
+    median = format_money(float(first.terminal_revenue_quantile.sel(quantile=0.5,
+                                                                    method="nearest")), cur)
+    facts = (f"In short: in {names[0]}, the valuation is justified on "
+             f"{_pct(float(first.p_justified))} of paths and the market value collapses on "
+             f"{_pct(float(first.p_collapse))}. ")
+    if math.isfinite(float(first.required_revenue)):
+        facts += (f"To justify {v0_text.split(' = ')[-1]}, revenue at the horizon must reach "
+                  f"{required}/year"
+                  + (f" ({_pct(share)} of the market)" if math.isfinite(share) else "")
+                  + f"; the median path reaches {median}/year. ")
+    if len(names) > 1:
+        best = max(names, key=lambda s: float(ds.p_justified.sel(scenario=s)))
+        worst = max(names, key=lambda s: float(ds.p_collapse.sel(scenario=s)))
+        facts += (f"Across scenarios, P(justified) is highest in {best} "
+                  f"({_pct(float(ds.p_justified.sel(scenario=best)))}) and P(collapse) in "
+                  f"{worst} ({_pct(float(ds.p_collapse.sel(scenario=worst)))}).")
+    paragraphs.append(facts.strip())
+    return paragraphs
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _scenario_options(ds: xr.Dataset, config: Config | None) -> str:
+    names = [str(s) for s in ds.scenario.values]
+    if config is not None and names == list(config.scenarios):
+        return ""
+    return "".join(f" --scenario {name}" for name in names)
+
+
+def provenance(ds: xr.Dataset, config: Config | None = None,
+               source: str | Path | None = None) -> list[tuple[str, str]]:
+    """``(what, value)`` rows: how to reproduce the run and what made the report."""
+    import matplotlib
+
+    from simval._version import __version__
+
+    a: dict[str, Any] = ds.attrs
+    text = a.get("config", "")
+    stored = a.get("config_sha256", "")
+    actual = hashlib.sha256(text.encode()).hexdigest() if isinstance(text, str) else ""
+    check = "matches the stored config text" if stored == actual else (
+        f"DOES NOT match the stored config text (sha256 {actual})")
+    rows = [
+        ("company", str(a.get("company", ""))),
+        ("as of", str(a.get("as_of", ""))),
+        ("config file", str(a.get("config_source", ""))),
+        ("config sha256", f"{stored} ({check})"),
+    ]
+    if source is not None:
+        rows += [("results file", str(source))]
+        if Path(source).is_file():
+            rows += [("results sha256", sha256_file(source))]
+    rows += [
+        ("seed", str(a.get("seed", ""))),
+        ("paths per scenario", f"{int(a.get('n_paths', 0)):,}"),
+        ("paths kept in full", f"{int(a.get('keep_paths', 0)):,}"),
+        ("scenarios", ", ".join(str(s) for s in ds.scenario.values)),
+        ("measure", str(a.get("measure", ""))),
+        ("horizon", f"{float(a.get('horizon_years', float('nan'))):g} years, "
+                    f"{a.get('steps_per_year', '')} steps per year"),
+        ("antithetic variates", "yes" if a.get("antithetic") else "no"),
+    ]
+    if "precision_target" in a:
+        rows.append(("precision target", f"95% half-width <= {a['precision_target']:g}: "
+                     + ("met" if a.get("precision_reached") else
+                        f"not met (cap {int(a.get('max_paths', 0)):,} paths)")))
+    rows += [
+        ("random numbers", str(a.get("random_numbers", ""))),
+        ("quantiles", str(a.get("quantile_method", ""))),
+        ("run made with", ", ".join(f"{k.removesuffix('_version')} {a[k]}" for k in (
+            "simval_version", "numpy_version", "numba_version", "xarray_version",
+            "python_version") if k in a)),
+        ("report made with", f"simval {__version__}, matplotlib {matplotlib.__version__}"),
+        ("reproduce", f"simval run {a.get('config_source', 'CONFIG')} --paths "
+                      f"{int(a.get('n_paths', 0))} --seed {a.get('seed', '')} --keep-paths "
+                      f"{int(a.get('keep_paths', 0))}"
+                      + (" --antithetic" if a.get("antithetic") else "")
+                      + _scenario_options(ds, config)),
+    ]
+    return rows

@@ -1,0 +1,211 @@
+"""The figures of a report, rendered to PNG without pyplot (no global state, no display)."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import math
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import numpy as np
+import xarray as xr
+
+from simval import plot
+from simval.plot import _style
+from simval.stats.summary import _pct, format_money
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = ["ReportFigure", "report_figures"]
+
+DPI = 110
+
+
+@dataclasses.dataclass(frozen=True)
+class ReportFigure:
+    """One figure of a report."""
+
+    name: str      # file stem, e.g. "02_value_distribution"
+    title: str
+    caption: str
+    png: bytes
+
+
+def _render(figsize: tuple[float, float], draw: Callable[[Figure], None]) -> bytes:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize, layout="constrained")
+    draw(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    return buf.getvalue()
+
+
+def _grid_shape(n: int) -> tuple[int, int]:
+    cols = 1 if n == 1 else 2 if n in (2, 4) else 3
+    return math.ceil(n / cols), cols
+
+
+def _fan_grid(ds: xr.Dataset, series: str) -> Callable[[Figure], None]:
+    """Small multiples of a fan, one panel per scenario, on one shared y axis."""
+    names = [str(s) for s in ds.scenario.values]
+
+    def draw(fig: Figure) -> None:
+        rows, cols = _grid_shape(len(names))
+        axes = np.atleast_1d(fig.subplots(rows, cols, sharex=True, sharey=True)).ravel()
+        limits = []
+        for ax, name in zip(axes, names, strict=False):
+            plot.fan(ds, series, scenario=name, ax=ax)
+            limits.append(ax.get_ylim())
+            ax.set_title(name, loc="left", fontsize="medium")
+            if ax is not axes[0] and ax.get_legend() is not None:
+                ax.get_legend().remove()
+            if ax.get_subplotspec().colspan.start != 0:
+                ax.set_ylabel("")
+        for ax in axes[len(names):]:
+            ax.set_visible(False)
+        lo, hi = min(lim[0] for lim in limits), max(lim[1] for lim in limits)
+        axes[0].set_ylim(lo, hi)
+        for ax in axes[:len(names)]:
+            if series in ("market_share", "capacity"):
+                _style.percent_axis(ax.yaxis)
+            else:
+                _style.money_axis(ax.yaxis, ds.attrs["currency"], log=ax.get_yscale() == "log")
+            ax.tick_params(labelbottom=True)
+        if axes[0].get_legend() is not None:
+            for text in axes[0].get_legend().get_texts():
+                text.set_fontsize("x-small")
+
+    return draw
+
+
+def _convergence_grid(ds: xr.Dataset) -> Callable[[Figure], None]:
+    names = [str(s) for s in ds.scenario.values]
+
+    def draw(fig: Figure) -> None:
+        axes = np.atleast_2d(fig.subplots(len(names), 2, sharex=True))
+        for row, name in zip(axes, names, strict=True):
+            for ax, quantity in zip(row, ("p_justified", "p_collapse"), strict=True):
+                plot.convergence(ds, quantity, scenario=name, ax=ax)
+                what = "P(justified)" if quantity == "p_justified" else "P(collapse)"
+                ax.set_title(f"{name}: {what}", loc="left", fontsize="medium")
+                ax.set_ylabel("")
+                if ax is not axes[-1][0] and ax is not axes[-1][1]:
+                    ax.set_xlabel("")
+
+    return draw
+
+
+def _survival(ds: xr.Dataset) -> Callable[[Figure], None]:
+    """Collapse and bankruptcy; below, when the run tracks a threshold, P(V_t >= B)."""
+
+    def draw(fig: Figure) -> None:
+        if "p_above_threshold" not in ds:
+            plot.survival(ds, ax=fig.subplots())
+            return
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(1.15, 1.0))
+        plot.survival(ds, ax=top, events=("collapse", "bankrupt"))
+        plot.survival(ds, ax=bottom, events=("above_threshold",))
+        bottom.set_title("Share of paths with the market value at or above the threshold, "
+                         "by date", loc="left")
+        top.tick_params(labelbottom=True)
+
+    return draw
+
+
+def report_figures(ds: xr.Dataset) -> list[ReportFigure]:
+    """Render every figure of the report of ``ds``, in report order.
+
+    Figures that have nothing to show are left out: the market share without a market size,
+    the kept paths when none were kept, the convergence of a run of a single block.
+    """
+    cur = ds.attrs["currency"]
+    names = [str(s) for s in ds.scenario.values]
+    first = names[0]
+    n = len(names)
+    s0 = ds.sel(scenario=first)
+    specs: list[tuple[str, str, str, tuple[float, float], Callable[[Figure], None]]] = []
+
+    def single(f: Callable[..., object], **kwargs: object) -> Callable[[Figure], None]:
+        def draw(fig: Figure) -> None:
+            f(ds, ax=fig.subplots(), **kwargs)
+
+        return draw
+
+    specs.append((
+        "scenario_comparison", "Headline probabilities by scenario",
+        "Each marker is the share of simulated paths on which the event happens (filled "
+        "circle: the valuation is justified; open square: the market value collapses), the "
+        "bar its 95% interval; the numbers at the right are those of the headline table. The "
+        "axis is linear, so a small probability sits near 0: read its number.",
+        (10.0, 1.9 + 0.55 * n), single(plot.scenario_comparison)))
+    specs.append((
+        "value_distribution", "Present value to today's holders against today's valuation",
+        "Per scenario, the distribution of the present value PV on a log scale: the histogram "
+        "of the kept paths (the dark part at or right of the dashed line V0 is where the "
+        "valuation is justified) and, under it, the quantiles of all paths (whisker 5-95%, "
+        "box 25-75%, white tick the median). The dotted line is the collapse level of the "
+        "market value, for scale. P(justified) of all paths is at the right."
+        if ds.sizes.get("path", 0) else
+        "Per scenario, the quantiles of the present value PV over all paths on a log scale "
+        "(whisker 5-95%, box 25-75%, white tick the median); the dashed line is today's "
+        "valuation V0, the dotted one the collapse level. P(justified) is at the right. (No "
+        "paths were kept in full, so there is no histogram.)",
+        (10.0, 1.9 + 0.95 * n), single(plot.value_distribution)))
+    specs.append((
+        "survival", "Collapse and bankruptcy over time",
+        "Share of paths that have collapsed (solid) or gone bankrupt (dashed) by each date, "
+        "with pointwise 95% intervals; at the horizon the curves reach P(collapse) and "
+        "P(bankrupt) of the headline table."
+        + (" Below: the share of paths whose market value is at or above the threshold B at "
+           "each date (not cumulative: a path can fall below B and recover)."
+           if "p_above_threshold" in ds else ""),
+        (10.0, 8.6) if "p_above_threshold" in ds else (10.0, 4.8), _survival(ds)))
+    rows, _ = _grid_shape(n)
+    specs.append((
+        "market_value_fans", "Market value over time, every scenario",
+        "Quantile fans of the market value V over all paths (light: 5-95%, dark: 25-75%, "
+        "line: median) on one shared log axis, with today's valuation, the collapse level "
+        "and the tracked threshold. A band that reaches the bottom edge includes zero "
+        "(bankrupt paths).",
+        (10.0, 0.6 + 3.0 * rows) if n > 1 else (10.0, 4.8), _fan_grid(ds, "market_value")))
+    required = float(s0.required_revenue)
+    median = float(s0.terminal_revenue_quantile.sel(quantile=0.5, method="nearest"))
+    specs.append((
+        "total_revenue_fans", "Total revenue over time, every scenario",
+        "Quantile fans of total revenue (annual run-rate) on one shared log axis; the star "
+        "is the revenue at the horizon that would justify today's valuation at the median "
+        f"exit multiple ({first}: {format_money(required, cur)}/year against a median of "
+        f"{format_money(median, cur)}/year).",
+        (10.0, 0.6 + 3.0 * rows) if n > 1 else (10.0, 4.8), _fan_grid(ds, "total_revenue")))
+    specs.append((
+        "revenue_mix", f"Revenue by source, {first}",
+        "Median total, commercial and contract revenue; the band is the 25-75% range of the "
+        "total. Each line is a median on its own, so the parts need not add up to the total.",
+        (10.0, 4.5), single(plot.revenue_mix, scenario=first)))
+    if np.isfinite(s0.market_share_quantile.values).any():
+        share = float(s0.required_share)
+        specs.append((
+            "market_share", f"Share of the addressable market, {first}",
+            "Quantile fan of total revenue over the addressable market TAM(t)"
+            + (f"; the star is the share required at the horizon ({_pct(share)})"
+               if math.isfinite(share) else "") + ".",
+            (10.0, 4.2), single(plot.fan, variable="market_share", scenario=first)))
+    if ds.sizes.get("path", 0) > 0:
+        specs.append((
+            "sample_paths", f"Simulated paths of the market value, {first}",
+            "Ten of the kept paths (the first of the run: an unselected sample) against the "
+            "median of all paths; a triangle marks the first date a path falls to the "
+            "collapse level, a cross on the bottom edge a bankruptcy.",
+            (10.0, 4.8), single(plot.sample_paths, scenario=first)))
+    if ds.sizes.get("block", 0) > 1:
+        specs.append((
+            "convergence", "Convergence of the estimates",
+            "Running estimate of P(justified) and P(collapse) after each block of 4096 paths, "
+            "with its 95% interval; each panel has its own scale. Flat curves with narrow bands "
+            "mean enough paths were simulated.",
+            (10.0, 0.5 + 1.9 * n), _convergence_grid(ds)))
+    return [ReportFigure(f"{i:02d}_{name}", title, caption, _render(size, draw))
+            for i, (name, title, caption, size, draw) in enumerate(specs, start=1)]

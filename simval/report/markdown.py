@@ -1,0 +1,84 @@
+"""Render a :class:`~simval.report.build.ReportContent` as Markdown with PNG files beside it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from simval.report.build import ReportContent
+
+__all__ = ["to_markdown"]
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell."""
+    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(_md(h) for h in header) + " |",
+             "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def to_markdown(report: ReportContent, figure_dir: str) -> str:
+    """The Markdown text of a report; figures are linked as ``figure_dir/NAME.png``."""
+    out = [f"# {report.title}", "", f"_{report.subtitle}_", "", f"> {report.how_to_read[-1]}",
+           "", "## How to read this", ""]
+    for paragraph in report.how_to_read[:-1]:
+        out += [paragraph, ""]
+    out += [f"- **{term}**: {text}" for term, text in report.glossary]
+    out.append("")
+    out += ["## Headline", ""]
+    out += [line + "  " for line in report.headline.preamble]
+    out.append("")
+    out += _table(["", *report.scenarios],
+                  [[label, *values] for label, values in report.headline.rows()])
+    out += ["", "As printed by `simval show`:", "", "```", report.headline.text.rstrip("\n"),
+            "```", "", "## Figures", ""]
+    for i, f in enumerate(report.figures, start=1):
+        out += [f"![{f.title}]({figure_dir}/{f.name}.png)", "",
+                f"**Figure {i}. {f.title}.** {f.caption}", ""]
+    out += ["## Assumptions", ""]
+    if not report.assumptions:
+        out += ["The config stored in the results could not be read by this version of "
+                f"simval, so there is no assumptions table: {report.config_problem}", ""]
+    else:
+        out += [f"Every parameter of the model, read from the config stored in the results: "
+                f"its value in the first scenario ({report.scenarios[0]}), its unit (1 = "
+                "dimensionless: a fraction or a ratio; rates are continuously compounded per "
+                "year), its meaning, whether the config sets it or it is simval's default, and "
+                "its value in the slowdown regime where that differs. Sections that no "
+                "scenario switches on show only their switch.", ""]
+        has_slow = any(r.slowdown for r in report.assumptions)
+        header = ["parameter", "symbol", "value", "unit", "meaning", "source"]
+        header += ["in a slowdown"] if has_slow else []
+        rows = []
+        for r in report.assumptions:
+            row = [f"`{r.key}`", f"`{r.symbol}`" if r.symbol else "", r.value,
+                   f"`{r.unit}`" if r.unit else "", r.meaning, r.source]
+            rows.append(row + ([r.slowdown] if has_slow else []))
+        out += _table(header, rows)
+        out += ["", "### What each scenario changes", ""]
+        if len(report.scenarios) == 1:
+            out += ["This run has a single scenario.", ""]
+        else:
+            first = report.scenarios[0]
+            rows = []
+            for name in report.scenarios[1:]:
+                diffs = report.differences.get(name, [])
+                if not diffs:
+                    rows.append([f"**{name}**", f"same values as {first}", "", "", ""])
+                rows += [[f"**{name}**" if i == 0 else "", f"`{d.key}`", d.base, d.value,
+                          f"`{d.unit}`" if d.unit else ""] for i, d in enumerate(diffs)]
+            out += _table(["scenario", "parameter", first, "this scenario", "unit"], rows)
+            out.append("")
+            out += [f"- **{name}**: {note}" for name, note in report.notes.items()
+                    if name != first]
+            out.append("")
+    out += ["## Provenance", ""]
+    out += _table(["", ""], [[k, f"`{v}`"] for k, v in report.provenance])
+    out += ["", "<details><summary>The config of this run, as stored in the results</summary>",
+            "", "```toml", report.config_text.rstrip("\n"), "```", "", "</details>", ""]
+    return "\n".join(out)
