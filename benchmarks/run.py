@@ -162,13 +162,20 @@ def bench_dimensions(n: int) -> list[dict]:
 
 BLOCK_SMALL = 4096
 
+# Peak RSS of the child alone: /proc/self/status VmHWM belongs to the child's own address
+# space (ru_maxrss would carry over the benchmark process's peak through fork and exec).
 _CHILD = """
 import resource, sys, time
 t = time.perf_counter()
 import simval
 ds = simval.simulate(sys.argv[1], n_paths=int(sys.argv[2]), scenarios=["base"], keep_paths=0)
 elapsed = time.perf_counter() - t
-print(elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+try:
+    with open("/proc/self/status") as status:
+        peak_kb = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+except OSError:
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(elapsed, peak_kb)
 """
 
 
@@ -271,9 +278,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results.md")
+    parser.add_argument("--only", choices=("speed", "startup", "memory"),
+                        help="measure only this part; the others are read from the last run's "
+                             "results.json")
     args = parser.parse_args()
     quick = args.quick
     repeat = 3 if quick else 5
+    saved = args.out.with_suffix(".json")
+    if args.only is not None:
+        results = json.loads(saved.read_text())
+        if args.only == "startup":
+            results["startup"] = bench_startup("zhipu_2026", repeat)
+        elif args.only == "memory":
+            results["memory"]["zhipu_2026"] = bench_memory(
+                "zhipu_2026", [10**5, 10**6] if quick else [10**6, 10**7, 10**8])
+        else:
+            parser.error("--only speed: run without --only")
+        saved.write_text(json.dumps(results, indent=1, default=str))
+        write_report(results, args.out)
+        print(f"written to {args.out}")
+        return
     results: dict = {"reference": {}, "rng": {}, "threads": {}, "scaling": {}, "memory": {}}
     for name in CONFIGS:
         print(f"[{name}] reference, rng, threads", flush=True)

@@ -83,6 +83,23 @@ def main() -> None:
               f"P(bankrupt) {100 * float(v.p_bankrupt):5.1f}%")
 
 
+    print("\nsensitivity of the value per share (same paths for every value; the paper's "
+          "units in brackets):")
+    sweeps = {
+        "commercial.growth_volatility": ([0.12, 0.24, 0.36], 1 / 8, "eta0 per quarter"),
+        "commercial.growth": ([0.33, 0.44, 0.55], 1 / 4, "mu0 per quarter"),
+        "costs.variable_cost_ratio": ([0.92, 0.94, 0.96], 1.0, "cost ratio alpha"),
+    }
+    for key, (grid, to_paper, label) in sweeps.items():
+        swept = simval.sweep(config, {key: grid}, n_paths=args.paths // 4, seed=args.seed)
+        cells = []
+        for value in grid:
+            point = swept.sel({key: value}).sel(scenario="base")
+            cells.append(f"{value:g} [{value * to_paper:.4g}]: "
+                         f"${float(point.pv_mean) / shares:.2f} "
+                         f"(s.e. {float(point.pv_mean_se) / shares:.2f}), "
+                         f"P(bankrupt) {100 * float(point.p_bankrupt):.1f}%")
+        print(f"  {key} ({label}):\n    " + "\n    ".join(cells))
     print(COMPARISON)
 
 

@@ -17,8 +17,11 @@ from simval._version import __version__
 from simval.config.load import Config, ConfigError, load_config, parse_config
 from simval.results import accessor as _accessor  # noqa: F401  (registers ds.simval)
 from simval.results.io import ResultsExistError, open_results, save
+from simval.panel import load_panel, simulate_panel
+from simval.research import implied, sensitivity
+from simval.research.sweep import sweep
 from simval.simulate import simulate
-from simval.stats.summary import headline_table
+from simval.stats.summary import headline_table, panel_table
 
 __all__ = [
     "Config",
@@ -26,13 +29,19 @@ __all__ = [
     "ResultsExistError",
     "__version__",
     "headline_table",
+    "implied",
     "load_config",
+    "load_panel",
     "open_results",
+    "panel_table",
     "parse_config",
     "plot",
     "report",
     "save",
+    "sensitivity",
     "simulate",
+    "simulate_panel",
+    "sweep",
 ]
 
 

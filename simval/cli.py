@@ -1,4 +1,5 @@
-"""Command line: ``simval run | validate | show | report``. No numerics of its own.
+"""Command line: ``simval run | validate | show | report | panel | sweep | sensitivity |
+implied``. No numerics of its own.
 
 Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 internal error.
 """
@@ -82,7 +83,35 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="html: one self-contained report.html (default); md: report.md "
                              "and report_figures/*.png")
     report.add_argument("--force", action="store_true", help="overwrite an existing report")
+    panel = sub.add_parser("panel", help="simulate a company panel (companies sharing the "
+                                         "macro regime and chip shocks)")
+    panel.add_argument("panel", type=Path)
+    panel.add_argument("--paths", type=_positive, help="paths")
+    panel.add_argument("--seed", type=_non_negative, help="root seed")
+    panel.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
+    panel.add_argument("--out", type=Path, help="output folder (default: results/<panel name>)")
+    panel.add_argument("--force", action="store_true", help="overwrite existing results")
+    from simval.research.cli import add_subcommands
+
+    add_subcommands(sub)
     return parser
+
+
+def _panel(args: argparse.Namespace) -> int:
+    import simval
+    from simval.panel import load_panel, simulate_panel
+    from simval.stats.summary import panel_table
+
+    panel = load_panel(args.panel)
+    target = (args.out or Path("results") / args.panel.stem) / "panel.nc"
+    if target.exists() and not args.force:
+        raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
+    ds = simulate_panel(panel, n_paths=args.paths, seed=args.seed, keep_paths=args.keep_paths,
+                        progress=sys.stderr.isatty())
+    simval.save(ds, target, overwrite=args.force)
+    print(panel_table(ds))
+    print(f"results written to {target}")
+    return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -172,11 +201,17 @@ def _report(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``simval`` command; returns the exit code."""
-    args = _build_parser().parse_args(argv)
+    try:
+        args = _build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already reported by argparse
+        return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     from simval.config.load import ConfigError
     from simval.results.io import ResultsExistError
 
-    handlers = {"run": _run, "validate": _validate, "show": _show, "report": _report}
+    from simval.research.cli import handlers as research_handlers
+
+    handlers = {"run": _run, "validate": _validate, "show": _show, "report": _report,
+                "panel": _panel, **research_handlers}
     try:
         return handlers[args.command](args)
     except (ConfigError, ResultsExistError, FileNotFoundError, ValueError) as exc:

@@ -310,7 +310,9 @@ def _validate_table(table: Any, fields: Mapping[str, Field], ctx: _Context,
 def _validate(raw: dict[str, Any], ctx: _Context, errors: list[str]) -> dict[str, Any] | None:
     n_errors = len(errors)
     values: dict[str, Any] = {}
-    known = {*SCHEMA, "contracts", "slowdown"}
+    # [sweep] and [sensitivity] are read by simval.research (load_research_config); a run
+    # ignores them
+    known = {*SCHEMA, "contracts", "slowdown", "sweep", "sensitivity"}
     for section in raw:
         if section not in known:
             errors.append(f"{ctx.source}: {ctx.label((section,))} is not a known section. Known "

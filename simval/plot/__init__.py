@@ -20,6 +20,7 @@ Importing this package does not import matplotlib: each function imports it when
 from simval.plot.convergence import convergence
 from simval.plot.distributions import scenario_comparison, value_distribution
 from simval.plot.paths import sample_paths
+from simval.plot.sensitivity import sobol_indices, tornado
 from simval.plot.time import fan, revenue_mix, survival
 
 __all__ = [
@@ -28,6 +29,8 @@ __all__ = [
     "revenue_mix",
     "sample_paths",
     "scenario_comparison",
+    "sobol_indices",
     "survival",
+    "tornado",
     "value_distribution",
 ]

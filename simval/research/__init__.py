@@ -1,0 +1,56 @@
+"""Research tools: sweeps as dimensions, sensitivity, market-implied expectations.
+
+- :func:`sweep` (:mod:`simval.research.sweep`): config keys over a grid become Dataset
+  dimensions, every grid point on the same random numbers;
+- :mod:`simval.research.sensitivity`: :func:`~simval.research.sensitivity.tornado` (paired
+  changes on common random numbers), :func:`~simval.research.sensitivity.sobol` (Sobol'
+  indices through SALib), :func:`~simval.research.sensitivity.explain_collapse`;
+- :mod:`simval.research.implied`: :func:`~simval.research.implied.solve` (the input value at
+  which a target holds, with a Monte Carlo interval) and
+  :func:`~simval.research.implied.describe`.
+
+Importing this package imports neither SALib nor matplotlib.
+"""
+
+from simval.research import implied, sensitivity
+from simval.research.implied import ImpliedResult, describe, solve
+from simval.research.sensitivity import (
+    SimvalModel,
+    default_group,
+    explain_collapse,
+    sobol,
+    sobol_indices,
+    sobol_table,
+    tornado,
+    tornado_table,
+)
+from simval.research.sweep import (
+    ResearchConfig,
+    load_research_config,
+    override,
+    parse_research_config,
+    sweep,
+    sweep_table,
+)
+
+__all__ = [
+    "ImpliedResult",
+    "ResearchConfig",
+    "SimvalModel",
+    "default_group",
+    "describe",
+    "explain_collapse",
+    "implied",
+    "load_research_config",
+    "override",
+    "parse_research_config",
+    "sensitivity",
+    "sobol",
+    "sobol_indices",
+    "sobol_table",
+    "solve",
+    "sweep",
+    "sweep_table",
+    "tornado",
+    "tornado_table",
+]

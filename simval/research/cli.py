@@ -1,0 +1,257 @@
+"""Command-line sub-commands of the research tools: ``simval sweep | implied | sensitivity``.
+
+``simval.cli`` adds them with :func:`add_subcommands` and dispatches to :data:`handlers`; a
+handler returns the exit code and raises :class:`simval.ConfigError` or :class:`ValueError` for
+a user's mistake (exit code 2 in ``simval.cli.main``). No numerics of its own::
+
+    simval sweep CONFIG --set KEY=V1,V2,... [--set ...] [--paths N] [--seed S]
+                 [--scenario NAME ...] [--keep-paths N] [--out DIR] [--force]
+    simval implied CONFIG --solve KEY --target p_justified=0.5|value_ratio=1
+                   [--bracket LO,HI] [--paths N] [--seed S] [--scenario NAME]
+    simval sensitivity CONFIG [--range KEY=LO,HI ...] [--group KEY=GROUP ...]
+                       [--method tornado|sobol|both] [--by-group] [--paths N] [--n-base N]
+                       [--seed S] [--scenario NAME] [--out DIR] [--force]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+__all__ = ["add_subcommands", "handlers", "main"]
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+    return value
+
+
+def _non_negative(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text}")
+    return value
+
+
+def _key_values(text: str) -> tuple[str, list[str]]:
+    """``KEY=V1,V2,...`` -> (KEY, [V1, V2, ...])."""
+    key, sep, values = text.partition("=")
+    parts = [v.strip() for v in values.split(",")]
+    if not sep or not key.strip() or not values.strip() or any(not v for v in parts):
+        raise argparse.ArgumentTypeError(f"expected KEY=V1,V2,...; got {text!r}")
+    return key.strip(), parts
+
+
+def _key_range(text: str) -> tuple[str, tuple[float, float]]:
+    """``KEY=LO,HI`` -> (KEY, (LO, HI))."""
+    key, values = _key_values(text)
+    try:
+        low, high = (float(v) for v in values)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected KEY=LO,HI with two numbers; got "
+                                         f"{text!r}") from None
+    return key, (low, high)
+
+
+def _key_group(text: str) -> tuple[str, str]:
+    key, sep, group = text.partition("=")
+    if not sep or not key.strip() or not group.strip():
+        raise argparse.ArgumentTypeError(f"expected KEY=GROUP; got {text!r}")
+    return key.strip(), group.strip()
+
+
+def _bracket(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LO,HI (two numbers); got {text!r}") from None
+    return low, high
+
+
+def add_subcommands(subparsers: Any) -> None:
+    """Add ``sweep``, ``implied`` and ``sensitivity`` to the sub-parsers of ``simval``.
+
+    Parameters
+    ----------
+    subparsers
+        The object returned by :meth:`argparse.ArgumentParser.add_subparsers`.
+    """
+    sweep = subparsers.add_parser(
+        "sweep", help="simulate a config over a grid of key values on common random numbers; "
+                      "write DIR/sweep.nc")
+    sweep.add_argument("config", type=Path)
+    sweep.add_argument("--set", dest="sets", action="append", type=_key_values, default=[],
+                       metavar="KEY=V1,V2,...",
+                       help="sweep KEY (e.g. contracts.beijing.renewal_probability) over these "
+                            "values (repeatable: the full grid is run; default: the config's "
+                            "[sweep] table)")
+    sweep.add_argument("--paths", type=_positive, help="paths per scenario and grid point")
+    sweep.add_argument("--seed", type=_non_negative, help="root seed, shared by every point")
+    sweep.add_argument("--scenario", action="append", help="run only this scenario "
+                                                           "(repeatable)")
+    sweep.add_argument("--keep-paths", type=_non_negative, default=0,
+                       help="paths kept in full at every grid point (default: 0)")
+    sweep.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
+    sweep.add_argument("--out", type=Path, help="output folder (default: results/<config name>)")
+    sweep.add_argument("--force", action="store_true", help="overwrite an existing sweep.nc")
+
+    implied = subparsers.add_parser(
+        "implied", help="the value of one input at which a target holds (reverse Monte Carlo)")
+    implied.add_argument("config", type=Path)
+    implied.add_argument("--solve", required=True, metavar="KEY",
+                         help="the input to solve for, e.g. commercial.growth_long_run")
+    implied.add_argument("--target", required=True, metavar="NAME=LEVEL",
+                         help="p_justified=0.5 or value_ratio=1")
+    implied.add_argument("--bracket", type=_bracket, metavar="LO,HI",
+                         help="where to look (default: widening ranges around the config's "
+                              "value)")
+    implied.add_argument("--paths", type=_positive, default=4000,
+                         help="paths per run (default: 4000)")
+    implied.add_argument("--seed", type=_non_negative, help="root seed, shared by every run")
+    implied.add_argument("--scenario", default="base", help="scenario (default: base)")
+    implied.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
+
+    sens = subparsers.add_parser(
+        "sensitivity", help="tornado and/or Sobol' indices over input ranges; write "
+                            "DIR/tornado.nc, DIR/sobol.nc")
+    sens.add_argument("config", type=Path)
+    sens.add_argument("--range", dest="ranges", action="append", type=_key_range, default=[],
+                      metavar="KEY=LO,HI",
+                      help="range of an input (repeatable; default: the config's "
+                           "[sensitivity.ranges] table)")
+    sens.add_argument("--group", dest="groups", action="append", type=_key_group, default=[],
+                      metavar="KEY=GROUP", help="driver group of an input (repeatable)")
+    sens.add_argument("--method", choices=("tornado", "sobol", "both"), default="tornado",
+                      help="default: tornado")
+    sens.add_argument("--by-group", action="store_true",
+                      help="Sobol' indices per driver group instead of per input")
+    sens.add_argument("--paths", type=_positive,
+                      help="paths per run (default: 4000 for the tornado, 2000 for Sobol')")
+    sens.add_argument("--n-base", type=_positive, default=64,
+                      help="Sobol' base sample size, a power of 2 (default: 64): "
+                           "N x (inputs + 2) runs")
+    sens.add_argument("--seed", type=_non_negative, help="root seed, shared by every run")
+    sens.add_argument("--scenario", default="base", help="scenario (default: base)")
+    sens.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
+    sens.add_argument("--out", type=Path, help="output folder (default: results/<config name>)")
+    sens.add_argument("--force", action="store_true", help="overwrite existing results")
+
+
+def _targets(out_dir: Path, names: list[str], force: bool) -> list[Path]:
+    from simval.results.io import ResultsExistError
+
+    paths = [out_dir / n for n in names]
+    for path in paths:
+        if path.exists() and not force:
+            raise ResultsExistError(f"{path} exists; use --force to overwrite it")
+    return paths
+
+
+def _duplicates(pairs: list[tuple[str, Any]], option: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise ValueError(f"{option} {key} is given twice")
+        out[key] = value
+    return out
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    import simval
+    from simval.research.sweep import load_research_config, sweep, sweep_table
+
+    research = load_research_config(args.config)
+    grid = _duplicates(args.sets, "--set") or research.sweep
+    if not grid:
+        raise ValueError(f"{args.config}: nothing to sweep: give --set KEY=V1,V2,... or a "
+                         "[sweep] table in the config")
+    (target,) = _targets(args.out or Path("results") / args.config.stem, ["sweep.nc"],
+                         args.force)
+    ds = sweep(research, grid, n_paths=args.paths, seed=args.seed, scenarios=args.scenario,
+               keep_paths=args.keep_paths, threads=args.threads)
+    simval.save(ds, target, overwrite=args.force)
+    print(sweep_table(ds), end="")
+    print(f"results written to {target}")
+    return 0
+
+
+def _implied(args: argparse.Namespace) -> int:
+    from simval.research.implied import describe, parse_target, solve
+    from simval.research.sweep import load_research_config
+
+    target = parse_target(args.target)  # a malformed target fails before any simulation
+    research = load_research_config(args.config)
+    result = solve(research, args.solve, target, bracket=args.bracket, n_paths=args.paths,
+                   seed=args.seed, scenario=args.scenario, threads=args.threads)
+    print(describe(result))
+    print(f"{result.key} = {result.value:.6g} [{result.low:.6g}, {result.high:.6g}] "
+          f"({result.confidence:.0%}); achieved {result.target} = {result.achieved:.4g} "
+          f"± {result.achieved_se:.2g}; {result.n_runs} runs of {result.n_paths:,} paths, "
+          f"seed {result.seed}")
+    return 0
+
+
+def _sensitivity(args: argparse.Namespace) -> int:
+    import simval
+    from simval.research.sensitivity import sobol, sobol_table, tornado, tornado_table
+    from simval.research.sweep import load_research_config
+
+    research = load_research_config(args.config)
+    ranges = _duplicates(args.ranges, "--range") or research.ranges
+    groups = {**research.groups, **_duplicates(args.groups, "--group")}
+    if not ranges:
+        raise ValueError(f"{args.config}: no input ranges: give --range KEY=LO,HI or a "
+                         "[sensitivity.ranges] table in the config")
+    methods = ["tornado", "sobol"] if args.method == "both" else [args.method]
+    if "sobol" in methods and args.n_base & (args.n_base - 1):
+        raise ValueError(f"--n-base must be a power of 2; got {args.n_base}")
+    out_dir = args.out or Path("results") / args.config.stem
+    targets = _targets(out_dir, [f"{m}.nc" for m in methods], args.force)
+    for method, target in zip(methods, targets, strict=True):
+        if method == "tornado":
+            ds = tornado(research, ranges, n_paths=args.paths or 4000, seed=args.seed,
+                         scenario=args.scenario, groups=groups, threads=args.threads)
+            table = tornado_table(ds)
+        else:
+            ds = sobol(research, ranges, n_base=args.n_base, n_paths=args.paths or 2000,
+                       seed=args.seed, scenario=args.scenario,
+                       groups=(groups or True) if args.by_group else None,
+                       threads=args.threads)
+            table = sobol_table(ds)
+        simval.save(ds, target, overwrite=args.force)
+        print(table)
+        print(f"results written to {target}")
+    return 0
+
+
+handlers: dict[str, Callable[[argparse.Namespace], int]] = {
+    "sweep": _sweep,
+    "implied": _implied,
+    "sensitivity": _sensitivity,
+}
+"""Sub-command name -> handler(args) -> exit code."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The research sub-commands on their own, with the exit codes of ``simval.cli.main``
+    (0 success, 2 bad input); for tests, and until they are wired into ``simval.cli``."""
+    import sys
+
+    from simval.config.load import ConfigError
+    from simval.results.io import ResultsExistError
+
+    parser = argparse.ArgumentParser(prog="simval")
+    add_subcommands(parser.add_subparsers(dest="command", required=True))
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse's own errors and --help
+        return int(exc.code or 0)
+    try:
+        return handlers[args.command](args)
+    except (ConfigError, ResultsExistError, FileNotFoundError, ValueError) as exc:
+        print(f"simval: error: {exc}", file=sys.stderr)
+        return 2

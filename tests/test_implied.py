@@ -1,0 +1,216 @@
+"""Market-implied expectations: roots against closed forms, the Monte Carlo interval,
+brackets, targets, the sentence, the ``simval implied`` command."""
+
+from __future__ import annotations
+
+import argparse
+import math
+
+import pytest
+from scipy import special
+
+import simval
+from simval import testing as cf
+from simval.config.load import ConfigError
+from simval.research import cli as research_cli
+from simval.research.implied import describe, format_quantity, parse_target, solve
+from simval.research.sweep import override
+
+# ev_sales, no costs, known terminal cash X = 2e8: P(justified) is a normal CDF of ln M
+# (simval.testing.justified_probability), E[PV] is linear in M (pv_mean_ev_sales)
+CLOSED_FORM = """
+[company]
+name = "Closed form"
+currency = "USD"
+as_of = 2026-01-01
+valuation = 6e8
+
+[simulation]
+horizon_years = 3.0
+steps_per_year = 4
+seed = 11
+keep_paths = 0
+discount_rate = 0.08
+
+[commercial]
+revenue = 1e8
+growth = 0.3
+growth_long_run = 0.1
+mean_reversion = 0.5
+volatility = 0.3
+volatility_long_run = 0.3
+growth_volatility = 0.1
+correlation = 0.4
+
+[costs]
+variable_cost_ratio = 1.0
+fixed_costs = 0.0
+cash = 2e8
+
+[valuation]
+exit_multiple_median = 8.0
+exit_multiple_dispersion = 0.5
+
+[market_size]
+enabled = true
+points = [[2026, 1e10], [2030, 2e10]]
+"""
+
+EXIT = "valuation.exit_multiple_median"
+V0, R, T, X, S = 6e8, 0.08, 3.0, 2e8, 0.5
+
+
+@pytest.fixture(scope="module")
+def config() -> simval.Config:
+    return simval.parse_config(CLOSED_FORM, source="closed_form.toml")
+
+
+def log_revenue() -> tuple[float, float]:
+    return cf.log_revenue_moments(1e8, 0.3, 0.1, 0.5, 0.3, 0.1, 0.4, 0.25, 12)
+
+
+def multiple_for_probability(p: float) -> float:
+    """Exit multiple at which P(justified) = p: ln M = ln(V0 e^{rT} - X) - m + sd Φ⁻¹(p)."""
+    m, v = log_revenue()
+    sd = math.sqrt(S**2 + v)
+    return math.exp(math.log(V0 * math.exp(R * T) - X) - m - sd * special.ndtri(1 - p))
+
+
+def multiple_for_value_ratio(ratio: float) -> float:
+    """Exit multiple at which E[PV] = ratio V0: e^{-rT}(M e^{s²/2} E[S_T] + X) = ratio V0."""
+    m, v = log_revenue()
+    return (ratio * V0 * math.exp(R * T) - X) / (math.exp(S**2 / 2 + m + v / 2))
+
+
+@pytest.fixture(scope="module")
+def half(config):
+    return solve(config, EXIT, ("p_justified", 0.5), n_paths=4000, seed=2)
+
+
+def test_probability_one_half_against_the_closed_form(half):
+    truth = multiple_for_probability(0.5)
+    assert truth == pytest.approx(
+        math.exp(math.log(V0 * math.exp(R * T) - X) - log_revenue()[0]))  # Φ⁻¹(1/2) = 0
+    assert half.low < truth < half.high, (half.low, truth, half.high)
+    assert half.low < half.value < half.high
+    assert (half.high - half.low) / truth < 0.15
+    # the closed form at the ends of the interval is the target -/+ about 1.96 s.e.
+    m, v = log_revenue()
+    for end, sign in ((half.low, -1), (half.high, 1)):
+        p = cf.justified_probability(m, v, end, S, V0, R, T, X)
+        assert abs(p - (0.5 + sign * 1.96 * half.achieved_se)) < 2.5 * half.achieved_se
+    # wrong target that the interval must exclude: the median of S_T taken as its mean
+    wrong = truth * math.exp(-v / 2)
+    assert not half.low < wrong < half.high
+    # the solution holds the target: the simulated probability there is within one step
+    assert abs(half.achieved - 0.5) <= 2 / 4000
+    assert half.achieved_se == pytest.approx(math.sqrt(0.25 / 4000), rel=0.01)
+    assert half.base_value == 8.0 and half.unit == "1" and not half.percent
+    assert half.n_paths == 4000 and half.seed == 2 and half.scenario == "base"
+
+
+def test_value_ratio_in_an_explicit_bracket(config):
+    result = solve(config, EXIT, "value_ratio=1.5", bracket=(1.0, 10.0), n_paths=4000, seed=2)
+    truth = multiple_for_value_ratio(1.5)
+    assert result.bracket == (1.0, 10.0)
+    assert result.low < truth < result.high, (result.low, truth, result.high)
+    assert result.achieved == pytest.approx(1.5, abs=1e-6)  # E[PV] is continuous in M
+    assert result.at_solution["value_ratio"] == pytest.approx(result.achieved)
+    # wrong target: the lognormal mean factor of the exit multiple left out
+    wrong = truth * math.exp(S**2 / 2)
+    assert not result.low < wrong < result.high
+
+
+def test_probability_other_than_one_half(config):
+    result = solve(config, EXIT, ("p_justified", 0.8), n_paths=4000, seed=4)
+    truth = multiple_for_probability(0.8)
+    assert result.low < truth < result.high
+    m, v = log_revenue()  # ignoring the exit-multiple dispersion moves the root far out
+    wrong = math.exp(math.log(V0 * math.exp(R * T) - X) - m - math.sqrt(v)
+                     * special.ndtri(0.2))
+    assert not result.low < wrong < result.high
+
+
+def test_target_not_reached_and_bad_arguments(config):
+    with pytest.raises(ValueError, match=r"does not cross 0.5 between .*6.*7"):
+        solve(config, EXIT, ("p_justified", 0.5), bracket=(6.0, 7.0), n_paths=500)
+    with pytest.raises(ValueError, match="does not reach"):
+        solve(config, "commercial.correlation", ("p_justified", 0.999), n_paths=300)
+    with pytest.raises(ConfigError, match="'valuation.exit_multiple'"):
+        solve(config, "valuation.exit_multiple", ("p_justified", 0.5), n_paths=100)
+    with pytest.raises(ConfigError, match="solve needs a numeric key"):
+        solve(config, "chips.enabled", ("p_justified", 0.5), n_paths=100)
+    with pytest.raises(ConfigError, match=r"\[valuation\].exit_multiple_median must be"):
+        solve(config, EXIT, ("p_justified", 0.5), bracket=(-1.0, 10.0), n_paths=100)
+    for bad in ("p_justified", "p_justified=1.2", "value_ratio=-1", "pv=1",
+                ("p_justified", "x")):
+        with pytest.raises(ValueError):
+            parse_target(bad)
+    assert parse_target(("p_justified", 0.25)) == ("p_justified", 0.25)
+
+
+def test_describe_in_words(config, half):
+    text = describe(half, config, reference="The article assumed 25%.")
+    assert text.startswith("Closed form (base): for the valuation of $600M to be justified "
+                           "with probability 50%, valuation.exit_multiple_median must be ")
+    assert f"{half.value:.4g}" in text and f"{half.low:.4g}" in text
+    assert "the config assumes 8." in text
+    assert "share of that year's market" in text and "needs $" in text
+    assert text.endswith("The article assumed 25%.")
+    a = half.at_solution
+    assert a["end_date"] == "2029-01-01" and a["horizon_years"] == 3.0
+    assert 0 < a["share_median_end"] < 1 and 0 < a["required_share"] < 1
+    growth = (a["revenue_median_end"] / a["revenue_start"]) ** (1 / 3) - 1
+    assert a["revenue_growth_median"] == pytest.approx(growth)
+    assert format_quantity(0.154, "1/year", "CNY", percent=True) == "15.4% a year"
+    assert format_quantity(0.5, "1/year", "CNY") == "0.5 per year"
+    assert format_quantity(0.85, "1", "CNY", percent=True) == "85%"
+    assert format_quantity(2.5e9, "CNY/year", "CNY") == "¥2.50B/year"
+    assert format_quantity(17.5, "1", "CNY") == "17.5"
+
+
+def test_share_cap_is_solved_and_described_as_a_share():
+    # a market small enough for the share cap to bind
+    small = simval.parse_config(CLOSED_FORM.replace("[[2026, 1e10], [2030, 2e10]]",
+                                                    "[[2026, 5e8], [2030, 1e9]]"))
+    result = solve(small, "market_size.max_share", ("p_justified", 0.5), n_paths=2000,
+                   seed=1)
+    assert result.percent and 0 < result.low < result.value < result.high <= 1
+    assert result.at_solution["share_median_end"] <= result.value * 1.02  # fan bins: 1.2%
+    text = describe(result)
+    assert f"market_size.max_share must be {100 * result.value:.3g}% (95% interval" in text
+    assert "the config assumes 100%." in text
+
+
+def _run_cli(argv: list[str]) -> int:
+    import simval.cli
+
+    parser = simval.cli._build_parser()
+    wired = any("implied" in a.choices for a in parser._actions
+                if isinstance(a, argparse._SubParsersAction))
+    return simval.cli.main(argv) if wired else research_cli.main(argv)
+
+
+def test_cli_implied(tmp_path, capsys):
+    path = tmp_path / "cf.toml"
+    path.write_text(CLOSED_FORM)
+    argv = ["implied", str(path), "--solve", EXIT, "--target", "p_justified=0.5",
+            "--paths", "1000", "--seed", "2"]
+    assert _run_cli(argv) == 0
+    out = capsys.readouterr().out
+    assert "valuation.exit_multiple_median must be" in out and "achieved p_justified" in out
+    assert _run_cli([*argv[:-4], "--target", "p_justified=2"]) == 2
+    assert "must be in (0, 1)" in capsys.readouterr().err
+    assert _run_cli([*argv, "--bracket", "6,7"]) == 2
+    assert "widen the bracket" in capsys.readouterr().err
+    assert _run_cli([*argv, "--bracket", "6"]) == 2  # argparse: LO,HI
+    capsys.readouterr()
+
+
+def test_automatic_bracket_stays_within_what_the_loader_accepts(config):
+    # chips on: the search for a shock rate widens up to the loader's limit (2 expected
+    # shocks per quarterly step = 8 a year), never past it, then says the target is not met
+    chips = override(config, {"chips.enabled": True, "chips.haircut_distribution": "fixed",
+                              "chips.haircut_low": 0.5})
+    with pytest.raises(ValueError, match=r"does not reach 0.999 .* and 8 "):
+        solve(chips, "chips.shock_rate", ("p_justified", 0.999), n_paths=300)
