@@ -76,6 +76,19 @@ class SimvalPlotAccessor:
 
         return convergence(self._ds, quantity, **kwargs)
 
+    def tornado(self, **kwargs: Any) -> Axes:
+        """See :func:`simval.plot.tornado` (on a :func:`simval.sensitivity.tornado` result)."""
+        from simval.plot import tornado
+
+        return tornado(self._ds, **kwargs)
+
+    def sobol_indices(self, **kwargs: Any) -> Axes:
+        """See :func:`simval.plot.sobol_indices` (on a :func:`simval.sensitivity.sobol`
+        result)."""
+        from simval.plot import sobol_indices
+
+        return sobol_indices(self._ds, **kwargs)
+
 
 @xr.register_dataset_accessor("simval")
 class SimvalAccessor:
