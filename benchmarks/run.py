@@ -274,6 +274,22 @@ def write_report(results: dict, path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
+def _speed(quick: bool, repeat: int) -> dict:
+    """Sections 1-4 and the cost along each model dimension."""
+    results: dict = {"reference": {}, "rng": {}, "threads": {}, "scaling": {}}
+    for name in CONFIGS:
+        print(f"[{name}] reference, rng, threads", flush=True)
+        results["reference"][name] = bench_reference(name, 1024 if quick else 8192, repeat)
+        results["rng"][name] = bench_rng(name, 8192 if quick else 65536, repeat)
+        results["threads"][name] = bench_threads(name, 8192 if quick else 65536, repeat)
+        sizes = [10**4, 10**5] if quick else [10**5, 10**6, 10**7]
+        print(f"[{name}] scaling {sizes}", flush=True)
+        results["scaling"][name] = bench_scaling(name, sizes)
+    print("dimensions", flush=True)
+    results["dimensions"] = bench_dimensions(20_000 if quick else 200_000)
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes (smoke test)")
@@ -293,22 +309,12 @@ def main() -> None:
             results["memory"]["zhipu_2026"] = bench_memory(
                 "zhipu_2026", [10**5, 10**6] if quick else [10**6, 10**7, 10**8])
         else:
-            parser.error("--only speed: run without --only")
+            results.update(_speed(quick, repeat))
         saved.write_text(json.dumps(results, indent=1, default=str))
         write_report(results, args.out)
         print(f"written to {args.out}")
         return
-    results: dict = {"reference": {}, "rng": {}, "threads": {}, "scaling": {}, "memory": {}}
-    for name in CONFIGS:
-        print(f"[{name}] reference, rng, threads", flush=True)
-        results["reference"][name] = bench_reference(name, 1024 if quick else 8192, repeat)
-        results["rng"][name] = bench_rng(name, 8192 if quick else 65536, repeat)
-        results["threads"][name] = bench_threads(name, 8192 if quick else 65536, repeat)
-        sizes = [10**4, 10**5] if quick else [10**5, 10**6, 10**7]
-        print(f"[{name}] scaling {sizes}", flush=True)
-        results["scaling"][name] = bench_scaling(name, sizes)
-    print("dimensions", flush=True)
-    results["dimensions"] = bench_dimensions(20_000 if quick else 200_000)
+    results: dict = {"memory": {}, **_speed(quick, repeat)}
     print("start-up", flush=True)
     results["startup"] = bench_startup("zhipu_2026", repeat)
     mem_sizes = [10**5, 10**6] if quick else [10**6, 10**7, 10**8]
