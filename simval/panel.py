@@ -205,7 +205,7 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
                 for name in names:
                     buffers = _buffers(params[name], n)
                     kernels.simulate_chunk(params[name], *keys[name], path0, *buffers)
-                    accs[name].add_chunk(path0, *buffers[:5])
+                    accs[name].add_chunk(path0, *buffers[:6])
                     if threshold is not None:
                         below = buffers[0][kernels.SERIES_MARKET_VALUE] < threshold
                         step = np.where(below.any(axis=1), below.argmax(axis=1), never)

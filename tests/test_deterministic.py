@@ -163,3 +163,16 @@ def test_kernel_matches_hand_loop(timing, method):
     assert float(ds.contract_survival.sel(contract="lost").isel(time=-1)) == 0.0
     assert float(ds.contract_survival.sel(contract="kept").isel(time=-1)) == 1.0
     assert float(ds.p_justified) == float(expected["pv"] >= 5e9)
+
+
+def test_revenue_by_source_on_the_deterministic_path():
+    """Every path is the same path, so each source's median is its revenue on that path (up to
+    the fan grid's bin width: all the mass sits in one bin)."""
+    config = simval.parse_config(DETERMINISTIC.format(timing="end", method="ev_sales"))
+    ds = simval.simulate(config).sel(scenario="base")
+    by_source = ds.source_revenue_quantile.sel(quantile=0.5)
+    assert list(ds.source.values) == ["kept", "lost", "expansion"]
+    contracts = by_source.sel(source=["kept", "lost"]).sum("source")
+    np.testing.assert_allclose(contracts, ds.path_contract_revenue[0], rtol=0.012)
+    assert float(by_source.sel(source="lost").isel(time=-1)) == 0.0
+    assert (by_source.sel(source="expansion") == 0).all()

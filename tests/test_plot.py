@@ -397,8 +397,14 @@ def test_revenue_mix_lines_are_the_medians(full):
     lines = {line.get_label(): line.get_ydata() for line in ax.get_lines()}
     for label, var in (("total (median)", "total_revenue"),
                        ("commercial (median)", "commercial_revenue"),
-                       ("contracts (median)", "contract_revenue")):
+                       ("all contracts (median)", "contract_revenue")):
         np.testing.assert_allclose(lines[label], s[f"{var}_quantile"].sel(quantile=0.5))
+    # one line per named contract and one for the expansion programme
+    for source in s.source.values:
+        label = ("expansion programme (median)" if source == "expansion"
+                 else f"contract {source} (median)")
+        np.testing.assert_allclose(lines[label],
+                                   s.source_revenue_quantile.sel(source=source, quantile=0.5))
     assert "CNY/year" in ax.get_ylabel()
     assert all(MONEY.match(t) for t in _labels(ax, "y"))
 

@@ -25,7 +25,7 @@ def test_dims_and_coords(ds, full_config):
 
 def test_every_variable_has_units_and_description(ds):
     for name, var in ds.variables.items():
-        if name in ("scenario", "time", "path", "contract"):
+        if name in ("scenario", "time", "path", "contract", "source"):
             continue
         assert "units" in var.attrs, name
         assert var.attrs.get("description"), name

@@ -249,13 +249,22 @@ def _capacity_factor(capacity, elasticity):
 
 @njit(cache=True, inline="always")
 def _revenues(p, tam_grid, c_beta, n_used, k, ln_r, capacity, tam_multiplier, c_state, c_rev,
-              row):
+              row, sources):
     """Delivered commercial, contract and total revenue run-rates and market share at t_k
-    (slots from ``n_used`` on are pool slots not won yet)."""
+    (slots from ``n_used`` on are pool slots not won yet); writes each named contract's and the
+    expansion pool's delivered revenue to ``sources[:, row, k]``."""
     contracts = 0.0
+    pool = 0.0
     for j in range(n_used):
+        delivered = 0.0
         if c_state[row, j] == STATE_ACTIVE:
-            contracts += c_rev[row, j] * _capacity_factor(capacity, c_beta[j])
+            delivered = c_rev[row, j] * _capacity_factor(capacity, c_beta[j])
+            contracts += delivered
+        if j < p.n_named:
+            sources[j, row, k] = delivered
+        else:
+            pool += delivered
+    sources[p.n_named, row, k] = pool
     commercial = math.exp(ln_r) * _capacity_factor(capacity, p.beta)
     share = np.nan
     if p.tam_enabled:
@@ -280,8 +289,8 @@ def _next_regime(p, switch_probability, key0, key1, flip, dpath, k, regime):
 
 
 @njit(cache=True)
-def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active, regimes,
-                   c_state, c_rev, c_next):
+def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active,
+                   regimes, sources, c_state, c_rev, c_next):
     n_steps = p.n_steps
     dt = p.dt
     # antithetic variates: paths 2i and 2i + 1 share the draws of index i, the odd one with
@@ -329,8 +338,9 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         c_next[row, j] = c_first_step_a[j]
         c_state[row, j] = STATE_ACTIVE if j < p.n_named else STATE_DORMANT
     pool_left = p.pool_size
-    commercial, contracts, total, share = _revenues(p, tam_grid, c_beta, p.n_named, 0, ln_r, capacity, tam_multiplier,
-                                                    c_state, c_rev, row)
+    commercial, contracts, total, share = _revenues(p, tam_grid, c_beta, p.n_named, 0, ln_r,
+                                                    capacity, tam_multiplier, c_state, c_rev,
+                                                    row, sources)
     # M_0 = V_0 / S_0 on this path (S_0 differs between paths when the TAM cap binds at t_0)
     ln_m = math.log(p.v0 / total) if total > 0.0 else 0.0
     value = p.v0
@@ -447,7 +457,7 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         prev_total = total
         commercial, contracts, total, share = _revenues(
             p, tam_grid, c_beta, p.n_named + n_won, t_next, ln_r, capacity, tam_multiplier,
-            c_state, c_rev, row)
+            c_state, c_rev, row, sources)
         if p.timing_start:
             revenue_flow = prev_total * dt
             alpha = p.alpha + p.gamma * (1.0 - capacity_before)
@@ -514,6 +524,8 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         series[SERIES_MARKET_SHARE, row, k] = 0.0 if p.tam_enabled else np.nan
         for j in range(p.n_named):
             active[row, j, k] = 0
+        for j in range(p.n_named + 1):
+            sources[j, row, k] = 0.0
         # the macro regime does not end with the company
         regime = _next_regime(p, switch_probability, mkey0, mkey1, flip, dpath, k - 1, regime)
         regimes[row, k] = regime
@@ -550,7 +562,7 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
 
 @njit(cache=True, parallel=True)
 def simulate_chunk(p, key0, key1, mkey0, mkey1, path0, series, scalars, counts, active, regimes,
-                   c_state, c_rev, c_next):
+                   sources, c_state, c_rev, c_next):
     """Simulate paths ``path0 .. path0 + n - 1`` of one scenario.
 
     Parameters
@@ -570,6 +582,8 @@ def simulate_chunk(p, key0, key1, mkey0, mkey1, path0, series, scalars, counts, 
         Whether each named contract is active at each time.
     regimes : ndarray of int8, shape (n, n_steps + 1)
         Macro regime at each time (0 normal, 1 slowdown).
+    sources : ndarray of shape (n_named + 1, n, n_steps + 1)
+        Delivered revenue run-rate of each named contract, then of the expansion pool.
     c_state, c_rev, c_next : ndarray of shape (n, n_slots)
         Scratch for the contracts' state (int8), revenue (float64) and next event step (int64).
 
@@ -580,8 +594,8 @@ def simulate_chunk(p, key0, key1, mkey0, mkey1, path0, series, scalars, counts, 
     """
     n = scalars.shape[1]
     for i in prange(n):
-        _simulate_path(p, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts, active, regimes,
-                       c_state, c_rev, c_next)
+        _simulate_path(p, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts,
+                       active, regimes, sources, c_state, c_rev, c_next)
 
 
 # ------------------------------------------------------------------------------------------

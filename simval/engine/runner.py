@@ -76,6 +76,7 @@ class ScenarioAccumulator:
     path_end: int | None = None
     n_paths: int = 0
     fan_hist: np.ndarray = dataclasses.field(init=False)
+    source_hist: np.ndarray = dataclasses.field(init=False)
     pv_hist: np.ndarray = dataclasses.field(init=False)
     terminal_revenue_hist: np.ndarray = dataclasses.field(init=False)
     n_justified: int = 0
@@ -98,6 +99,8 @@ class ScenarioAccumulator:
     def __post_init__(self) -> None:
         times = self.n_steps + 1
         self.fan_hist = np.zeros((kernels.N_SERIES, times, FAN_GRID.n_bins), dtype=np.int64)
+        # revenue by source: each named contract, then the expansion pool
+        self.source_hist = np.zeros((self.n_named + 1, times, FAN_GRID.n_bins), dtype=np.int64)
         self.pv_hist = np.zeros(VALUE_GRID.n_bins, dtype=np.int64)
         self.terminal_revenue_hist = np.zeros(VALUE_GRID.n_bins, dtype=np.int64)
         # step of first collapse / bankruptcy, with slot n_steps + 1 for "never"
@@ -119,10 +122,13 @@ class ScenarioAccumulator:
         self.kept_counts = np.zeros((kernels.N_COUNTS, n_kept), dtype=np.int64)
 
     def add_chunk(self, path0: int, series: np.ndarray, scalars: np.ndarray,
-                  counts: np.ndarray, active: np.ndarray, regimes: np.ndarray) -> None:
+                  counts: np.ndarray, active: np.ndarray, regimes: np.ndarray,
+                  sources: np.ndarray) -> None:
         """Fold one chunk of simulated paths (global indices from ``path0``) in."""
         n = scalars.shape[1]
         self.n_paths += n
+        kernels.histogram_series(sources, self.source_hist, FAN_GRID.log_low,
+                                 FAN_GRID.bins_per_decade, FAN_GRID.n_side)
         kernels.histogram_series(series, self.fan_hist, FAN_GRID.log_low,
                                  FAN_GRID.bins_per_decade, FAN_GRID.n_side)
         pv = scalars[kernels.SCALAR_PV]
@@ -187,7 +193,7 @@ class ScenarioAccumulator:
             raise ValueError(f"cannot merge paths from {other.path_start}: this accumulator "
                              f"ends at {self.path_start + self.n_paths}")
         self.n_paths += other.n_paths
-        for name in ("fan_hist", "pv_hist", "terminal_revenue_hist", "collapse_steps",
+        for name in ("fan_hist", "source_hist", "pv_hist", "terminal_revenue_hist", "collapse_steps",
                      "bankrupt_steps", "above_threshold", "slowdown", "contract_active",
                      "pair_collapse_steps", "pair_bankrupt_steps", "pairs_above_threshold"):
             getattr(self, name).__iadd__(getattr(other, name))
@@ -261,19 +267,21 @@ def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_path
         if n != buffers[1].shape[1]:  # the last, shorter chunk: C-contiguous buffers again
             buffers = _buffers(params, n)
         kernels.simulate_chunk(params, *keys, path0, *buffers)
-        accumulator.add_chunk(path0, *buffers[:5])
+        accumulator.add_chunk(path0, *buffers[:6])
         if on_chunk is not None:
             on_chunk(n)
     return accumulator
 
 
 def _buffers(params: KernelParams, n: int) -> tuple[np.ndarray, ...]:
-    """Per-chunk arrays: series, scalars, counts, active, regimes, then contract scratch."""
+    """Per-chunk arrays: series, scalars, counts, active, regimes, revenue by source, then
+    contract scratch."""
     times = params.n_steps + 1
     return (np.empty((kernels.N_SERIES, n, times)), np.empty((kernels.N_SCALARS, n)),
             np.empty((kernels.N_COUNTS, n), dtype=np.int64),
             np.empty((n, params.n_named, times), dtype=np.int8),
             np.empty((n, times), dtype=np.int8),
+            np.empty((params.n_named + 1, n, times)),
             np.empty((n, params.n_slots), dtype=np.int8), np.empty((n, params.n_slots)),
             np.empty((n, params.n_slots), dtype=np.int64))
 

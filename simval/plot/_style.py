@@ -109,6 +109,12 @@ def scenario_colors(ds: xr.Dataset) -> dict[str, str]:
     return {s: OKABE_ITO[order.index(s) % len(OKABE_ITO)] for s in names}
 
 
+def source_colors(n: int) -> list[str]:
+    """``n`` colour-blind-safe colours for revenue sources, distinct from a scenario's first
+    colour (Okabe-Ito from the second entry on, repeated if needed)."""
+    return [OKABE_ITO[1 + i % (len(OKABE_ITO) - 1)] for i in range(n)]
+
+
 def select_scenarios(ds: xr.Dataset, scenario: str | Sequence[str] | None) -> list[str]:
     """Scenario names to plot: all for ``None``, else the one or several asked for."""
     available = [str(s) for s in ds.scenario.values]

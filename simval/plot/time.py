@@ -297,10 +297,12 @@ def survival(ds: xr.Dataset, *, scenario: str | Sequence[str] | None = None,
 
 def revenue_mix(ds: xr.Dataset, *, scenario: str | Sequence[str] | None = None,
                 ax: Axes | None = None, **style: Any) -> Axes:
-    """Median total, commercial and contract revenue over time for one scenario.
+    """Median revenue by source over time for one scenario: total, commercial, each named
+    contract and the expansion programme.
 
     The band is the 25-75% range of total revenue. Each line is a median over paths on its
-    own, so the two component medians need not add up to the median total.
+    own, so the medians of the sources need not add up to the median total. Sources whose
+    median is zero throughout (a contract lost early on most paths) are drawn too, at zero.
 
     Parameters
     ----------
@@ -322,8 +324,8 @@ def revenue_mix(ds: xr.Dataset, *, scenario: str | Sequence[str] | None = None,
     >>> import simval
     >>> ds = simval.simulate("configs/minimax_2025.toml", n_paths=4096, keep_paths=0)
     >>> ax = simval.plot.revenue_mix(ds, scenario="base")
-    >>> [line.get_label() for line in ax.get_lines()]
-    ['total (median)', 'commercial (median)', 'contracts (median)']
+    >>> [line.get_label() for line in ax.get_lines()][:3]
+    ['total (median)', 'commercial (median)', 'all contracts (median)']
     """
     name = _style.single_scenario(ds, scenario)
     ax = _style.new_axes(ax, (9.0, 4.8))
@@ -336,10 +338,20 @@ def revenue_mix(ds: xr.Dataset, *, scenario: str | Sequence[str] | None = None,
                     label="total, 25-75% of paths")
     for var, label, dash, width in (("total_revenue", "total (median)", "-", 2.4),
                                     ("commercial_revenue", "commercial (median)", "--", 1.6),
-                                    ("contract_revenue", "contracts (median)", ":", 2.0)):
+                                    ("contract_revenue", "all contracts (median)", ":", 2.0)):
         y = s[f"{var}_quantile"].sel(quantile=0.5, method="nearest").values
         ax.plot(t, y, label=label, **{"color": color, "linestyle": dash, "linewidth": width,
                                       **style})
+    if "source_revenue_quantile" in s:  # each named contract and the expansion programme
+        by_source = s.source_revenue_quantile.sel(quantile=0.5, method="nearest")
+        palette = _style.source_colors(len(by_source.source))
+        for colour, source in zip(palette, by_source.source.values, strict=True):
+            y = by_source.sel(source=source).values
+            if np.all(np.isnan(y)):  # a contract of another scenario
+                continue
+            label = ("expansion programme (median)" if source == "expansion"
+                     else f"contract {source} (median)")
+            ax.plot(t, y, label=label, color=colour, linewidth=1.2, linestyle="-.")
     ax.set_xlim(t[0], t[-1])
     ax.set_ylim(bottom=0.0)
     _style.date_axis(ax.xaxis)

@@ -156,6 +156,17 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
             survival[i, j] = a.contract_active[slot] / n_paths
     add("contract_survival", ("scenario", "contract", "time"), survival, "1",
         "P(named contract is active at t)")
+    # revenue by source: every named contract (as `contract`), then the expansion pool
+    sources = [*contracts, "expansion"]
+    by_source = np.full((len(names), len(sources), grid.n_steps + 1, len(q)), np.nan)
+    for i, (s, a) in enumerate(zip(names, accs, strict=True)):
+        est = histogram_quantiles(a.source_hist, FAN_GRID)
+        for slot, j in enumerate(contract_index[s]):
+            by_source[i, j] = est.value[slot]
+        by_source[i, -1] = est.value[-1]
+    add("source_revenue_quantile", ("scenario", "source", "time", "quantile"), by_source,
+        "{c}/year", "quantiles over paths of the delivered revenue run-rate of each named "
+                    "contract and of the expansion pool (0 when inactive or not won)")
     for idx, (series, (units, what)) in enumerate(_SERIES_META.items()):
         est = histogram_quantiles(np.stack([a.fan_hist[idx] for a in accs]), FAN_GRID)
         dims_q = ("scenario", "time", "quantile")
@@ -216,6 +227,8 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "quantile": ("quantile", q, {"units": "1", "description": "quantile level"}),
         "path": ("path", np.arange(keep_paths), {"description": "global index of a kept path"}),
         "contract": ("contract", list(contracts), {"description": "named contract"}),
+        "source": ("source", [*contracts, "expansion"],
+                   {"description": "revenue source: a named contract or the expansion pool"}),
         "block_end": ("block", block_end, {"units": "1",
                                             "description": "paths simulated after the block"}),
     }
