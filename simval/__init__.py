@@ -15,11 +15,11 @@ here) imports them only when called.
 
 from simval._version import __version__
 from simval.config.load import Config, ConfigError, load_config, parse_config
-from simval.results import accessor as _accessor  # noqa: F401  (registers ds.simval)
-from simval.results.io import ResultsExistError, open_results, save
 from simval.panel import load_panel, simulate_panel
 from simval.research import implied, sensitivity
 from simval.research.sweep import sweep
+from simval.results import accessor as _accessor  # noqa: F401  (registers ds.simval)
+from simval.results.io import ResultsExistError, open_results, save
 from simval.simulate import simulate
 from simval.stats.summary import headline_table, panel_table
 

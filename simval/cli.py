@@ -206,9 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, or a usage error already reported by argparse
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
     from simval.config.load import ConfigError
-    from simval.results.io import ResultsExistError
-
     from simval.research.cli import handlers as research_handlers
+    from simval.results.io import ResultsExistError
 
     handlers = {"run": _run, "validate": _validate, "show": _show, "report": _report,
                 "panel": _panel, **research_handlers}

@@ -25,6 +25,7 @@ import dataclasses
 import tomllib
 from contextlib import nullcontext
 from pathlib import Path
+
 import numba
 import numpy as np
 import xarray as xr

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import numba
 import xarray as xr

@@ -415,7 +415,8 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
                           + p.copula_b * _normal(key0, key1, flip, counter(dpath, stream, k, 0)))
                 if latent < c_threshold_a[j, regime]:
                     c_rev[row, j] *= c_price_median_a[j, regime] * math.exp(
-                        c_price_dispersion_a[j] * _normal(key0, key1, flip, counter(dpath, stream, k, 1)))
+                        c_price_dispersion_a[j]
+                        * _normal(key0, key1, flip, counter(dpath, stream, k, 1)))
                     c_next[row, j] = t_next + c_term_steps_a[j]
                 else:
                     n_lost += 1
@@ -469,9 +470,7 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         ebitda_flow = revenue_flow * (1.0 - alpha) - fixed_flow
         income = ebitda_flow + p.rf * cash * dt
         tax = 0.0
-        if income <= 0.0:
-            losses -= income
-        elif income <= losses:
+        if income <= 0.0 or income <= losses:
             losses -= income
         else:
             tax = p.tax_rate * (income - losses)
@@ -481,7 +480,8 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         if p.market_enabled:
             ln_m_bar = ln_m_bar_a[step_regime]
             ln_m = (ln_m_bar + (ln_m - ln_m_bar) * p.m_decay
-                    + m_vol_a[step_regime] * _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
+                    + m_vol_a[step_regime]
+                    * _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
                     + jump_ln_m)
         value = math.exp(ln_m) * total
         # ---- financing, then bankruptcy

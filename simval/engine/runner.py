@@ -49,7 +49,8 @@ def run_keys(seed: int, company: int = 0) -> tuple[np.uint64, np.uint64, np.uint
 
 
 def seed_keys(seed: int) -> tuple[np.uint64, np.uint64]:
-    """The generator's two 64-bit keys, derived from the seed by :class:`numpy.random.SeedSequence`."""
+    """The generator's two 64-bit keys, from the seed by
+    :class:`numpy.random.SeedSequence`."""
     state = np.random.SeedSequence(seed).generate_state(2, dtype=np.uint64)
     return np.uint64(state[0]), np.uint64(state[1])
 

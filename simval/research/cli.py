@@ -20,21 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simval.cli import _non_negative, _positive
+
 __all__ = ["add_subcommands", "handlers", "main"]
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text}")
-    return value
 
 
 def _key_values(text: str) -> tuple[str, list[str]]:

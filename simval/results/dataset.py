@@ -190,7 +190,7 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
             f"upper bound of the 95% Clopper-Pearson interval of {name}")
     # ---- kept paths
     dims_p = ("scenario", "path")
-    kept = [a for a in accs]
+    kept = accs
     for idx, (series, (units, what)) in enumerate(_SERIES_META.items()):
         add(f"path_{series}", ("scenario", "path", "time"),
             [a.kept_series[idx] for a in kept], units, f"{what}, kept paths")
