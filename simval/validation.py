@@ -1031,16 +1031,11 @@ def _reference_module():
 
 def _kernel_paths(values, grid, seed: int, path0: int, n: int, antithetic: bool):
     from simval.engine import kernels
-    from simval.engine.runner import run_keys
+    from simval.engine.runner import _buffers, run_keys
     from simval.model.params import build_kernel_params
 
     p = build_kernel_params(values, grid, antithetic=antithetic)
-    times = p.n_steps + 1
-    bufs = (np.empty((kernels.N_SERIES, n, times)), np.empty((kernels.N_SCALARS, n)),
-            np.empty((kernels.N_COUNTS, n), dtype=np.int64),
-            np.empty((n, p.n_named, times), dtype=np.int8), np.empty((n, times), dtype=np.int8),
-            np.empty((n, p.n_slots), dtype=np.int8), np.empty((n, p.n_slots)),
-            np.empty((n, p.n_slots), dtype=np.int64))
+    bufs = _buffers(p, n)
     kernels.simulate_chunk(p, *run_keys(seed), path0, *bufs)
     return bufs[:5]
 
