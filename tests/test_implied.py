@@ -15,42 +15,10 @@ from simval.config.load import ConfigError
 from simval.research import cli as research_cli
 from simval.research.implied import describe, format_quantity, parse_target, solve
 from simval.research.sweep import override
+from tests.conftest import CLOSED_FORM as _BASE  # noqa: E402
 
-# ev_sales, no costs, known terminal cash X = 2e8: P(justified) is a normal CDF of ln M
-# (simval.testing.justified_probability), E[PV] is linear in M (pv_mean_ev_sales)
-CLOSED_FORM = """
-[company]
-name = "Closed form"
-currency = "USD"
-as_of = 2026-01-01
-valuation = 6e8
-
-[simulation]
-horizon_years = 3.0
-steps_per_year = 4
-seed = 11
-keep_paths = 0
-discount_rate = 0.08
-
-[commercial]
-revenue = 1e8
-growth = 0.3
-growth_long_run = 0.1
-mean_reversion = 0.5
-volatility = 0.3
-volatility_long_run = 0.3
-growth_volatility = 0.1
-correlation = 0.4
-
-[costs]
-variable_cost_ratio = 1.0
-fixed_costs = 0.0
-cash = 2e8
-
-[valuation]
-exit_multiple_median = 8.0
-exit_multiple_dispersion = 0.5
-
+# the closed-form model (tests/conftest.py) with a market size, for the share in the sentence
+CLOSED_FORM = _BASE + """
 [market_size]
 enabled = true
 points = [[2026, 1e10], [2030, 2e10]]

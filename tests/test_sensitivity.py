@@ -29,42 +29,7 @@ from simval.research.sensitivity import (
     tornado_table,
 )
 from simval.research.sweep import override
-
-# ev_sales, no costs, known terminal cash: P(justified) and E[PV] in closed form
-# (simval.testing.justified_probability, pv_mean_ev_sales), as simval.validation's p_justified
-CLOSED_FORM = """
-[company]
-name = "Closed form"
-currency = "USD"
-as_of = 2026-01-01
-valuation = 6e8
-
-[simulation]
-horizon_years = 3.0
-steps_per_year = 4
-seed = 11
-keep_paths = 0
-discount_rate = 0.08
-
-[commercial]
-revenue = 1e8
-growth = 0.3
-growth_long_run = 0.1
-mean_reversion = 0.5
-volatility = 0.3
-volatility_long_run = 0.3
-growth_volatility = 0.1
-correlation = 0.4
-
-[costs]
-variable_cost_ratio = 1.0
-fixed_costs = 0.0
-cash = 2e8
-
-[valuation]
-exit_multiple_median = 8.0
-exit_multiple_dispersion = 0.5
-"""
+from tests.conftest import CLOSED_FORM  # noqa: E402
 
 EXIT = "valuation.exit_multiple_median"
 RANGES = {
