@@ -30,7 +30,7 @@ import numba
 import numpy as np
 import xarray as xr
 
-from simval.config.load import Config, ConfigError, _Context, _deep_merge, _validate
+from simval.config.load import Config, ConfigError, validate_merged
 from simval.engine import kernels
 from simval.engine.runner import (
     BLOCK,
@@ -116,9 +116,9 @@ def load_panel(path: str | Path) -> Panel:
         if scenario not in tables:
             errors.append(f"{source}: has no scenario {scenario!r} ([panel].scenario)")
             continue
-        merged = _deep_merge(_deep_merge(company_raw, tables[scenario] or {}), shared)
         company_errors: list[str] = []
-        values = _validate(merged, _Context(source, None, None), company_errors)
+        values = validate_merged(company_raw, source, [tables[scenario] or {}, shared],
+                                 company_errors)
         errors += company_errors
         if values is not None:
             key = Path(name).stem

@@ -29,7 +29,7 @@ from simval.config.schema import (
     TerminalMethod,
 )
 
-__all__ = ["Config", "ConfigError", "load_config", "parse_config"]
+__all__ = ["Config", "ConfigError", "load_config", "parse_config", "validate_merged"]
 
 MAX_STEPS = 16_383  # the step index has 14 bits in the random-number counter
 MAX_NAMED_CONTRACTS = 2_048  # stream ids 16 .. 2063 (12-bit stream field)
@@ -162,6 +162,20 @@ def parse_config(text: str, source: str = "<string>") -> Config:
     if errors:
         raise ConfigError(list(dict.fromkeys(errors)))
     return Config(source=source, text=text, scenarios=scenarios)
+
+
+def validate_merged(raw: dict[str, Any], source: str, overrides: list[dict[str, Any]],
+                    errors: list[str]) -> dict[str, Any] | None:
+    """Validate ``raw`` (no ``[scenarios]``) with ``overrides`` deep-merged onto it in order.
+
+    Appends every problem to ``errors`` and returns the validated values, or None. Used where
+    a config is assembled from several tables, e.g. a panel's company with its scenario and
+    the panel's shared overrides.
+    """
+    merged = dict(raw)
+    for override in overrides:
+        merged = _deep_merge(merged, override)
+    return _validate(merged, _Context(source, None, None), errors)
 
 
 # --------------------------------------------------------------------------------------------

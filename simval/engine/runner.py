@@ -194,8 +194,8 @@ class ScenarioAccumulator:
             raise ValueError(f"cannot merge paths from {other.path_start}: this accumulator "
                              f"ends at {self.path_start + self.n_paths}")
         self.n_paths += other.n_paths
-        for name in ("fan_hist", "source_hist", "pv_hist", "terminal_revenue_hist", "collapse_steps",
-                     "bankrupt_steps", "above_threshold", "slowdown", "contract_active",
+        for name in ("fan_hist", "source_hist", "pv_hist", "terminal_revenue_hist",
+                     "collapse_steps", "bankrupt_steps", "above_threshold", "slowdown", "contract_active",
                      "pair_collapse_steps", "pair_bankrupt_steps", "pairs_above_threshold"):
             getattr(self, name).__iadd__(getattr(other, name))
         self.n_justified += other.n_justified

@@ -190,12 +190,11 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
             f"upper bound of the 95% Clopper-Pearson interval of {name}")
     # ---- kept paths
     dims_p = ("scenario", "path")
-    kept = accs
     for idx, (series, (units, what)) in enumerate(_SERIES_META.items()):
         add(f"path_{series}", ("scenario", "path", "time"),
-            [a.kept_series[idx] for a in kept], units, f"{what}, kept paths")
-    scal = np.stack([a.kept_scalars for a in kept])
-    cnt = np.stack([a.kept_counts for a in kept])
+            [a.kept_series[idx] for a in accs], units, f"{what}, kept paths")
+    scal = np.stack([a.kept_scalars for a in accs])
+    cnt = np.stack([a.kept_counts for a in accs])
     add("path_pv", dims_p, scal[:, kernels.SCALAR_PV], "{c}", "PV of each kept path")
     add("path_terminal_revenue", dims_p, scal[:, kernels.SCALAR_TERMINAL_REVENUE], "{c}/year",
         "terminal-step revenue (annual rate)")
