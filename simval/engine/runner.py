@@ -195,7 +195,8 @@ class ScenarioAccumulator:
                              f"ends at {self.path_start + self.n_paths}")
         self.n_paths += other.n_paths
         for name in ("fan_hist", "source_hist", "pv_hist", "terminal_revenue_hist",
-                     "collapse_steps", "bankrupt_steps", "above_threshold", "slowdown", "contract_active",
+                     "collapse_steps", "bankrupt_steps", "above_threshold", "slowdown",
+                     "contract_active",
                      "pair_collapse_steps", "pair_bankrupt_steps", "pairs_above_threshold"):
             getattr(self, name).__iadd__(getattr(other, name))
         self.n_justified += other.n_justified
