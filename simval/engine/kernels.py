@@ -167,9 +167,15 @@ def _normal(key0, key1, flip, c):
 @njit(cache=True)
 def poisson(u, mean, cap):
     """Poisson(mean) count by inversion of the uniform ``u``, capped at ``cap``."""
+    return _poisson(u, mean, math.exp(-mean), cap)
+
+
+@njit(cache=True, inline="always")
+def _poisson(u, mean, p0, cap):
+    """:func:`poisson` given ``p0 = exp(-mean)`` (computed once per path by the engine)."""
     if mean <= 0.0:
         return 0
-    prob = math.exp(-mean)
+    prob = p0
     cdf = prob
     k = 0
     while u > cdf and k < cap:
@@ -227,68 +233,67 @@ STATE_AWAITING = 2
 STATE_LOST = 3
 
 
+# The helpers of the path simulator take scalars, never the parameter tuple or an array: numba
+# binds the arguments of an inlined function to new variables, and every array so bound (and
+# every array in a tuple) costs two atomic reference-count updates per call, which inside the
+# step loop cost more than the arithmetic (and made threads contend for the same counters).
+
+
 @njit(cache=True, inline="always")
-def _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple):
+def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, revenue_flow,
+                    ebitda_flow, exit_multiple):
     """Terminal value from the last step's flows (revenue, EBITDA) per year or per step."""
-    if p.terminal_method == 0:
-        return exit_multiple * revenue_flow * p.terminal_factor
-    if p.terminal_method == 1:
-        return exit_multiple * ebitda_flow * p.terminal_factor
-    tax = p.tax_rate * ebitda_flow if ebitda_flow > 0.0 else 0.0
-    fcf = ebitda_flow - tax - p.capex_ratio * revenue_flow
-    return fcf * p.terminal_factor * p.gordon_factor
+    if method == 0:
+        return exit_multiple * revenue_flow * factor
+    if method == 1:
+        return exit_multiple * ebitda_flow * factor
+    tax = tax_rate * ebitda_flow if ebitda_flow > 0.0 else 0.0
+    fcf = ebitda_flow - tax - capex_ratio * revenue_flow
+    return fcf * factor * gordon_factor
 
 
 @njit(cache=True, inline="always")
 def _capacity_factor(capacity, elasticity):
-    """c ** beta, without the power where it is 1."""
+    """c ** beta, without the power where it is 1 or c (pow(c, 1) is exactly c).
+
+    The engine calls it only where capacity has changed: LLVM turns a short branch around a
+    power into a select and computes the power anyway."""
     if capacity == 1.0 or elasticity == 0.0:
         return 1.0
+    if elasticity == 1.0:
+        return capacity
     return capacity ** elasticity
 
 
 @njit(cache=True, inline="always")
-def _revenues(p, tam_grid, c_beta, n_used, k, ln_r, capacity, tam_multiplier, c_state, c_rev,
-              row, sources):
-    """Delivered commercial, contract and total revenue run-rates and market share at t_k
-    (slots from ``n_used`` on are pool slots not won yet); writes each named contract's and the
-    expansion pool's delivered revenue to ``sources[:, row, k]``."""
-    contracts = 0.0
-    pool = 0.0
-    for j in range(n_used):
-        delivered = 0.0
-        if c_state[row, j] == STATE_ACTIVE:
-            delivered = c_rev[row, j] * _capacity_factor(capacity, c_beta[j])
-            contracts += delivered
-        if j < p.n_named:
-            sources[j, row, k] = delivered
-        else:
-            pool += delivered
-    sources[p.n_named, row, k] = pool
-    commercial = math.exp(ln_r) * _capacity_factor(capacity, p.beta)
+def _commercial(tam_enabled, max_share, tam, ln_r, capacity_factor, contracts):
+    """Delivered commercial revenue run-rate and market share, given the capacity factor
+    c ** beta, the contracts' delivered revenue ``contracts`` and the market ``tam`` (the share
+    is NaN without a market)."""
+    commercial = math.exp(ln_r) * capacity_factor
     share = np.nan
-    if p.tam_enabled:
-        tam = tam_grid[k] * tam_multiplier
-        room = p.max_share * tam - contracts
+    if tam_enabled:
+        room = max_share * tam - contracts
         if room < 0.0:
             room = 0.0
         if commercial > room:
             commercial = room
         share = (commercial + contracts) / tam
-    return commercial, contracts, commercial + contracts, share
+    return commercial, share
 
 
 @njit(cache=True, inline="always")
-def _next_regime(p, switch_probability, key0, key1, flip, dpath, k, regime):
-    """Regime at t_{k+1} given the regime of step k (two-state chain, switch prob per step)."""
-    if p.regime_enabled:
+def _next_regime(enabled, switch_probability, key0, key1, flip, dpath, k, regime):
+    """Regime at t_{k+1} given the regime of step k (two-state chain; ``switch_probability``
+    is the probability of leaving ``regime`` in the step)."""
+    if enabled:
         u = _uniform(key0, key1, flip, counter(dpath, STREAM_REGIME, k, 0))
-        if u < switch_probability[regime]:
+        if u < switch_probability:
             return 1 - regime
     return regime
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active,
                    regimes, sources, c_state, c_rev, c_next):
     n_steps = p.n_steps
@@ -321,11 +326,20 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
     tam_grid = p.tam
     c_beta = p.c_beta
     switch_probability = p.switch_probability
+    # P(no event in a step) of each regime, for the Poisson draws
+    chip_p0 = (math.exp(-chip_mean_a[0]), math.exp(-chip_mean_a[1]))
+    win_p0 = (math.exp(-win_mean_a[0]), math.exp(-win_mean_a[1]))
     # ---- state at t_0
     regime = p.regime_initial
     ln_r = p.ln_r0
     mu = p.mu0
     capacity = 1.0
+    commercial_factor = 1.0  # c ** beta of commercial revenue
+    contract_factor = 1.0  # c ** beta_j of every contract, if they share one elasticity
+    shared_beta = True
+    for j in range(1, p.n_slots):
+        if c_beta[j] != c_beta[0]:
+            shared_beta = False
     cash = p.cash0
     losses = p.loss0
     holders = 1.0
@@ -333,16 +347,22 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
     if p.tam_enabled and p.tam_dispersion > 0.0:
         tam_multiplier = math.exp(p.tam_dispersion
                                   * _normal(key0, key1, flip, counter(dpath, STREAM_PATH, 0, 0)))
+    contracts = 0.0
     for j in range(p.n_slots):
         c_rev[row, j] = p.c_rev0[j]
         c_next[row, j] = c_first_step_a[j]
         c_state[row, j] = STATE_ACTIVE if j < p.n_named else STATE_DORMANT
+        if j < p.n_named:  # capacity is 1 at t_0: delivered = contracted
+            contracts += c_rev[row, j]
+            sources[j, row, 0] = c_rev[row, j]
+    sources[p.n_named, row, 0] = 0.0
     pool_left = p.pool_size
-    commercial, contracts, total, share = _revenues(p, tam_grid, c_beta, p.n_named, 0, ln_r,
-                                                    capacity, tam_multiplier, c_state, c_rev,
-                                                    row, sources)
+    commercial, share = _commercial(p.tam_enabled, p.max_share, tam_grid[0] * tam_multiplier,
+                                    ln_r, commercial_factor, contracts)
+    total = commercial + contracts
     # M_0 = V_0 / S_0 on this path (S_0 differs between paths when the TAM cap binds at t_0)
     ln_m = math.log(p.v0 / total) if total > 0.0 else 0.0
+    multiple = math.exp(ln_m)  # constant without a market model
     value = p.v0
     peak = value
     min_value = value
@@ -385,7 +405,7 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         if p.chips_enabled:
             capacity = 1.0 - (1.0 - capacity) * p.recovery_factor
             u = _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 0))
-            n_new = poisson(u, chip_mean_a[regime], MAX_EVENTS_IN_STEP)
+            n_new = _poisson(u, chip_mean_a[regime], chip_p0[regime], MAX_EVENTS_IN_STEP)
             for i in range(n_new):
                 if p.haircut_kind == 0:
                     haircut = p.haircut_low
@@ -397,10 +417,16 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
                     key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 2 + 2 * i))
             if capacity < 1e-12:
                 capacity = 1e-12
+            commercial_factor = _capacity_factor(capacity, p.beta)
+            if shared_beta and p.n_slots > 0:
+                contract_factor = _capacity_factor(capacity, c_beta[0])
             n_shocks += n_new
-        # ---- contracts: escalation, renewals at t_{k+1} (one-factor Gaussian copula)
+        # ---- contracts: escalation, renewals at t_{k+1} (one-factor Gaussian copula), and
+        # the revenue each delivers at t_{k+1} (added up in slot order)
         z_common = 0.0
         z_drawn = False
+        contracts = 0.0
+        pool = 0.0
         for j in range(p.n_named + n_won):  # pool slots from n_named + n_won on are unwon
             state = c_state[row, j]
             if state == STATE_ACTIVE or state == STATE_AWAITING:
@@ -430,10 +456,19 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
             elif state == STATE_AWAITING and c_next[row, j] == t_next:
                 c_state[row, j] = STATE_ACTIVE
                 c_next[row, j] = t_next + c_term_steps_a[j]
+            delivered = 0.0
+            if c_state[row, j] == STATE_ACTIVE:
+                delivered = c_rev[row, j] * (contract_factor if shared_beta
+                                             else _capacity_factor(capacity, c_beta[j]))
+                contracts += delivered
+            if j < p.n_named:
+                sources[j, row, t_next] = delivered
+            else:
+                pool += delivered
         # ---- expansion programme: wins during step k start at t_{k+1}
         if p.expansion_enabled and pool_left > 0:
             u = _uniform(key0, key1, flip, counter(dpath, STREAM_EXPANSION, k, 0))
-            n_new = poisson(u, win_mean_a[regime], MAX_EVENTS_IN_STEP)
+            n_new = _poisson(u, win_mean_a[regime], win_p0[regime], MAX_EVENTS_IN_STEP)
             if n_new > pool_left:
                 n_new = pool_left
             for i in range(n_new):
@@ -444,21 +479,28 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
                                                counter(dpath, c_stream_a[j], k, 3)))
                 c_next[row, j] = t_next + c_term_steps_a[j]
                 pool_left -= 1
+                delivered = c_rev[row, j] * (contract_factor if shared_beta
+                                             else _capacity_factor(capacity, c_beta[j]))
+                contracts += delivered
+                pool += delivered
             n_won += n_new
+        sources[p.n_named, row, t_next] = pool
         # ---- macro regime: the chain moves at the end of the step; the regime of step k
         # (step_regime) sets every parameter of the step, the new one applies from t_{k+1}
         step_regime = regime
         if regime == 1:
             slowdown_steps += 1
-        regime = _next_regime(p, switch_probability, mkey0, mkey1, flip, dpath, k, regime)
+        regime = _next_regime(p.regime_enabled, switch_probability[regime], mkey0, mkey1, flip,
+                              dpath, k, regime)
         if regime == 1 and step_regime == 0:
             jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * _normal(
                 key0, key1, flip, counter(dpath, STREAM_MARKET, k, 1))
         # ---- revenue at t_{k+1} and the flows of step k
         prev_total = total
-        commercial, contracts, total, share = _revenues(
-            p, tam_grid, c_beta, p.n_named + n_won, t_next, ln_r, capacity, tam_multiplier,
-            c_state, c_rev, row, sources)
+        commercial, share = _commercial(p.tam_enabled, p.max_share,
+                                        tam_grid[t_next] * tam_multiplier, ln_r,
+                                        commercial_factor, contracts)
+        total = commercial + contracts
         if p.timing_start:
             revenue_flow = prev_total * dt
             alpha = p.alpha + p.gamma * (1.0 - capacity_before)
@@ -483,7 +525,8 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
                     + m_vol_a[step_regime]
                     * _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
                     + jump_ln_m)
-        value = math.exp(ln_m) * total
+            multiple = math.exp(ln_m)
+        value = multiple * total
         # ---- financing, then bankruptcy
         if p.financing_enabled and cash < p.fin_floor:
             if (_uniform(key0, key1, flip, counter(dpath, STREAM_FINANCING, k, 0))
@@ -498,9 +541,10 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
             min_value = value
         if value > peak:
             peak = value
-        drawdown = 1.0 - value / peak
-        if drawdown > max_drawdown:
-            max_drawdown = drawdown
+        elif value < peak:
+            drawdown = 1.0 - value / peak
+            if drawdown > max_drawdown:
+                max_drawdown = drawdown
         if collapse_step < 0 and value <= p.collapse_level:
             collapse_step = t_next
         series[SERIES_TOTAL_REVENUE, row, t_next] = total
@@ -527,7 +571,8 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         for j in range(p.n_named + 1):
             sources[j, row, k] = 0.0
         # the macro regime does not end with the company
-        regime = _next_regime(p, switch_probability, mkey0, mkey1, flip, dpath, k - 1, regime)
+        regime = _next_regime(p.regime_enabled, switch_probability[regime], mkey0, mkey1, flip,
+                              dpath, k - 1, regime)
         regimes[row, k] = regime
     # ---- fundamental value
     exit_multiple = p.exit_median
@@ -537,11 +582,13 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
     if bankrupt_step >= 0:
         pv = 0.0
         if p.recovery > 0.0:
-            tv = _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple)
+            tv = _terminal_value(p.terminal_method, p.terminal_factor, p.tax_rate, p.capex_ratio,
+                                p.gordon_factor, revenue_flow, ebitda_flow, exit_multiple)
             if tv > 0.0:
                 pv = holders * p.recovery * discount_a[bankrupt_step] * tv
     else:
-        tv = _terminal_value(p, revenue_flow, ebitda_flow, exit_multiple)
+        tv = _terminal_value(p.terminal_method, p.terminal_factor, p.tax_rate, p.capex_ratio,
+                             p.gordon_factor, revenue_flow, ebitda_flow, exit_multiple)
         pv = holders * discount_a[n_steps] * (tv + cash) - p.net_debt
         if p.limited_liability and pv < 0.0:
             pv = 0.0
