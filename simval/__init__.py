@@ -15,9 +15,6 @@ here) imports them only when called.
 
 from simval._version import __version__
 from simval.config.load import Config, ConfigError, load_config, parse_config
-from simval.panel import load_panel, simulate_panel
-from simval.research import implied, sensitivity
-from simval.research.sweep import sweep
 from simval.results import accessor as _accessor  # noqa: F401  (registers ds.simval)
 from simval.results.io import ResultsExistError, open_results, save
 from simval.simulate import simulate
@@ -45,17 +42,30 @@ __all__ = [
 ]
 
 
-_LAZY_SUBMODULES = ("plot", "report")
+_LAZY = {
+    "plot": ("simval.plot", None),
+    "report": ("simval.report", None),
+    "implied": ("simval.research.implied", None),
+    "sensitivity": ("simval.research.sensitivity", None),
+    "sweep": ("simval.research.sweep", "sweep"),
+    "load_panel": ("simval.panel", "load_panel"),
+    "simulate_panel": ("simval.panel", "simulate_panel"),
+}
+"""Public names imported on first use (module, attribute or None for the module itself):
+plotting pulls in matplotlib, and the research tools scipy.stats and pandas, which a plain
+run does not need (they would double its start-up time)."""
 
 
 def __getattr__(name: str):
-    """``simval.plot`` and ``simval.report``, imported on first use."""
-    if name in _LAZY_SUBMODULES:
+    """The names of ``_LAZY``, imported on first use."""
+    if name in _LAZY:
         import importlib
 
-        return importlib.import_module(f"simval.{name}")
+        module, attribute = _LAZY[name]
+        value = importlib.import_module(module)
+        return value if attribute is None else getattr(value, attribute)
     raise AttributeError(f"module 'simval' has no attribute {name!r}")
 
 
 def __dir__() -> list[str]:
-    return sorted({*globals(), *_LAZY_SUBMODULES})
+    return sorted({*globals(), *_LAZY})

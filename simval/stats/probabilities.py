@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 __all__ = ["BinomialEstimate", "binomial_estimate", "paired_binomial_estimate"]
 
@@ -35,7 +35,8 @@ def binomial_estimate(k: np.ndarray | int, n: np.ndarray | int,
     -------
     BinomialEstimate
         ``p = k / n``, ``se = sqrt(p (1 - p) / n)`` and the Clopper-Pearson interval, exact
-        (conservative) also at or near 0 and 1, from the beta quantiles in :mod:`scipy.stats`.
+        (conservative) also at or near 0 and 1, from the beta quantiles
+        (:func:`scipy.special.betaincinv`, which ``scipy.stats.beta.ppf`` evaluates).
 
     Examples
     --------
@@ -51,8 +52,8 @@ def binomial_estimate(k: np.ndarray | int, n: np.ndarray | int,
     p = k / n
     se = np.sqrt(p * (1.0 - p) / n)
     with np.errstate(invalid="ignore"):
-        low = np.where(k > 0, stats.beta.ppf(alpha / 2, k, n - k + 1), 0.0)
-        high = np.where(k < n, stats.beta.ppf(1 - alpha / 2, k + 1, n - k), 1.0)
+        low = np.where(k > 0, special.betaincinv(k, n - k + 1, alpha / 2), 0.0)
+        high = np.where(k < n, special.betaincinv(k + 1, n - k, 1 - alpha / 2), 1.0)
     return BinomialEstimate(p, se, low, high)
 
 
@@ -95,7 +96,7 @@ def paired_binomial_estimate(k: np.ndarray | int, k_both: np.ndarray | int, n: i
     k_eff = p * n_eff
     alpha = 1.0 - confidence
     with np.errstate(invalid="ignore"):
-        low = np.where(k_eff > 0, stats.beta.ppf(alpha / 2, k_eff, n_eff - k_eff + 1), 0.0)
-        high = np.where(k_eff < n_eff, stats.beta.ppf(1 - alpha / 2, k_eff + 1, n_eff - k_eff),
-                        1.0)
+        low = np.where(k_eff > 0, special.betaincinv(k_eff, n_eff - k_eff + 1, alpha / 2), 0.0)
+        high = np.where(k_eff < n_eff,
+                        special.betaincinv(k_eff + 1, n_eff - k_eff, 1 - alpha / 2), 1.0)
     return BinomialEstimate(p, se, low, high)
