@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import importlib
 import os
 import signal
 import threading
@@ -73,14 +74,34 @@ def test_kept_paths_stay_on_the_workers(client, runs):
     assert len({k for k in _kept_keys(client) if "-0-4096-" in k or "-4096-5000-" in k}) == 6
 
 
-def test_kept_chunks_are_bounded_within_a_range(client, full_config, monkeypatch, tmp_path):
+class _Bar:
+    """Stands in for the progress bar and records its updates."""
+
+    def __init__(self, enabled: bool, total: int) -> None:
+        self.total, self.updates = total, []
+
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def update(self, n: int) -> None:
+        self.updates.append(n)
+
+
+def test_kept_chunks_are_bounded_within_a_range(client, full_config, monkeypatch):
     from simval.engine import distributed as dist
 
     # kept rows of one block per chunk at most: ranges of 2 blocks are cut in two
     monkeypatch.setattr(dist, "KEPT_CHUNK_BYTES", 4096 * 1000)  # < 2 blocks of 824 B rows
+    bars: list[_Bar] = []
+    monkeypatch.setattr(importlib.import_module("simval.simulate"), "_progress_bar",
+                        lambda *args: bars.append(_Bar(*args)) or bars[-1])
     kwargs = {"n_paths": 8 * 4096, "keep_paths": 3 * 4096 + 100, "scenarios": ["base"]}
-    on_cluster = simval.simulate(full_config, client=client, **kwargs)
+    on_cluster = simval.simulate(full_config, client=client, progress=True, **kwargs)
     assert on_cluster.path_cash.chunks[1] == (4096, 4096, 4096, 100)
+    assert bars[0].updates == [2 * 4096] * 4  # the progress bar moves once per range
     local = simval.simulate(full_config, **kwargs)
     xr.testing.assert_identical(on_cluster.load(), local)
 
