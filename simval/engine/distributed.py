@@ -30,8 +30,8 @@ from simval.engine import kernels
 from simval.engine.runner import BLOCK, ScenarioAccumulator, run_scenario
 from simval.model.params import KernelParams
 
-__all__ = ["KEPT_CHUNK_BYTES", "KeptChunk", "kept_rows", "make_client", "range_statistics",
-           "run_on_client", "simulate_range", "warm_numba_cache"]
+__all__ = ["KEPT_CHUNK_BYTES", "KeptChunk", "kept_chunk_paths", "kept_rows", "make_client",
+           "range_statistics", "run_on_client", "simulate_range", "warm_numba_cache"]
 
 KEPT_CHUNK_BYTES = 64 * 2**20
 """Most bytes of kept rows (series, scalars and counts) in one chunk held on a worker."""
