@@ -47,7 +47,7 @@ def _build_parser() -> argparse.ArgumentParser:
                      "justified, and how likely is it to collapse?")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="simulate a config, print the headline table, write "
-                                     "results.nc")
+                                     "results.nc (or results.zarr)")
     run.add_argument("config", type=Path)
     run.add_argument("--paths", type=_positive, help="paths per scenario")
     run.add_argument("--seed", type=_non_negative, help="root seed")
@@ -65,6 +65,10 @@ def _build_parser() -> argparse.ArgumentParser:
                        help="simulate on a local Dask cluster of N worker processes")
     where.add_argument("--scheduler", metavar="tcp://HOST:PORT",
                        help="simulate on an existing Dask cluster")
+    run.add_argument("--format", choices=("netcdf", "zarr"), default="netcdf",
+                     help="netcdf: DIR/results.nc (default); zarr: the DIR/results.zarr store, "
+                          "which a --dask/--scheduler run writes from the workers without "
+                          "loading the kept paths here")
     run.add_argument("--force", action="store_true",
                      help="overwrite existing results (and the report, with --report)")
     run.add_argument("--report", action="store_true",
@@ -119,7 +123,7 @@ def _run(args: argparse.Namespace) -> int:
 
     config = simval.load_config(args.config)
     out_dir = args.out or Path("results") / args.config.stem
-    target = out_dir / "results.nc"
+    target = out_dir / ("results.zarr" if args.format == "zarr" else "results.nc")
     if target.exists() and not args.force:
         raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
     if args.report:  # refuse before simulating, not after
@@ -131,27 +135,28 @@ def _run(args: argparse.Namespace) -> int:
         from simval.engine.distributed import make_client
 
         client = make_client(args.dask, args.scheduler)
-    try:
+    try:  # the kept paths of a distributed run live on its workers until the client closes
         ds = simval.simulate(config, n_paths=args.paths, seed=args.seed,
                              keep_paths=args.keep_paths, scenarios=args.scenario,
                              threads=args.threads,
                              progress=not args.no_progress and sys.stderr.isatty(),
                              antithetic=args.antithetic, precision=args.precision,
                              max_paths=args.max_paths, client=client)
+        simval.save(ds, target, overwrite=args.force)  # saved before printing: a closed
+        print(simval.headline_table(ds))                # pipe cannot lose the results
+        print(f"results written to {target}")
+        if args.report:
+            from simval.report import write_report
+
+            path = write_report(ds, out_dir, format="html", overwrite=args.force,
+                                source=target)
+            print(f"report written to {path}")
     finally:
         if client is not None:
             cluster = client.cluster if args.dask else None
             client.close()
             if cluster is not None:
                 cluster.close()
-    simval.save(ds, target, overwrite=args.force)  # saved before printing: a closed pipe
-    print(simval.headline_table(ds))                # cannot lose the results
-    print(f"results written to {target}")
-    if args.report:
-        from simval.report import write_report
-
-        path = write_report(ds, out_dir, format="html", overwrite=args.force, source=target)
-        print(f"report written to {path}")
     return EXIT_OK
 
 

@@ -69,7 +69,15 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     client : distributed.Client, optional
         Simulate on this Dask cluster: the paths are split into ranges of whole blocks that
         the workers simulate independently; the result is identical, bit for bit, to the
-        single-process run with the same seed (``threads`` then does not apply).
+        single-process run with the same seed (``threads`` then does not apply). Only the
+        statistics come back to this process: the kept paths stay on the workers and the
+        kept-path variables (``path_*``) are dask arrays, chunked along ``path`` by range
+        (chunks of at most about 64 MiB of kept rows), while every other variable is numpy.
+        Those variables need ``client`` (and its cluster) alive: ``ds.load()`` or
+        ``ds.compute()`` brings them into memory, and ``simval.save(ds, "x.zarr")`` streams
+        them, chunk by chunk, from the workers to the store. The rows stay on the cluster as
+        long as the Dataset (or anything made from it) refers to them; a worker lost
+        meanwhile has its kept rows recomputed.
 
     Returns
     -------
@@ -133,17 +141,21 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
               for name, values in config.scenarios.items()}
     accumulators = {name: ScenarioAccumulator(grid.n_steps, p.n_named, keep, p.v0,
                                               config.scenarios[name]["market"]["threshold"],
-                                              antithetic=antithetic)
+                                              antithetic=antithetic,
+                                              holds_kept=client is None)
                     for name, p in params.items()}
+    kept: dict[str, list] = {name: [] for name in params}  # kept chunks on the cluster
     bar = _progress_bar(progress, n_paths * len(config.scenarios))
     done, target = 0, n_paths
     try:
         with bar if bar is not None else nullcontext():
             while True:
                 if client is not None:
-                    run_on_client(client, params, keys, accumulators, done, target,
-                                  chunk_size=chunk_size,
-                                  on_task=bar.update if bar is not None else None)
+                    chunks = run_on_client(client, params, keys, accumulators, done, target,
+                                           chunk_size=chunk_size,
+                                           on_task=bar.update if bar is not None else None)
+                    for name in params:
+                        kept[name] += chunks[name]
                 for name, p in params.items() if client is None else ():
                     run_scenario(p, keys, target - done, accumulators[name],
                                  chunk_size=chunk_size, path_start=done,
@@ -164,7 +176,8 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     contract_index = {name: [contracts.index(c) for c in values["contracts"]]
                       for name, values in config.scenarios.items()}
     ds = build_dataset(config, grid, accumulators, required, seed=seed, n_paths=done,
-                       keep_paths=keep, contracts=contracts, contract_index=contract_index)
+                       keep_paths=keep, contracts=contracts, contract_index=contract_index,
+                       kept=kept if client is not None else None)
     ds.attrs["antithetic"] = int(antithetic)
     if precision is not None:
         ds.attrs["precision_target"] = precision

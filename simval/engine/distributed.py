@@ -2,11 +2,16 @@
 
 The paths of each scenario are split into ranges of whole 4096-path blocks; a worker simulates
 a range with the same kernel and the same counter-based random numbers as a single process
-(draws depend on the global path index only) and returns its partial
-:class:`~simval.engine.runner.ScenarioAccumulator`. The client merges the partials in path
-order, so the result is identical, bit for bit, to the single-process run with the same seed,
-whatever the number of workers, the split, or a worker that dies and has its ranges
-recomputed (Dask recomputes lost tasks from the graph).
+(draws depend on the global path index only). Only the range's partial statistics (its
+:class:`~simval.engine.runner.ScenarioAccumulator` without kept rows) come back to the
+client, which merges them in path order, so the result is identical, bit for bit, to the
+single-process run with the same seed, whatever the number of workers, the split, or a worker
+that dies and has its ranges recomputed (Dask recomputes lost tasks from the graph).
+
+The kept paths stay on the workers: each range's kept rows are cut into chunks of at most
+:data:`KEPT_CHUNK_BYTES` and held there as futures (:class:`KeptChunk`), which the results
+module turns into dask arrays. The tasks are pure (their keys hash their inputs), so a kept
+chunk lost with its worker is recomputed from the simulation of its range.
 
 numba's cache is warmed in the client process before any task is sent, so workers load the
 compiled kernels instead of compiling them concurrently (concurrent cache writes are unsafe:
@@ -17,14 +22,32 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
+from simval.engine import kernels
 from simval.engine.runner import BLOCK, ScenarioAccumulator, run_scenario
 from simval.model.params import KernelParams
 
-__all__ = ["make_client", "run_on_client", "simulate_range", "warm_numba_cache"]
+__all__ = ["KEPT_CHUNK_BYTES", "KeptChunk", "kept_chunk_paths", "kept_rows", "make_client",
+           "range_statistics", "run_on_client", "simulate_range", "warm_numba_cache"]
+
+KEPT_CHUNK_BYTES = 64 * 2**20
+"""Most bytes of kept rows (series, scalars and counts) in one chunk held on a worker."""
+
+
+class KeptChunk(NamedTuple):
+    """Kept paths ``path_start .. path_start + n_paths - 1`` of one scenario, on the cluster.
+
+    ``rows`` is a ``distributed.Future`` of ``(series, scalars, counts)`` as returned by
+    :meth:`~simval.engine.runner.ScenarioAccumulator.kept_rows`; the rows stay on the cluster
+    while the future (or a graph holding it) is alive.
+    """
+
+    path_start: int
+    n_paths: int
+    rows: Any
 
 
 def make_client(spec: str | None = None, scheduler: str | None = None) -> Any:
@@ -82,10 +105,33 @@ def simulate_range(params: KernelParams, keys: tuple[np.uint64, np.uint64], path
                         path_start=path_start)
 
 
-def _ranges(path_start: int, path_stop: int, n_tasks: int) -> list[tuple[int, int]]:
-    """Split [path_start, path_stop) into about n_tasks ranges of whole blocks."""
+def range_statistics(acc: ScenarioAccumulator) -> ScenarioAccumulator:
+    """The partial statistics of a simulated range, without its kept rows (sent to the
+    client)."""
+    return acc.without_kept()
+
+
+def kept_rows(acc: ScenarioAccumulator, start: int,
+              stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kept rows of paths ``start .. stop - 1`` of a simulated range (kept on a worker)."""
+    return acc.kept_rows(start, stop)
+
+
+def kept_chunk_paths(n_steps: int) -> int:
+    """Paths per kept chunk: the most whole blocks whose kept rows fit in
+    :data:`KEPT_CHUNK_BYTES` (at least one block)."""
+    per_path = (kernels.N_SERIES * (n_steps + 1) + kernels.N_SCALARS + kernels.N_COUNTS) * 8
+    return max(1, KEPT_CHUNK_BYTES // (per_path * BLOCK)) * BLOCK
+
+
+def _ranges(path_start: int, path_stop: int, n_tasks: int,
+            unit: int = BLOCK) -> list[tuple[int, int]]:
+    """Split [path_start, path_stop) into about n_tasks ranges of whole blocks; ranges longer
+    than ``unit`` (a multiple of BLOCK) are whole multiples of it."""
     n_blocks = math.ceil((path_stop - path_start) / BLOCK)
     per_task = max(1, math.ceil(n_blocks / max(n_tasks, 1))) * BLOCK
+    if per_task > unit:
+        per_task = math.ceil(per_task / unit) * unit
     return [(a, min(a + per_task, path_stop)) for a in range(path_start, path_stop, per_task)]
 
 
@@ -93,7 +139,7 @@ def run_on_client(client: Any, params: dict[str, KernelParams],
                   keys: tuple[np.uint64, np.uint64], accumulators: dict[str, ScenarioAccumulator],
                   path_start: int, path_stop: int, *, chunk_size: int | None = None,
                   tasks_per_worker: int = 2, threads_per_task: int = 1,
-                  on_task: Callable[[int], None] | None = None) -> None:
+                  on_task: Callable[[int], None] | None = None) -> dict[str, list[KeptChunk]]:
     """Simulate paths ``path_start .. path_stop - 1`` of every scenario on ``client``.
 
     Parameters
@@ -103,7 +149,8 @@ def run_on_client(client: Any, params: dict[str, KernelParams],
         Scenario name -> kernel parameters.
     keys : tuple of two uint64
     accumulators : dict
-        Scenario name -> accumulator ending at ``path_start``; the new paths are merged in.
+        Scenario name -> accumulator ending at ``path_start``; the statistics of the new paths
+        are merged in. Its kept rows are not filled: create it with ``holds_kept=False``.
     path_start, path_stop : int
         ``path_start`` is a multiple of 4096.
     chunk_size : int, optional
@@ -114,21 +161,45 @@ def run_on_client(client: Any, params: dict[str, KernelParams],
         numba threads a task uses.
     on_task : callable, optional
         Called with the number of paths of each finished range (progress bars).
+
+    Returns
+    -------
+    dict
+        Scenario name -> the :class:`KeptChunk` of its kept paths among the new ones, in path
+        order (none when no new path is kept). Chunks never straddle two ranges; all but the
+        last have the same number of paths.
     """
-    from distributed import as_completed
+    from dask.base import tokenize
+    from distributed import as_completed, wait
 
     for p in params.values():  # one compilation, here, before any worker needs the kernels
         warm_numba_cache(p, keys)
     n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-    ranges = _ranges(path_start, path_stop, n_workers * tasks_per_worker)
+    n_steps = next(iter(params.values())).n_steps
+    unit = kept_chunk_paths(n_steps)
+    keeps_new = any(acc.keep > path_start for acc in accumulators.values())
+    ranges = _ranges(path_start, path_stop, n_workers * tasks_per_worker,
+                     unit if keeps_new else BLOCK)
     futures = {}
+    kept: dict[str, list[KeptChunk]] = {name: [] for name in params}
     for name, p in params.items():
         acc = accumulators[name]
         for a, b in ranges:
-            future = client.submit(simulate_range, p, keys, a, b - a, acc.keep,
-                                   acc.threshold, chunk_size, threads_per_task, pure=True,
-                                   key=f"simval-{name}-{a}-{b}-{id(acc)}")
-            futures[future] = (name, a)
+            # keys hash what the result depends on: a lost result is recomputed from them,
+            # and an identical run may reuse it
+            token = tokenize(p, keys, a, b, acc.keep, acc.threshold)
+            simulated = client.submit(simulate_range, p, keys, a, b - a, acc.keep,
+                                      acc.threshold, chunk_size, threads_per_task, pure=True,
+                                      key=f"simval-range-{name}-{a}-{b}-{token}")
+            stats = client.submit(range_statistics, simulated, pure=True,
+                                  key=f"simval-stats-{name}-{a}-{b}-{token}")
+            futures[stats] = (name, a)
+            for lo in range(a, min(b, acc.keep), unit):
+                hi = min(lo + unit, b, acc.keep)
+                rows = client.submit(kept_rows, simulated, lo, hi, pure=True,
+                                     key=f"simval-kept-{name}-{lo}-{hi}-{token}")
+                kept[name].append(KeptChunk(lo, hi - lo, rows))
+            del simulated  # held on the cluster only as long as its dependents need it
     partials: dict[str, dict[int, ScenarioAccumulator]] = {name: {} for name in params}
     for future in as_completed(futures):
         name, a = futures[future]
@@ -144,3 +215,5 @@ def run_on_client(client: Any, params: dict[str, KernelParams],
     for name, acc in accumulators.items():
         if acc.path_start + acc.n_paths != path_stop:
             raise RuntimeError(f"scenario {name}: ranges missing after the distributed run")
+    wait([chunk.rows for chunks in kept.values() for chunk in chunks])  # all on the workers
+    return kept

@@ -10,6 +10,7 @@ of threads or the number of machines.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 from collections.abc import Callable
@@ -65,7 +66,11 @@ def default_chunk_size(n_steps: int) -> int:
 class ScenarioAccumulator:
     """Streamed statistics of one scenario over the paths ``path_start ..
     path_start + n_paths - 1``. All counts are integers; the kept paths are the global paths
-    ``0 .. keep - 1`` that fall in the range (at most ``path_end``, when it is given)."""
+    ``0 .. keep - 1`` that fall in the range (at most ``path_end``, when it is given).
+
+    With ``holds_kept=False`` the accumulator has no kept rows (a distributed run leaves them
+    on the workers) and counts the statistics only; ``keep`` still says how many paths the run
+    keeps."""
 
     n_steps: int
     n_named: int
@@ -75,6 +80,7 @@ class ScenarioAccumulator:
     antithetic: bool = False
     path_start: int = 0
     path_end: int | None = None
+    holds_kept: bool = True
     n_paths: int = 0
     fan_hist: np.ndarray = dataclasses.field(init=False)
     source_hist: np.ndarray = dataclasses.field(init=False)
@@ -117,7 +123,7 @@ class ScenarioAccumulator:
         self.pair_bankrupt_steps = np.zeros(times + 1, dtype=np.int64)
         self.pairs_above_threshold = np.zeros(times, dtype=np.int64)
         stop = self.keep if self.path_end is None else min(self.keep, self.path_end)
-        n_kept = max(0, stop - self.path_start)
+        n_kept = max(0, stop - self.path_start) if self.holds_kept else 0
         self.kept_series = np.full((kernels.N_SERIES, n_kept, times), np.nan)
         self.kept_scalars = np.full((kernels.N_SCALARS, n_kept), np.nan)
         self.kept_counts = np.zeros((kernels.N_COUNTS, n_kept), dtype=np.int64)
@@ -207,8 +213,11 @@ class ScenarioAccumulator:
                 mine[key].extend(theirs[key])
         offset = other.path_start - self.path_start
         m = other.kept_scalars.shape[1]
+        if m and not self.holds_kept:
+            raise ValueError("this accumulator holds no kept paths; merge statistics only "
+                             "(ScenarioAccumulator.without_kept)")
         grow = offset + m - self.kept_scalars.shape[1]
-        if grow > 0:  # this accumulator was sized for fewer paths than it now holds
+        if m and grow > 0:  # this accumulator was sized for fewer paths than it now holds
             self.kept_series = np.concatenate(
                 [self.kept_series, np.full(other.kept_series[:, :grow].shape, np.nan)], axis=1)
             self.kept_scalars = np.concatenate(
@@ -219,6 +228,31 @@ class ScenarioAccumulator:
             self.kept_series[:, offset:offset + m] = other.kept_series
             self.kept_scalars[:, offset:offset + m] = other.kept_scalars
             self.kept_counts[:, offset:offset + m] = other.kept_counts
+
+    def without_kept(self) -> ScenarioAccumulator:
+        """The statistics alone: a shallow copy with no kept rows (``holds_kept=False``).
+
+        The copy shares its histograms and block lists with this accumulator; neither is
+        changed by merging the copy into another accumulator.
+        """
+        stats = copy.copy(self)
+        stats.holds_kept = False
+        stats.kept_series = self.kept_series[:, :0].copy()
+        stats.kept_scalars = self.kept_scalars[:, :0].copy()
+        stats.kept_counts = self.kept_counts[:, :0].copy()
+        return stats
+
+    def kept_rows(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Copies of the kept series, scalars and counts of the global paths
+        ``start .. stop - 1``, which must lie among this accumulator's kept paths."""
+        first = start - self.path_start
+        if not self.holds_kept or first < 0 or stop - self.path_start > \
+                self.kept_scalars.shape[1] or stop < start:
+            raise ValueError(f"paths {start}..{stop - 1} are not among the kept paths of this "
+                             "accumulator")
+        last = stop - self.path_start
+        return (self.kept_series[:, first:last].copy(), self.kept_scalars[:, first:last].copy(),
+                self.kept_counts[:, first:last].copy())
 
     def mean(self, name: str) -> float:
         """Mean over all paths of a block-summed quantity (exactly rounded sum)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import platform
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numba
@@ -13,10 +13,10 @@ import xarray as xr
 
 from simval._version import __version__
 from simval.config.load import Config
-from simval.engine import kernels
 from simval.engine.histogram import FAN_GRID, VALUE_GRID
 from simval.engine.runner import KEPT_SERIES, ScenarioAccumulator
 from simval.model.params import TimeGrid
+from simval.results.kept import KEPT_VARIABLES, kept_in_memory, kept_on_cluster
 from simval.stats.distribution import QUANTILES, histogram_quantiles
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
@@ -34,15 +34,39 @@ _SERIES_META = {
 assert tuple(_SERIES_META) == KEPT_SERIES
 
 
+_KEPT_META = {
+    **{f"path_{series}": (units, f"{what}, kept paths")
+       for series, (units, what) in _SERIES_META.items()},
+    "path_pv": ("{c}", "PV of each kept path"),
+    "path_terminal_revenue": ("{c}/year", "terminal-step revenue (annual rate)"),
+    "path_min_value": ("{c}", "lowest market value V_k on the path"),
+    "path_max_drawdown": ("1", "largest fall of V_k from its running peak"),
+    "path_slowdown_share": ("1", "share of the path's steps spent in slowdown"),
+    "path_holders_fraction": ("1", "fraction of the equity today's holders keep after "
+                                   "dilution"),
+    "path_collapse_time": ("years", "time of collapse in years after as_of (NaN: none by T)"),
+    "path_bankruptcy_time": ("years",
+                             "time of bankruptcy in years after as_of (NaN: none by T)"),
+    "path_chip_shocks": ("1", "number of chip-supply shocks"),
+    "path_contracts_lost": ("1", "contracts lost at renewal"),
+    "path_contracts_won": ("1", "contracts won by the expansion programme"),
+}
+assert tuple(_KEPT_META) == KEPT_VARIABLES
+
+
 def _var(dims, data, units: str, description: str, currency: str) -> xr.Variable:
-    return xr.Variable(dims, np.asarray(data),
+    if not hasattr(data, "__dask_graph__"):  # dask arrays (kept paths on a cluster) stay lazy
+        data = np.asarray(data)
+    return xr.Variable(dims, data,
                        attrs={"units": units.format(c=currency), "description": description})
 
 
 def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, ScenarioAccumulator],
                   required: dict[str, tuple[float, float]], *, seed: int, n_paths: int,
                   keep_paths: int, contracts: Sequence[str],
-                  contract_index: dict[str, list[int]]) -> xr.Dataset:
+                  contract_index: dict[str, list[int]],
+                  kept: Mapping[str, Sequence[tuple[int, int, Any]]] | None = None
+                  ) -> xr.Dataset:
     """Assemble the run's Dataset (see ``docs/model.md``, "What a run reports").
 
     Parameters
@@ -58,6 +82,11 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         Names of all named contracts (the ``contract`` dimension).
     contract_index : dict
         Scenario name -> position in ``contracts`` of each of its contracts, in slot order.
+    kept : mapping, optional
+        Scenario name -> its kept paths held on a Dask cluster, as ``(path_start, n_paths,
+        rows)`` chunks (:class:`~simval.engine.distributed.KeptChunk`); the kept-path
+        variables are then dask arrays (:func:`~simval.results.kept.kept_on_cluster`).
+        Default: the accumulators' kept rows, as numpy arrays.
     """
     base = config.base
     cur = base["company"]["currency"]
@@ -188,37 +217,16 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
             f"lower bound of the 95% Clopper-Pearson interval of {name}")
         add(f"{name}_high", dims_b, est.high, "1",
             f"upper bound of the 95% Clopper-Pearson interval of {name}")
-    # ---- kept paths
-    dims_p = ("scenario", "path")
-    for idx, (series, (units, what)) in enumerate(_SERIES_META.items()):
-        add(f"path_{series}", ("scenario", "path", "time"),
-            [a.kept_series[idx] for a in accs], units, f"{what}, kept paths")
-    scal = np.stack([a.kept_scalars for a in accs])
-    cnt = np.stack([a.kept_counts for a in accs])
-    add("path_pv", dims_p, scal[:, kernels.SCALAR_PV], "{c}", "PV of each kept path")
-    add("path_terminal_revenue", dims_p, scal[:, kernels.SCALAR_TERMINAL_REVENUE], "{c}/year",
-        "terminal-step revenue (annual rate)")
-    add("path_min_value", dims_p, scal[:, kernels.SCALAR_MIN_VALUE], "{c}",
-        "lowest market value V_k on the path")
-    add("path_max_drawdown", dims_p, scal[:, kernels.SCALAR_MAX_DRAWDOWN], "1",
-        "largest fall of V_k from its running peak")
-    add("path_slowdown_share", dims_p, scal[:, kernels.SCALAR_SLOWDOWN_SHARE], "1",
-        "share of the path's steps spent in slowdown")
-    add("path_holders_fraction", dims_p, scal[:, kernels.SCALAR_HOLDERS_FRACTION], "1",
-        "fraction of the equity today's holders keep after dilution")
+    # ---- kept paths: numpy from the accumulators, or dask arrays over rows on a cluster
     years = grid.years
-    for name, col, what in (("path_collapse_time", kernels.COUNT_COLLAPSE_STEP, "collapse"),
-                            ("path_bankruptcy_time", kernels.COUNT_BANKRUPT_STEP,
-                             "bankruptcy")):
-        steps = cnt[:, col]
-        add(name, dims_p, np.where(steps >= 0, years[np.maximum(steps, 0)], np.nan), "years",
-            f"time of {what} in years after as_of (NaN: none by T)")
-    add("path_chip_shocks", dims_p, cnt[:, kernels.COUNT_CHIP_SHOCKS], "1",
-        "number of chip-supply shocks")
-    add("path_contracts_lost", dims_p, cnt[:, kernels.COUNT_CONTRACTS_LOST], "1",
-        "contracts lost at renewal")
-    add("path_contracts_won", dims_p, cnt[:, kernels.COUNT_CONTRACTS_WON], "1",
-        "contracts won by the expansion programme")
+    if kept is not None and keep_paths > 0:
+        data = kept_on_cluster(kept, names, years)
+    else:
+        data = kept_in_memory(accs, years)
+    for name in KEPT_VARIABLES:
+        units, description = _KEPT_META[name]
+        dims = ("scenario", "path", "time") if data[name].ndim == 3 else ("scenario", "path")
+        add(name, dims, data[name], units, description)
     coords = {
         "scenario": ("scenario", names, {"description": "scenario of the config"}),
         "time": ("time", grid.dates, {"description": "date of t_k = as_of + k dt"}),

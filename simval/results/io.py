@@ -25,8 +25,14 @@ def save(ds: xr.Dataset, path: str | Path, *, overwrite: bool = False) -> Path:
     """Write results to ``path``: netCDF, or a Zarr store when the name ends in ``.zarr``.
 
     The data are written to a temporary file (or folder) beside the target, then renamed, so
-    a failed or interrupted write leaves nothing half-written. Dask-backed variables (kept
-    paths of a distributed run) are computed chunk by chunk while writing.
+    a failed or interrupted write leaves nothing half-written.
+
+    Dask-backed variables (the kept paths of a run with ``client=``) are written to a Zarr
+    store chunk by chunk, by the workers that hold them: they never pass through this
+    process, so its memory does not grow with ``keep_paths``. The workers must see the
+    target's folder (always true of a local cluster; on several machines, a shared
+    filesystem), and the client of the run must still be up. A netCDF file is written from
+    this process, so dask-backed variables are first loaded into its memory.
 
     Parameters
     ----------
@@ -59,7 +65,8 @@ def save(ds: xr.Dataset, path: str | Path, *, overwrite: bool = False) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     try:
-        ds.to_netcdf(tmp_name, engine="h5netcdf")
+        # h5netcdf is written from this process only: bring dask-backed variables in first
+        ds.compute().to_netcdf(tmp_name, engine="h5netcdf")
         os.replace(tmp_name, path)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)
