@@ -74,7 +74,9 @@ def sample_paths(ds: xr.Dataset, variable: str = "market_value", *,
     ax.set_xlim(t[0], t[-1])
     money = series not in ("market_share", "capacity")
     ax.set_ylabel(_style.series_label(ds, series, log=log))
-    values = s[f"path_{series}"].values[:max(int(n), 0)].astype(float)
+    # select before reading: kept paths of a distributed run are dask arrays on the cluster
+    s = s.isel(path=slice(0, max(int(n), 0)))
+    values = s[f"path_{series}"].values.astype(float)
     what = _style.series_label(ds, series).split(" (")[0]
     ax.set_title(f"{what[0].upper()}{what[1:]}: {values.shape[0]} simulated paths, {name}",
                  loc="left")
@@ -85,8 +87,8 @@ def sample_paths(ds: xr.Dataset, variable: str = "market_value", *,
         _style.note(ax, "market size is off in this config, so there is no market share"
                     if series == "market_share" else f"no {series.replace('_', ' ')} values")
         return ax
-    bankrupt = s.path_bankruptcy_time.values[:values.shape[0]].astype(float)
-    collapsed = s.path_collapse_time.values[:values.shape[0]].astype(float)
+    bankrupt = s.path_bankruptcy_time.values.astype(float)
+    collapsed = s.path_collapse_time.values.astype(float)
     median = s[f"{series}_quantile"].sel(quantile=0.5, method="nearest").values.astype(float)
     refs: list[tuple[str, float, str]] = []
     if references and series == "market_value":
