@@ -665,11 +665,22 @@ def bin_index(x, log_low, bins_per_decade, n_side):
 
 @njit(cache=True, parallel=True)
 def histogram_series(series, hist, log_low, bins_per_decade, n_side):
-    """Add ``series[s, i, k]`` to ``hist[s, k, bin]`` (prange over times)."""
+    """Add ``series[s, i, k]`` to ``hist[s, k, bin]``.
+
+    The work is split into units of one series and about eight consecutive times, each
+    read path by path along memory (a path's times are contiguous: reading one time of every
+    path would load a cache line per value) and each owning its rows of ``hist``, so the
+    counts do not depend on the split or the threads.
+    """
     n_series, n, n_times = series.shape
-    for k in prange(n_times):
-        for s in range(n_series):
-            for i in range(n):
+    parts = max(1, n_times // 8)
+    for unit in prange(n_series * parts):
+        s = unit // parts
+        part = unit % parts
+        k0 = part * n_times // parts
+        k1 = (part + 1) * n_times // parts
+        for i in range(n):
+            for k in range(k0, k1):
                 x = series[s, i, k]
                 if not math.isnan(x):
                     hist[s, k, bin_index(x, log_low, bins_per_decade, n_side)] += 1
