@@ -17,6 +17,7 @@ Run: ``python benchmarks/run.py [--quick]`` (``--quick`` uses smaller sizes, for
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -194,12 +195,38 @@ def bench_startup(name: str, repeat: int) -> dict:
         with tempfile.TemporaryDirectory() as cache:
             env = dict(os.environ, NUMBA_CACHE_DIR=cache)
             colds.append(_child(CONFIGS[name], 1000, env)[0])
-    import_time = statistics.median(
-        float(subprocess.run([sys.executable, "-c", "import time; t = time.perf_counter(); "
-                              "import simval; print(time.perf_counter() - t)"],
-                             check=True, capture_output=True, text=True, cwd=ROOT).stdout)
-        for _ in range(repeat))
-    return {"warm": warm, "cold": statistics.median(colds), "import": import_time}
+    # a one-line numba function with a warm cache, for the cost of numba's first cached call
+    floor_dir = Path(tempfile.mkdtemp(prefix="simval-floor-"))
+    (floor_dir / "floor_kernel.py").write_text(
+        "from numba import njit\n\n\n@njit(cache=True)\ndef f(x):\n    return x + 1.0\n")
+    subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
+                    "import floor_kernel; floor_kernel.f(1.0)", str(floor_dir)], check=True)
+
+    def seconds(code: str) -> float:
+        """Median seconds of ``code`` (which prints them) in fresh processes."""
+        return statistics.median(
+            float(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
+                                 text=True, cwd=ROOT).stdout.split()[-1])
+            for _ in range(repeat))
+
+    clock = "import time; t = time.perf_counter(); "
+    done = "; print(time.perf_counter() - t)"
+    return {
+        "warm": warm, "cold": statistics.median(colds),
+        "import": seconds(clock + "import simval" + done),
+        # what the fixed design costs before simval does anything: the three libraries a run
+        # needs, xarray's first array (it imports dask, if installed, to recognise dask
+        # arrays), and numba's first cached function (it initialises its type registries)
+        "libraries": seconds(clock + "import numpy, numba, xarray" + done),
+        "first_array": seconds("import numpy, xarray; " + clock
+                               + "xarray.DataArray(numpy.zeros(1))" + done),
+        "first_kernel": seconds("import numpy, numba, sys; sys.path.insert(0, " + repr(str(
+            floor_dir)) + "); import floor_kernel; " + clock + "floor_kernel.f(1.0)" + done),
+        "floor": seconds(clock + "import numpy, numba, xarray, sys; xarray.DataArray(numpy."
+                         "zeros(1)); sys.path.insert(0, " + repr(str(floor_dir)) + "); "
+                         "import floor_kernel; floor_kernel.f(1.0)" + done),
+        "dask_installed": importlib.util.find_spec("dask") is not None,
+    }
 
 
 def bench_memory(name: str, sizes: list[int]) -> list[dict]:
@@ -261,6 +288,19 @@ def write_report(results: dict, path: Path) -> None:
               f"| warm | {s['warm']:.2f} ({_mark(s['warm'] < GOALS['startup_warm'])}) |",
               f"| cold (empty cache: compiles) | {s['cold']:.2f} |",
               f"| of which `import simval` alone | {s['import']:.2f} |"]
+    if "libraries" in s:
+        floor = s["floor"]
+        lines += ["", "What the fixed design costs before simval does any work (fresh processes, "
+                  "same clock; the parts overlap, the floor is the three in one process):", "",
+                  "| part | seconds |", "|---|---|",
+                  f"| `import numpy, numba, xarray` | {s['libraries']:.2f} |",
+                  f"| xarray's first array (imports dask to recognise dask arrays: dask is "
+                  f"{'installed' if s['dask_installed'] else 'not installed'}) | "
+                  f"{s['first_array']:.2f} |",
+                  f"| numba's first cached function (initialises its type registries) | "
+                  f"{s['first_kernel']:.2f} |",
+                  f"| the floor of any run: all three in one process | {floor:.2f} |",
+                  f"| simval's own share of the warm run | {s['warm'] - floor:.2f} |"]
     lines += ["", "## Peak resident memory (fresh process, keep_paths = 0)", "",
               "| config | paths | seconds | peak RSS |", "|---|---|---|---|"]
     for name, rows in results["memory"].items():
