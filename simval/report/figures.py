@@ -18,7 +18,7 @@ from simval.stats.summary import _pct, format_money
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
-__all__ = ["ReportFigure", "report_figures"]
+__all__ = ["ReportFigure", "render", "report_figures"]
 
 DPI = 110
 
@@ -33,7 +33,8 @@ class ReportFigure:
     png: bytes
 
 
-def _render(figsize: tuple[float, float], draw: Callable[[Figure], None]) -> bytes:
+def render(figsize: tuple[float, float], draw: Callable[[Figure], None]) -> bytes:
+    """PNG bytes of a new figure of ``figsize`` inches on which ``draw`` has drawn."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, layout="constrained")
@@ -207,5 +208,6 @@ def report_figures(ds: xr.Dataset) -> list[ReportFigure]:
             "with its 95% interval; each panel has its own scale. Flat curves with narrow bands "
             "mean enough paths were simulated.",
             (10.0, 0.5 + 1.9 * n), _convergence_grid(ds)))
-    return [ReportFigure(f"{i:02d}_{name}", title, caption, _render(size, draw))
+    return [ReportFigure(f"{i:02d}_{name}", title, caption, render(size, draw))
             for i, (name, title, caption, size, draw) in enumerate(specs, start=1)]
+
