@@ -1,6 +1,10 @@
 """Command line: ``simval run | validate | show | report | panel | sweep | sensitivity |
 implied``. No numerics of its own.
 
+``simval report`` (and ``run --report``) includes the research results found beside the
+results (``tornado.nc``, ``sobol.nc``, ``implied_*.json``); ``simval report PANEL.nc`` and
+``simval panel PANEL --report`` write the side-by-side report of a company panel.
+
 Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 internal error.
 """
 
@@ -77,10 +81,11 @@ def _build_parser() -> argparse.ArgumentParser:
     show = sub.add_parser("show", help="print the headline table of saved results")
     show.add_argument("results", type=Path)
     report = sub.add_parser(
-        "report", help="write the report of saved results (HTML with embedded figures, or "
-                       "Markdown and PNGs), with the research results found beside them",
-        description="Write the report of RESULTS.nc (simval run). The research results in the "
-                    "folder of "
+        "report", help="write the report of saved results or of a panel (HTML with embedded "
+                       "figures, or Markdown and PNGs), with the research results found beside "
+                       "them",
+        description="Write the report of RESULTS.nc (simval run) or of PANEL.nc (simval panel: "
+                    "the companies side by side). The research results in the folder of "
                     "RESULTS (tornado.nc, sobol.nc, implied_*.json of simval sensitivity and "
                     "simval implied) are included, unless --no-research; --tornado, --sobol "
                     "and --implied name others instead. Research computed from another config "
@@ -108,8 +113,13 @@ def _build_parser() -> argparse.ArgumentParser:
     panel.add_argument("--paths", type=_positive, help="paths")
     panel.add_argument("--seed", type=_non_negative, help="root seed")
     panel.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
-    panel.add_argument("--out", type=Path, help="output folder (default: results/<panel name>)")
-    panel.add_argument("--force", action="store_true", help="overwrite existing results")
+    panel.add_argument("-o", "--out", type=Path,
+                       help="output folder (default: results/<panel name>)")
+    panel.add_argument("--force", action="store_true",
+                       help="overwrite existing results (and the report, with --report)")
+    panel.add_argument("--report", action="store_true",
+                       help="also write the side-by-side report of the companies "
+                            "(DIR/report.html)")
     from simval.research.cli import add_subcommands
 
     add_subcommands(sub)
@@ -153,14 +163,22 @@ def _panel(args: argparse.Namespace) -> int:
     from simval.stats.summary import panel_table
 
     panel = load_panel(args.panel)
-    target = (args.out or Path("results") / args.panel.stem) / "panel.nc"
+    out_dir = args.out or Path("results") / args.panel.stem
+    target = out_dir / "panel.nc"
     if target.exists() and not args.force:
         raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
+    if args.report:  # refuse before simulating, not after
+        from simval.report.build import check_writable
+
+        check_writable(out_dir, "html", args.force)
     ds = simulate_panel(panel, n_paths=args.paths, seed=args.seed, keep_paths=args.keep_paths,
                         progress=sys.stderr.isatty())
     simval.save(ds, target, overwrite=args.force)
     print(panel_table(ds))
     print(f"results written to {target}")
+    if args.report:
+        _write_report(ds, out_dir, format="html", overwrite=args.force, source=target,
+                      research=_research(out_dir, auto=False))
     return EXIT_OK
 
 
@@ -220,7 +238,9 @@ def _open(path: Path):
         ds = simval.open_results(path)
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a simval results file ({exc})") from None
-    missing = [k for k in ("currency", "company", "n_paths") if k not in ds.attrs]
+    needed = ("currency", "panel", "n_paths") if "company" in ds.dims else (
+        "currency", "company", "n_paths")
+    missing = [k for k in needed if k not in ds.attrs]
     if missing or "p_justified" not in ds:
         raise ValueError(f"{path}: not a simval results file (no "
                          f"{', '.join(missing) or 'p_justified'})")
@@ -230,7 +250,9 @@ def _open(path: Path):
 def _show(args: argparse.Namespace) -> int:
     import simval
 
-    print(simval.headline_table(_open(args.results)), end="")
+    ds = _open(args.results)
+    table = simval.panel_table(ds) if "company" in ds.dims else simval.headline_table(ds)
+    print(table, end="")
     return EXIT_OK
 
 

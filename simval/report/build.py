@@ -86,7 +86,9 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     Parameters
     ----------
     ds : xarray.Dataset
-        Results of :func:`simval.simulate` or :func:`simval.open_results`.
+        Results of :func:`simval.simulate` or :func:`simval.open_results`, or of
+        :func:`simval.simulate_panel` (a ``company`` dimension): then the report compares
+        the companies side by side (:func:`simval.report.panel.collect_panel`).
     source : str or Path, optional
         The results file ``ds`` was read from, named (with its hash) in the provenance.
     tornado : xarray.Dataset, str or Path, optional
@@ -114,7 +116,8 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     -----
     Research computed from another config, or for a scenario the run does not have, is not
     mixed in: it is left out, and the report says so and why, in its section and in the
-    provenance (:func:`simval.report.research.mismatch`).
+    provenance (:func:`simval.report.research.mismatch`). A panel report leaves out research
+    results the same way (they belong to a single company's run).
 
     Examples
     --------
@@ -126,6 +129,10 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     '10_tornado'
     """
     research = gather(tornado, sobol, implied)
+    if "company" in ds.dims:
+        from simval.report.panel import collect_panel
+
+        return collect_panel(ds, source, research=research)
     config: Config | None
     try:
         config = config_of(ds)
@@ -277,7 +284,8 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
     -----
     Research computed from another config, or for a scenario the run does not have, is not
     mixed in: it is left out, and the report says so and why, in its section and in the
-    provenance (:func:`simval.report.research.mismatch`).
+    provenance (:func:`simval.report.research.mismatch`). A panel report leaves out research
+    results the same way (they belong to a single company's run).
 
     Examples
     --------
