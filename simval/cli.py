@@ -1,6 +1,10 @@
 """Command line: ``simval run | validate | show | report | panel | sweep | sensitivity |
 implied``. No numerics of its own.
 
+``simval report`` (and ``run --report``) includes the research results found beside the
+results (``tornado.nc``, ``sobol.nc``, ``implied_*.json``); ``simval report PANEL.nc`` and
+``simval panel PANEL --report`` write the side-by-side report of a company panel.
+
 Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 internal error.
 """
 
@@ -52,7 +56,8 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--paths", type=_positive, help="paths per scenario")
     run.add_argument("--seed", type=_non_negative, help="root seed")
     run.add_argument("--scenario", action="append", help="run only this scenario (repeatable)")
-    run.add_argument("--out", type=Path, help="output folder (default: results/<config name>)")
+    run.add_argument("-o", "--out", type=Path,
+                     help="output folder (default: results/<config name>)")
     run.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
     run.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
     run.add_argument("--precision", type=_probability_width,
@@ -72,20 +77,39 @@ def _build_parser() -> argparse.ArgumentParser:
     run.add_argument("--force", action="store_true",
                      help="overwrite existing results (and the report, with --report)")
     run.add_argument("--report", action="store_true",
-                     help="also write the HTML report (DIR/report.html)")
+                     help="also write the HTML report (DIR/report.html), with the research "
+                          "results found in DIR (tornado.nc, sobol.nc, implied_*.json)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     validate = sub.add_parser("validate", help="check a config and say what is wrong")
     validate.add_argument("config", type=Path)
     show = sub.add_parser("show", help="print the headline table of saved results")
     show.add_argument("results", type=Path)
-    report = sub.add_parser("report", help="write the report of saved results (HTML with "
-                                           "embedded figures, or Markdown and PNGs)")
+    report = sub.add_parser(
+        "report", help="write the report of saved results or of a panel (HTML with embedded "
+                       "figures, or Markdown and PNGs), with the research results found beside "
+                       "them",
+        description="Write the report of RESULTS.nc (simval run) or of PANEL.nc (simval panel: "
+                    "the companies side by side). The research results in the folder of "
+                    "RESULTS (tornado.nc, sobol.nc, implied_*.json of simval sensitivity and "
+                    "simval implied) are included, unless --no-research; --tornado, --sobol "
+                    "and --implied name others instead. Research computed from another config "
+                    "or scenario is left out, and the report says so.")
     report.add_argument("results", type=Path)
     report.add_argument("-o", "--out", type=Path,
                         help="output folder (default: the folder of RESULTS)")
     report.add_argument("--format", choices=("html", "md"), default="html",
                         help="html: one self-contained report.html (default); md: report.md "
                              "and report_figures/*.png")
+    report.add_argument("--tornado", type=Path, metavar="FILE",
+                        help="tornado results to include (default: tornado.nc beside RESULTS)")
+    report.add_argument("--sobol", type=Path, metavar="FILE",
+                        help="Sobol' results to include (default: sobol.nc beside RESULTS)")
+    report.add_argument("--implied", type=Path, action="append", metavar="FILE",
+                        help="implied result to include (repeatable; default: "
+                             "implied_*.json beside RESULTS)")
+    report.add_argument("--no-research", action="store_true",
+                        help="leave out the research results found beside RESULTS (files "
+                             "named with --tornado, --sobol, --implied are still included)")
     report.add_argument("--force", action="store_true", help="overwrite an existing report")
     panel = sub.add_parser("panel", help="simulate a company panel (companies sharing the "
                                          "macro regime and chip shocks)")
@@ -93,12 +117,48 @@ def _build_parser() -> argparse.ArgumentParser:
     panel.add_argument("--paths", type=_positive, help="paths")
     panel.add_argument("--seed", type=_non_negative, help="root seed")
     panel.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
-    panel.add_argument("--out", type=Path, help="output folder (default: results/<panel name>)")
-    panel.add_argument("--force", action="store_true", help="overwrite existing results")
+    panel.add_argument("-o", "--out", type=Path,
+                       help="output folder (default: results/<panel name>)")
+    panel.add_argument("--force", action="store_true",
+                       help="overwrite existing results (and the report, with --report)")
+    panel.add_argument("--report", action="store_true",
+                       help="also write the side-by-side report of the companies "
+                            "(DIR/report.html)")
     from simval.research.cli import add_subcommands
 
     add_subcommands(sub)
     return parser
+
+
+def _research(folder: Path, tornado: Path | None = None, sobol: Path | None = None,
+              implied: list[Path] | None = None, auto: bool = True) -> dict:
+    """Research files for a report: those named, else (with ``auto``) those in ``folder``."""
+    def found(name: str) -> Path | None:
+        path = folder / name
+        return path if auto and path.is_file() else None
+
+    return {"tornado": tornado or found("tornado.nc"),
+            "sobol": sobol or found("sobol.nc"),
+            "implied": implied if implied else
+            (sorted(folder.glob("implied_*.json")) if auto else [])}
+
+
+def _write_report(ds, out_dir: Path, *, format: str, overwrite: bool, source: Path,
+                  research: dict) -> Path:
+    """Collect and write the report; say which research it includes and which it leaves out."""
+    from simval.report.build import collect, write_content
+
+    report = collect(ds, source, **research)
+    path = write_content(report, out_dir, format=format, overwrite=overwrite)
+    files = [p for p in (research["tornado"], research["sobol"], *research["implied"]) if p]
+    left = report.left_out()
+    for what, why in left:
+        print(f"simval: note: {what} is left out of the report: {why}", file=sys.stderr)
+    if files and len(left) < len(files):
+        print("research included: " + ", ".join(
+            str(p) for p in files if not any(str(p) in why for _, why in left)))
+    print(f"report written to {path}")
+    return path
 
 
 def _panel(args: argparse.Namespace) -> int:
@@ -107,14 +167,22 @@ def _panel(args: argparse.Namespace) -> int:
     from simval.stats.summary import panel_table
 
     panel = load_panel(args.panel)
-    target = (args.out or Path("results") / args.panel.stem) / "panel.nc"
+    out_dir = args.out or Path("results") / args.panel.stem
+    target = out_dir / "panel.nc"
     if target.exists() and not args.force:
         raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
+    if args.report:  # refuse before simulating, not after
+        from simval.report.build import check_writable
+
+        check_writable(out_dir, "html", args.force)
     ds = simulate_panel(panel, n_paths=args.paths, seed=args.seed, keep_paths=args.keep_paths,
                         progress=sys.stderr.isatty())
     simval.save(ds, target, overwrite=args.force)
     print(panel_table(ds))
     print(f"results written to {target}")
+    if args.report:
+        _write_report(ds, out_dir, format="html", overwrite=args.force, source=target,
+                      research=_research(out_dir, auto=False))
     return EXIT_OK
 
 
@@ -146,11 +214,8 @@ def _run(args: argparse.Namespace) -> int:
         print(simval.headline_table(ds))                # pipe cannot lose the results
         print(f"results written to {target}")
         if args.report:
-            from simval.report import write_report
-
-            path = write_report(ds, out_dir, format="html", overwrite=args.force,
-                                source=target)
-            print(f"report written to {path}")
+            _write_report(ds, out_dir, format="html", overwrite=args.force, source=target,
+                          research=_research(out_dir))
     finally:
         if client is not None:
             cluster = client.cluster if args.dask else None
@@ -177,7 +242,9 @@ def _open(path: Path):
         ds = simval.open_results(path)
     except (OSError, ValueError) as exc:
         raise ValueError(f"{path}: not a simval results file ({exc})") from None
-    missing = [k for k in ("currency", "company", "n_paths") if k not in ds.attrs]
+    needed = ("currency", "panel", "n_paths") if "company" in ds.dims else (
+        "currency", "company", "n_paths")
+    missing = [k for k in needed if k not in ds.attrs]
     if missing or "p_justified" not in ds:
         raise ValueError(f"{path}: not a simval results file (no "
                          f"{', '.join(missing) or 'p_justified'})")
@@ -187,20 +254,22 @@ def _open(path: Path):
 def _show(args: argparse.Namespace) -> int:
     import simval
 
-    print(simval.headline_table(_open(args.results)), end="")
+    ds = _open(args.results)
+    table = simval.panel_table(ds) if "company" in ds.dims else simval.headline_table(ds)
+    print(table, end="")
     return EXIT_OK
 
 
 def _report(args: argparse.Namespace) -> int:
-    from simval.report import write_report
     from simval.report.build import check_writable
 
     out_dir = args.out or args.results.parent
     ds = _open(args.results)
     check_writable(out_dir, args.format, args.force)
-    path = write_report(ds, out_dir, format=args.format, overwrite=args.force,
-                        source=args.results)
-    print(f"report written to {path}")
+    research = _research(args.results.parent, args.tornado, args.sobol, args.implied,
+                         auto=not args.no_research)
+    _write_report(ds, out_dir, format=args.format, overwrite=args.force, source=args.results,
+                  research=research)
     return EXIT_OK
 
 

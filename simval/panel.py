@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
+from typing import Any
 
 import numba
 import numpy as np
@@ -43,7 +45,7 @@ from simval.model.params import build_kernel_params, make_time_grid, required_te
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate
 
-__all__ = ["Panel", "load_panel", "simulate_panel"]
+__all__ = ["Panel", "load_panel", "panel_of", "parse_panel", "simulate_panel"]
 
 _PANEL_KEYS = {"name", "companies", "scenario", "threshold"}
 _MACRO_KEYS = (("regime", "enabled"), ("regime", "initial"),
@@ -57,12 +59,18 @@ _SHARED_RUN_KEYS = (("company", "as_of"), ("company", "currency"),
 
 @dataclasses.dataclass(frozen=True)
 class Panel:
-    """A validated panel: one single-scenario :class:`Config` per company, in panel order."""
+    """A validated panel: one single-scenario :class:`Config` per company, in panel order.
+
+    ``shared`` is the ``[shared]`` table as dot keys, ``text`` the panel file's TOML text.
+    """
 
     source: str
     name: str
     threshold: float | None
     companies: dict[str, Config]
+    scenario: str = "base"
+    shared: dict[str, Any] = dataclasses.field(default_factory=dict)
+    text: str = ""
 
 
 def load_panel(path: str | Path) -> Panel:
@@ -76,9 +84,42 @@ def load_panel(path: str | Path) -> Panel:
     """
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read the panel: {exc.strerror or exc}"]) from None
+    return parse_panel(text, path, lambda name: (path.parent / name).read_text(encoding="utf-8"))
+
+
+def panel_of(ds: xr.Dataset) -> Panel:
+    """The panel of results of :func:`simulate_panel`, rebuilt from the config texts they
+    store (``attrs["panel_config"]`` and ``attrs["config_<company>"]``).
+
+    Raises
+    ------
+    ConfigError
+        If the results carry no config texts (written by an older simval) or they no longer
+        validate.
+    """
+    text = ds.attrs.get("panel_config")
+    if not isinstance(text, str) or not text.strip():
+        raise ConfigError(["the panel results carry no panel config text (attribute "
+                           "'panel_config')"])
+
+    def read(name: str) -> str:
+        stored = ds.attrs.get(f"config_{Path(name).stem}")
+        if not isinstance(stored, str):
+            raise OSError(f"the results carry no config text of {Path(name).stem}")
+        return stored
+
+    return parse_panel(text, Path(str(ds.attrs.get("panel_source", "<panel>"))), read)
+
+
+def parse_panel(text: str, path: Path, read: Callable[[str], str]) -> Panel:
+    """Validate the panel config ``text`` of file ``path``; ``read(name)`` returns the text of
+    the company config named ``name`` in ``[panel].companies`` (or raises :class:`OSError`).
+    """
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{path}: not valid TOML: {exc}"]) from None
     errors = [f"{path}: [{k}] is not a panel section; a panel has [panel] and [shared]."
@@ -107,8 +148,8 @@ def load_panel(path: str | Path) -> Panel:
         company_path = path.parent / name
         source = f"{path} -> {company_path}"
         try:
-            text = company_path.read_text(encoding="utf-8")
-            company_raw = tomllib.loads(text)
+            company_text = read(name)
+            company_raw = tomllib.loads(company_text)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             errors.append(f"{source}: cannot read the company config: {exc}")
             continue
@@ -122,7 +163,7 @@ def load_panel(path: str | Path) -> Panel:
         errors += company_errors
         if values is not None:
             key = Path(name).stem
-            companies[key] = Config(source=str(company_path), text=text,
+            companies[key] = Config(source=str(company_path), text=company_text,
                                     scenarios={scenario: values})
     if companies:
         first_name, first = next(iter(companies.items()))
@@ -142,7 +183,16 @@ def load_panel(path: str | Path) -> Panel:
     if errors:
         raise ConfigError(list(dict.fromkeys(errors)))
     return Panel(source=str(path), name=str(panel.get("name", path.stem)),
-                 threshold=None if threshold is None else float(threshold), companies=companies)
+                 threshold=None if threshold is None else float(threshold), companies=companies,
+                 scenario=scenario, shared=_dot_keys(shared), text=text)
+
+
+def _dot_keys(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{prefix}.{key}" if prefix else key
+        out.update(_dot_keys(value, name) if isinstance(value, dict) else {name: value})
+    return out
 
 
 def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
@@ -256,4 +306,10 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
                       "shared_draws": "regime switches and chip-shock arrivals and sizes"})
     out.attrs.pop("config", None)
     out.attrs["configs"] = "\n\n".join(f"# {n}\n{panel.companies[n].text}" for n in names)
+    # the texts one by one, so that panel_of() can rebuild the panel from the results
+    out.attrs["panel_config"] = panel.text
+    out.attrs["panel_scenario"] = panel.scenario
+    for n in names:
+        out.attrs[f"config_{n}"] = panel.companies[n].text
+        out.attrs[f"config_source_{n}"] = panel.companies[n].source
     return out

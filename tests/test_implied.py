@@ -4,6 +4,9 @@ brackets, targets, the sentence, the ``simval implied`` command."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
+import json
 import math
 
 import pytest
@@ -13,8 +16,16 @@ import simval
 from simval import testing as cf
 from simval.config.load import ConfigError
 from simval.research import cli as research_cli
-from simval.research.implied import describe, format_quantity, parse_target, solve
-from simval.research.sweep import override
+from simval.research.implied import (
+    ImpliedResult,
+    describe,
+    format_quantity,
+    load_result,
+    parse_target,
+    save_result,
+    solve,
+)
+from simval.research.sweep import override, parse_research_config
 from tests.conftest import CLOSED_FORM as _BASE  # noqa: E402
 
 # the closed-form model (tests/conftest.py) with a market size, for the share in the sentence
@@ -162,17 +173,108 @@ def _run_cli(argv: list[str]) -> int:
 def test_cli_implied(tmp_path, capsys):
     path = tmp_path / "cf.toml"
     path.write_text(CLOSED_FORM)
+    out_dir = tmp_path / "out"
     argv = ["implied", str(path), "--solve", EXIT, "--target", "p_justified=0.5",
-            "--paths", "1000", "--seed", "2"]
+            "--out", str(out_dir), "--paths", "1000", "--seed", "2"]
     assert _run_cli(argv) == 0
     out = capsys.readouterr().out
     assert "valuation.exit_multiple_median must be" in out and "achieved p_justified" in out
+    # the result is written as JSON, named by its key and target, and says where
+    written = out_dir / "implied_valuation_exit_multiple_median_p_justified_0_5.json"
+    assert out.splitlines()[-1] == f"result written to {written}"
+    result = load_result(written)
+    assert result.key == EXIT and result.n_paths == 1000 and result.seed == 2
+    assert f"{result.value:.6g}" in out and describe(result) in out
+    assert result.config_source == str(path) and result.config_text == CLOSED_FORM
+    # a second run refuses to overwrite it, before solving; --force replaces it
+    before = written.read_bytes()
+    assert _run_cli(argv) == 2
+    assert "--force" in capsys.readouterr().err
+    assert written.read_bytes() == before
     assert _run_cli([*argv[:-4], "--target", "p_justified=2"]) == 2
     assert "must be in (0, 1)" in capsys.readouterr().err
-    assert _run_cli([*argv, "--bracket", "6,7"]) == 2
+    assert _run_cli([*argv, "--bracket", "6,7", "--force"]) == 2
     assert "widen the bracket" in capsys.readouterr().err
+    assert written.read_bytes() == before  # a failed solve writes nothing
     assert _run_cli([*argv, "--bracket", "6"]) == 2  # argparse: LO,HI
     capsys.readouterr()
+    assert _run_cli([*argv[:-4], "--paths", "500", "--force"]) == 0
+    assert load_result(written).n_paths == 500
+    capsys.readouterr()
+
+
+def test_result_round_trip_and_no_overwrite(half, tmp_path):
+    assert math.isfinite(half.low) and half.notes == ()
+    # a result with what JSON cannot hold as is: NaN, infinities, tuples, notes
+    odd = dataclasses.replace(half, high=math.nan, notes=("that end is open",),
+                              at_solution={**half.at_solution, "required_share": math.nan,
+                                           "p_collapse": math.inf})
+    for result in (half, odd):
+        data = result.to_dict()
+        text = json.dumps(data, allow_nan=False)  # strict JSON
+        back = ImpliedResult.from_dict(json.loads(text))
+        assert back.to_dict() == data
+        assert back.bracket == result.bracket and isinstance(back.bracket, tuple)
+        assert back.notes == result.notes and isinstance(back.notes, tuple)
+        assert isinstance(back.n_paths, int) and back.percent is result.percent
+    back = ImpliedResult.from_dict(odd.to_dict())
+    assert math.isnan(back.high) and back.at_solution["p_collapse"] == math.inf
+    assert math.isnan(back.at_solution["required_share"])
+    assert back.at_solution["end_date"] == half.at_solution["end_date"]
+    # the identity of the config travels with it
+    assert half.config_text == CLOSED_FORM and half.config_source == "closed_form.toml"
+    assert half.config_sha256 == hashlib.sha256(CLOSED_FORM.encode()).hexdigest()
+    assert half.as_of == "2026-01-01" and half.company == "Closed form"
+    # saved atomically, read back equal, never overwritten silently
+    path = save_result(half, tmp_path / "sub" / "r.json")
+    assert load_result(path) == half
+    assert not [p for p in path.parent.iterdir() if p.name != "r.json"]  # no temporary left
+    with pytest.raises(simval.ResultsExistError, match="overwrite=True"):
+        save_result(odd, path)
+    assert load_result(path) == half
+    save_result(odd, path, overwrite=True)
+    assert load_result(path).to_dict() == odd.to_dict()
+    # what is not a result says so
+    (tmp_path / "junk.json").write_text('{"key": "x"}')
+    with pytest.raises(ValueError, match="junk.json: not a simval implied result"):
+        load_result(tmp_path / "junk.json")
+    (tmp_path / "junk.json").write_text("not json")
+    with pytest.raises(ValueError, match="not a simval implied result"):
+        load_result(tmp_path / "junk.json")
+    data = half.to_dict()
+    del data["value"]
+    with pytest.raises(ValueError, match="without value"):
+        ImpliedResult.from_dict(data)
+    with pytest.raises(FileNotFoundError):
+        load_result(tmp_path / "missing.json")
+
+
+def test_reference_from_the_config(tmp_path):
+    """What a source assumed, declared in [implied.reference], ends the sentence."""
+    text = CLOSED_FORM + """
+[implied.reference]
+by = "the memo"
+market_share = 0.25
+"valuation.exit_multiple_median" = 12
+"""
+    research = parse_research_config(text, source="ref.toml")
+    assert research.reference == {"by": "the memo", "market_share": 0.25, EXIT: 12.0}
+    assert simval.parse_config(text).scenarios  # a run ignores the table
+    result = solve(research, EXIT, ("p_justified", 0.5), n_paths=500, seed=2)
+    assert result.reference == research.reference
+    text_out = describe(result)
+    assert text_out.endswith("The memo assumed 12 and a 25% share of the 2029 market.")
+    # an explicit reference replaces it; a result for another key shows only the share
+    assert describe(result, reference="Else.").endswith("share. Else.")
+    other = dataclasses.replace(result, key="commercial.growth_long_run")
+    assert describe(other).endswith("The memo assumed a 25% share of the 2029 market.")
+    assert describe(dataclasses.replace(result, reference={})).endswith("share.")
+    for bad, match in (("market_share = 1.5", r"market_share must be a share"),
+                       ("by = 3", r"\.by must be a name"),
+                       ('"nope.key" = 1', r"\[implied.reference\] key 'nope.key'"),
+                       ("x = 1\n[implied.other]", r"\[implied\].other is not a known key")):
+        with pytest.raises(ConfigError, match=match):
+            parse_research_config(CLOSED_FORM + f"\n[implied.reference]\n{bad}\n")
 
 
 def test_automatic_bracket_stays_within_what_the_loader_accepts(config):

@@ -489,3 +489,114 @@ def test_short_money_ticks():
     assert _style.short_money(62.5e9, "USD") == "$62.5B"
     assert _style.short_money(143e9, "CNY") == "¥143B"
     assert _style.short_money(0.0, "EUR") == "€0"
+
+
+def test_percent_ticks_show_the_digits_their_step_needs():
+    fig, ax = plt.subplots()
+    _style.percent_axis(ax.xaxis)
+    for (lo, hi), step in (((-0.1, 0.06), 0.025), ((0.0, 1.0), 0.25), ((0.0, 0.004), 0.0005),
+                           ((-0.1, 0.1), 0.05)):
+        ax.set_xlim(lo, hi)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(step))
+        fig.canvas.draw()
+        shown = [(t.get_text(), loc) for t, loc in zip(ax.xaxis.get_ticklabels(),
+                                                       ax.xaxis.get_majorticklocs(), strict=True)
+                 if lo - 1e-12 <= loc <= hi + 1e-12]
+        assert len(shown) >= 3
+        # every label reads back as its tick: no "-8%" for -7.5%, no "2%" for 2.5%
+        for text, loc in shown:
+            assert float(text.rstrip("%")) / 100 == pytest.approx(loc, abs=1e-12), (text, loc)
+    ax.set_xlim(-0.1, 0.06)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MultipleLocator(0.025))
+    fig.canvas.draw()
+    assert "-7.5%" in _labels(ax) and "2.5%" in _labels(ax) and "-10.0%" in _labels(ax)
+
+
+# ----------------------------------------------------------------------------- panel figure
+
+PANEL_COMPANY = """
+[company]
+name = "{name}"
+currency = "CNY"
+as_of = 2026-01-01
+valuation = {v0}
+
+[simulation]
+horizon_years = 2
+steps_per_year = 4
+n_paths = 4096
+seed = 5
+keep_paths = 0
+discount_rate = 0.1
+
+[commercial]
+revenue = 1e9
+growth = 0.2
+growth_long_run = 0.1
+volatility = 0.5
+
+[costs]
+variable_cost_ratio = 0.5
+fixed_costs = 0.0
+cash = 1e9
+
+[valuation]
+exit_multiple_median = 10
+
+[market]
+enabled = true
+long_run_multiple = 10
+
+[regime]
+enabled = true
+hazard_normal_to_slowdown = 0.5
+hazard_slowdown_to_normal = 0.5
+
+[slowdown.market]
+long_run_multiple = 4
+"""
+
+
+@pytest.fixture(scope="session")
+def panel(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("panel")
+    for name, v0 in (("a", 10e9), ("b", 12e9), ("c", 9e9)):
+        (folder / f"{name}.toml").write_text(PANEL_COMPANY.format(name=name.upper(), v0=v0))
+    (folder / "panel.toml").write_text('[panel]\nname = "Plot panel"\n'
+                                       'companies = ["a.toml", "b.toml", "c.toml"]\n'
+                                       "threshold = 8e9\n")
+    return simval.simulate_panel(folder / "panel.toml")
+
+
+def test_stays_above_draws_each_company_all_and_independence(panel):
+    ax = _quiet(simval.plot.stays_above, panel)
+    lines = ax.get_lines()
+    companies = [str(c) for c in panel.company.values]
+    assert [line.get_label() for line in lines] == [*companies, "all stay above",
+                                                   "product of the companies' (if independent)"]
+    for line, name in zip(lines, companies, strict=False):
+        np.testing.assert_array_equal(line.get_ydata(),
+                                      panel.p_stays_above.sel(company=name).values)
+    np.testing.assert_array_equal(lines[-2].get_ydata(), panel.p_all_stay_above.values)
+    product = np.prod(panel.p_stays_above.values, axis=0)
+    np.testing.assert_allclose(lines[-1].get_ydata(), product)
+    assert lines[-1].get_linestyle() == "--"
+    # Okabe-Ito colours in panel order; an interval band per company and for the joint line
+    assert [line.get_color() for line in lines[:3]] == list(_style.OKABE_ITO[:3])
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections) == 4
+    assert "¥8B" in ax.get_title(loc="left") and "%" in _labels(ax, "y")[-1]
+    # the shared regime makes the joint probability exceed the product at the end
+    assert lines[-2].get_ydata()[-1] > product[-1]
+    # on given axes, without bands; the accessor forwards
+    fig, given = plt.subplots()
+    assert simval.plot.stays_above(panel, ax=given, intervals=False) is given
+    assert not given.collections
+    assert len(panel.simval.plot.stays_above().get_lines()) == 5
+
+
+def test_stays_above_needs_a_panel_with_a_line(full, panel):
+    with pytest.raises(ValueError, match="panel with a threshold"):
+        simval.plot.stays_above(full)
+    with pytest.raises(ValueError, match="panel with a threshold"):
+        simval.plot.stays_above(panel.drop_vars([v for v in panel.data_vars
+                                                 if v.startswith("p_stays_above")]))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import simval  # noqa: E402
 from simval.cli import main  # noqa: E402
 from simval.config.schema import SCHEMA  # noqa: E402
 from simval.report import build  # noqa: E402
+from tests.conftest import CLOSED_FORM  # noqa: E402
 from tests.test_plot import EDGE_CONFIG  # noqa: E402
 
 
@@ -337,3 +339,210 @@ def test_accessor_writes_the_report(results_file, tmp_path, monkeypatch):
     ds = simval.open_results(results_file)
     path = ds.simval.report(tmp_path, format="md")
     assert path == tmp_path / "report.md" and path.read_text().startswith("# Testco, as of")
+
+
+# ------------------------------------------------------------------------------------------
+# research in the report: what matters most, what the price implies
+
+EXIT = "valuation.exit_multiple_median"
+RESEARCH_CONFIG = CLOSED_FORM + """
+[market_size]
+enabled = true
+points = [[2026, 1e10], [2030, 2e10]]
+
+[implied.reference]
+by = "the memo"
+market_share = 0.25
+"""
+RANGES = ["--range", f"{EXIT}=6,10", "--range", "commercial.growth_long_run=0.05,0.15"]
+
+
+@pytest.fixture(scope="module")
+def research_run(tmp_path_factory):
+    """A run with its tornado, Sobol' indices and an implied result beside it, all made by
+    the command line, and its report without the research for comparison."""
+    folder = tmp_path_factory.mktemp("research")
+    config = folder / "cf.toml"
+    config.write_text(RESEARCH_CONFIG)
+    out = folder / "out"
+    assert main(["run", str(config), "--paths", "4096", "--keep-paths", "10", "--out",
+                 str(out), "--no-progress"]) == 0
+    assert main(["report", str(out / "results.nc"), "-o", str(folder / "plain")]) == 0
+    assert main(["sensitivity", str(config), *RANGES, "--method", "both", "--paths", "400",
+                 "--n-base", "4", "--seed", "3", "--out", str(out)]) == 0
+    assert main(["implied", str(config), "--solve", EXIT, "--target", "p_justified=0.5",
+                 "--paths", "1000", "--seed", "2", "--out", str(out)]) == 0
+    return out
+
+
+def _images(path) -> int:
+    return path.read_text(encoding="utf-8").count("data:image/png;base64,")
+
+
+def test_report_picks_up_the_research_beside_the_results(research_run, capsys):
+    from simval.research.implied import describe, load_result
+
+    out = research_run
+    capsys.readouterr()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert main(["report", str(out / "results.nc")]) == 0
+    printed = capsys.readouterr().out
+    implied_file = out / "implied_valuation_exit_multiple_median_p_justified_0_5.json"
+    assert printed.splitlines() == [
+        f"research included: {out / 'tornado.nc'}, {out / 'sobol.nc'}, {implied_file}",
+        f"report written to {out / 'report.html'}"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    page = _parse(html)
+    # two more figures than the report without research: the tornado and the Sobol' indices
+    plain = out.parent / "plain" / "report.html"
+    assert _images(out / "report.html") == _images(plain) + 2 == len(page.images)
+    assert 'id="what-matters-most"' in html and 'id="what-the-price-implies"' in html
+    assert '<figure id="09_tornado">' in html and '<figure id="10_sobol">' in html
+    names = sorted(p.name for p in (out / "report_figures").glob("*.png"))
+    assert names[-2:] == ["09_tornado.png", "10_sobol.png"]
+    for tag, key, value in page.urls:
+        assert value.startswith(("data:", "#")), (tag, key, value[:60])
+    assert "http://" not in html and "https://" not in html
+    # the tornado table: two rows per input, each change as in tornado.nc
+    t = simval.open_results(out / "tornado.nc")
+    rows = page.tables["tornado-table"]
+    assert rows[0] == ["input", "moved to", "Δ P(justified)", "Δ P(collapse)", "Δ E[PV]/V0"]
+    assert len(rows) == 1 + 2 * t.sizes["input"]
+    high = t.sel(input=EXIT, side="high")
+    row = rows[2]
+    assert row[:2] == ["", "high: 10"]
+    d, lo, hi = (float(high[f"delta_p_justified{s}"]) for s in ("", "_low", "_high"))
+    assert row[2] == f"{100 * d:+.2f} pp [{100 * lo:+.2f}, {100 * hi:+.2f}]"
+    d, lo, hi = (float(high[f"delta_value_ratio{s}"]) for s in ("", "_low", "_high"))
+    assert row[4] == f"{d:+.3g} [{lo:+.3g}, {hi:+.3g}]"
+    assert rows[3][:2] == ["commercial.growth_long_run", "low: 5% a year"]
+    # the driver named is the top bar of the tornado, computed from the data
+    swing = abs(t.delta_p_justified).max("side")
+    top = str(swing.idxmax("input").values)
+    assert top == EXIT  # the exit multiple moves P(justified) far more than growth here
+    text = " ".join(" ".join(page.text).split())
+    assert f"inputs moved one at a time over their ranges, {top} moves P(justified) most" in text
+    # the Sobol' table: S1 and ST with their bootstrap intervals, as in sobol.nc
+    s = simval.open_results(out / "sobol.nc")
+    rows = page.tables["sobol-table"]
+    assert rows[0] == ["input", "S1 of P(justified)", "ST of P(justified)",
+                       "S1 of E[PV]/V0", "ST of E[PV]/V0"]
+    p = s.sel(output="p_justified", input=EXIT)
+    assert rows[1][:3] == [EXIT, f"{float(p.first_order):.3f} [{float(p.first_order_low):.3f}, "
+                                 f"{float(p.first_order_high):.3f}]",
+                           f"{float(p.total):.3f} [{float(p.total_low):.3f}, "
+                           f"{float(p.total_high):.3f}]"]
+    assert "explains the largest share of the variance of P(justified)" in text
+    # the implied result in words, with the memo's assumption from the config
+    result = load_result(implied_file)
+    sentence = describe(result)
+    assert sentence.endswith("The memo assumed a 25% share of the 2029 market.")
+    assert sentence in text
+    rows = page.tables["implied-table"]
+    assert rows[1][0] == EXIT and rows[1][3] == "8"
+    assert rows[1][2] == f"{result.value:.4g} [{result.low:.4g}, {result.high:.4g}]"
+    # the provenance names each file with its hash
+    provenance = {row[0]: row[1] for row in page.tables["provenance"]}
+    assert provenance["tornado"] == (f"{out / 'tornado.nc'} (sha256 "
+                                     f"{build.content.sha256_file(out / 'tornado.nc')})")
+    assert provenance["sobol"].startswith(str(out / "sobol.nc"))
+    assert provenance[f"implied {EXIT} (p_justified=0.5)"].startswith(str(implied_file))
+
+
+def test_no_research_and_research_named_on_the_command_line(research_run, tmp_path, capsys):
+    out = research_run
+    plain = out.parent / "plain" / "report.html"
+    assert main(["report", str(out / "results.nc"), "-o", str(tmp_path / "a"),
+                 "--no-research"]) == 0
+    assert capsys.readouterr().out == f"report written to {tmp_path / 'a' / 'report.html'}\n"
+    html = (tmp_path / "a" / "report.html").read_text(encoding="utf-8")
+    assert _images(tmp_path / "a" / "report.html") == _images(plain)
+    assert "What matters most" not in html and "What the price implies" not in html
+    assert "tornado.nc" not in html
+    # a file named explicitly is included, even with --no-research; the others are not
+    (tmp_path / "elsewhere").mkdir()
+    other = tmp_path / "elsewhere" / "t.nc"
+    other.write_bytes((out / "tornado.nc").read_bytes())
+    assert main(["report", str(out / "results.nc"), "-o", str(tmp_path / "b"),
+                 "--no-research", "--tornado", str(other)]) == 0
+    html = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
+    assert _images(tmp_path / "b" / "report.html") == _images(plain) + 1
+    assert "09_tornado" in html and "Sobol" not in html and "What the price implies" not in html
+    assert str(other) in html
+    # a file that is not there, or not of its kind, is an error (exit 2)
+    assert main(["report", str(out / "results.nc"), "-o", str(tmp_path / "c"), "--sobol",
+                 str(tmp_path / "missing.nc")]) == 2
+    assert "missing.nc: no such sobol results file" in capsys.readouterr().err
+    assert main(["report", str(out / "results.nc"), "-o", str(tmp_path / "c"), "--sobol",
+                 str(other)]) == 2
+    assert "not a simval sobol results file" in capsys.readouterr().err
+
+
+def test_research_of_another_config_or_scenario_is_left_out(research_run, tmp_path, capsys):
+    from simval.research.implied import load_result
+    from simval.research.sensitivity import tornado
+
+    out = research_run
+    ds = simval.open_results(out / "results.nc")
+    other = simval.parse_config(RESEARCH_CONFIG.replace("valuation = 6e8", "valuation = 7e8"),
+                                source="other.toml")
+    simval.save(tornado(other, {EXIT: (6.0, 10.0)}, n_paths=200, seed=1),
+                tmp_path / "other_tornado.nc")
+    implied = next(out.glob("implied_*.json"))
+    result = load_result(implied)
+    moved = dataclasses.replace(result, scenario="bull")  # a scenario this run does not have
+    html = simval.report.render_html(ds, tornado=tmp_path / "other_tornado.nc",
+                                     sobol=out / "sobol.nc", implied=[implied, moved])
+    page = _parse(html)
+    text = " ".join(" ".join(page.text).split())
+    assert ("other_tornado.nc is left out: it was computed from another config: "
+            "company.valuation is $700M there, $600M here.") in text
+    assert (f"The implied result for {EXIT} (p_justified=0.5) is left out: its scenario "
+            "'bull' is not in this run (base).") in text
+    assert "09_tornado" not in html and "09_sobol" in html  # the Sobol' indices belong
+    assert len(page.images) == _images(out.parent / "plain" / "report.html") + 1
+    assert len(page.tables["implied-table"]) == 2  # header and the one that belongs
+    provenance = {row[0]: row[1] for row in page.tables["provenance"]}
+    assert provenance["tornado (left out)"].endswith("$600M here")
+    # the command line says it too
+    capsys.readouterr()
+    assert main(["report", str(out / "results.nc"), "-o", str(tmp_path / "r"), "--tornado",
+                 str(tmp_path / "other_tornado.nc")]) == 0
+    err = capsys.readouterr().err
+    assert "simval: note: tornado is left out of the report:" in err and "$700M there" in err
+    # research matched by its assumptions: comments and research tables do not matter
+    from simval.report.research import mismatch
+
+    config = build.config_of(ds)
+    assert mismatch(ds, config, RESEARCH_CONFIG.replace("[market_size]",
+                                                        "# a comment\n[market_size]"),
+                    "base") == ""
+    assert "n_paths" not in mismatch(ds, config, RESEARCH_CONFIG.replace(
+        "keep_paths = 0", "keep_paths = 5"), "base")
+
+
+def test_markdown_report_with_research(research_run, tmp_path):
+    out = research_run
+    text, files = simval.report.render_markdown(
+        simval.open_results(out / "results.nc"), tornado=out / "tornado.nc",
+        sobol=out / "sobol.nc", implied=sorted(out.glob("implied_*.json")))
+    assert "## What matters most" in text and "## What the price implies" in text
+    assert "report_figures/09_tornado.png" in files and "report_figures/10_sobol.png" in files
+    assert "**Figure 10. Sobol' indices" in text
+    assert "| input | moved to | Δ P(justified) |" in text
+    assert "The memo assumed a 25% share of the 2029 market." in text
+
+
+def test_run_with_report_includes_the_research_in_its_folder(research_run, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    for name in ("tornado.nc", "sobol.nc"):
+        (out / name).write_bytes((research_run / name).read_bytes())
+    config = research_run.parent / "cf.toml"
+    assert main(["run", str(config), "--paths", "4096", "-o", str(out), "--no-progress",
+                 "--report"]) == 0
+    printed = capsys.readouterr().out
+    assert f"research included: {out / 'tornado.nc'}, {out / 'sobol.nc'}" in printed
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "What matters most" in html and "What the price implies" not in html

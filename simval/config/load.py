@@ -324,9 +324,9 @@ def _validate_table(table: Any, fields: Mapping[str, Field], ctx: _Context,
 def _validate(raw: dict[str, Any], ctx: _Context, errors: list[str]) -> dict[str, Any] | None:
     n_errors = len(errors)
     values: dict[str, Any] = {}
-    # [sweep] and [sensitivity] are read by simval.research (load_research_config); a run
-    # ignores them
-    known = {*SCHEMA, "contracts", "slowdown", "sweep", "sensitivity"}
+    # [sweep], [sensitivity] and [implied] are read by simval.research
+    # (load_research_config); a run ignores them
+    known = {*SCHEMA, "contracts", "slowdown", "sweep", "sensitivity", "implied"}
     for section in raw:
         if section not in known:
             errors.append(f"{ctx.source}: {ctx.label((section,))} is not a known section. Known "

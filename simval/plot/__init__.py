@@ -11,6 +11,10 @@ object-oriented API and returns the axes, so figures compose::
     simval.plot.fan(ds, "market_value", scenario="base", ax=left)
     simval.plot.survival(ds, ax=right)
 
+A company panel (:func:`simval.simulate_panel`) adds :func:`stays_above`: P(each company
+stays above the panel's line through t), the joint probability that all do, and the product
+that independence would give.
+
 Each scenario has the same colour in every figure (Okabe-Ito's colour-blind-safe palette, by
 the scenario's position in the config); money axes read ``¥200B``, ``$1.5T``; every axis label
 carries its unit. The same functions are reachable as ``ds.simval.plot.<name>(...)``.
@@ -19,6 +23,7 @@ Importing this package does not import matplotlib: each function imports it when
 
 from simval.plot.convergence import convergence
 from simval.plot.distributions import scenario_comparison, value_distribution
+from simval.plot.panel import stays_above
 from simval.plot.paths import sample_paths
 from simval.plot.sensitivity import sobol_indices, tornado
 from simval.plot.time import fan, revenue_mix, survival
@@ -30,6 +35,7 @@ __all__ = [
     "sample_paths",
     "scenario_comparison",
     "sobol_indices",
+    "stays_above",
     "survival",
     "tornado",
     "value_distribution",

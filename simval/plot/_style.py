@@ -227,8 +227,11 @@ def percent_axis(axis: Axis, *, full: bool = False) -> None:
             locs = np.asarray(self._ticks, dtype=float)
             steps = np.diff(np.sort(locs))
             steps = steps[steps > 0]
-            step = float(steps.min()) if steps.size else (abs(x) or 1.0)
-            decimals = max(0, -math.floor(math.log10(step * 100) + 1e-9))
+            step = 100 * (float(steps.min()) if steps.size else (abs(x) or 1.0))
+            # as many decimals as the step needs: 25% steps none, 2.5% one, 0.25% two
+            decimals = max(0, -math.floor(math.log10(step) + 1e-9))
+            while decimals < 6 and abs(round(step, decimals) - step) > 1e-9 * step:
+                decimals += 1
             return f"{100 * x:.{decimals}f}%"
 
     axis.set_major_formatter(_Percent())

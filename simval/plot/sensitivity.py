@@ -158,8 +158,10 @@ def sobol_indices(ds: xr.Dataset, *, output: str = "p_justified", ax: Axes | Non
                   ha="right" if max(len(n) for n in names) > 12 else "center",
                   fontsize="small")
     ax.axhline(0.0, color="black", linewidth=0.8)
-    ax.set_ylim(min(-0.05, float(np.nanmin(s.first_order_low.values, initial=0.0)) - 0.02),
-                max(1.05, float(np.nanmax(s.total_high.values, initial=1.0)) + 0.02))
+    lows = np.concatenate([s.first_order_low.values, s.total_low.values])
+    highs = np.concatenate([s.first_order_high.values, s.total_high.values])
+    ax.set_ylim(min(-0.05, float(np.nanmin(lows, initial=0.0)) - 0.02),  # every whisker shows
+                max(1.05, float(np.nanmax(highs, initial=1.0)) + 0.02))
     _style.percent_axis(ax.yaxis)
     ax.set_ylabel("Sobol' index (share of the output's variance)")
     ax.set_xlabel("driver group" if dim == "group" else "input")

@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import xarray as xr
@@ -21,9 +23,12 @@ from simval.report.assumptions import (
     scenario_notes,
 )
 from simval.report.figures import ReportFigure, report_figures
+from simval.report.research import gather, research_sections
+from simval.report.sections import Block, Section, figures_of
 from simval.results.io import ResultsExistError
 
-__all__ = ["ReportContent", "collect", "render_html", "render_markdown", "write_report"]
+__all__ = ["ReportContent", "collect", "render_html", "render_markdown", "write_content",
+           "write_report"]
 
 FORMATS = ("html", "md")
 FIGURE_DIR = "report_figures"
@@ -31,12 +36,16 @@ FIGURE_DIR = "report_figures"
 
 @dataclasses.dataclass(frozen=True)
 class ReportContent:
-    """Everything a report shows, before it is given a format."""
+    """Everything a report shows, before it is given a format.
+
+    The same structure holds the report of a run (columns of the headline: scenarios) and of
+    a company panel (columns: companies); the renderers show both the same way.
+    """
 
     title: str
     subtitle: str
     glossary: list[tuple[str, str]]
-    how_to_read: list[str]
+    how_to_read: list[str]       # paragraphs; the last one is the summary shown on top
     headline: content.Headline
     figures: list[ReportFigure]
     assumptions: list[Assumption]
@@ -45,31 +54,85 @@ class ReportContent:
     config_problem: str       # why the stored config could not be read ("" if it could)
     provenance: list[tuple[str, str]]
     config_text: str
-    scenarios: list[str]
+    scenarios: list[str]      # the headline's columns: scenarios, or a panel's companies
+    headline_blocks: list[Block] = dataclasses.field(default_factory=list)  # below the table
+    sections: list[Section] = dataclasses.field(default_factory=list)  # after the figures
+    assumption_blocks: list[Block] = dataclasses.field(default_factory=list)  # replace the
+    #                                  single-run assumptions tables when given (a panel)
+    colors: dict[str, str] = dataclasses.field(default_factory=dict)  # column -> colour
+    column_kind: str = "scenario"
+    headline_command: str = "simval show"
+    config_title: str = "The config of this run, as stored in the results"
+
+    def left_out(self) -> list[tuple[str, str]]:
+        """Research results left out of the report, and why (from the provenance)."""
+        return [(k.removesuffix(" (left out)"), v) for k, v in self.provenance
+                if k.endswith(" (left out)")]
+
+    def all_figures(self) -> list[ReportFigure]:
+        """Every figure of the report in document order (the figures, then the sections')."""
+        out = list(self.figures) + figures_of(self.headline_blocks)
+        for section in self.sections:
+            out += figures_of(section.blocks)
+        return out + figures_of(self.assumption_blocks)
 
 
-def collect(ds: xr.Dataset, source: str | Path | None = None) -> ReportContent:
+def collect(ds: xr.Dataset, source: str | Path | None = None, *,
+            tornado: xr.Dataset | str | Path | None = None,
+            sobol: xr.Dataset | str | Path | None = None,
+            implied: Sequence[Any] | None = None) -> ReportContent:
     """Gather the content of the report of ``ds`` (renders the figures).
 
     Parameters
     ----------
     ds : xarray.Dataset
-        Results of :func:`simval.simulate` or :func:`simval.open_results`.
+        Results of :func:`simval.simulate` or :func:`simval.open_results`, or of
+        :func:`simval.simulate_panel` (a ``company`` dimension): then the report compares
+        the companies side by side (:func:`simval.report.panel.collect_panel`).
     source : str or Path, optional
         The results file ``ds`` was read from, named (with its hash) in the provenance.
+    tornado : xarray.Dataset, str or Path, optional
+        A tornado (:func:`simval.research.sensitivity.tornado`) or its file: the section
+        "What matters most" shows its figure, its table and the inputs that matter most.
+    sobol : xarray.Dataset, str or Path, optional
+        Sobol' indices (:func:`simval.research.sensitivity.sobol`) or their file, in the same
+        section.
+    implied : sequence of ImpliedResult, str or Path, optional
+        Market-implied expectations (:func:`simval.research.implied.solve`) or their JSON
+        files (:func:`simval.research.implied.save_result`): the section "What the price
+        implies" states each in words (:func:`simval.research.implied.describe`), with its
+        interval and the comparison with what the config's source assumed.
 
     Returns
     -------
     ReportContent
 
+    Raises
+    ------
+    FileNotFoundError, ValueError
+        If a research file does not exist or is not a research result of its kind.
+
+    Notes
+    -----
+    Research computed from another config, or for a scenario the run does not have, is not
+    mixed in: it is left out, and the report says so and why, in its section and in the
+    provenance (:func:`simval.report.research.mismatch`). A panel report leaves out research
+    results the same way (they belong to a single company's run).
+
     Examples
     --------
     >>> import simval
     >>> ds = simval.open_results("results/zhipu_2026/results.nc")  # doctest: +SKIP
-    >>> report = simval.report.collect(ds)  # doctest: +SKIP
-    >>> [f.name for f in report.figures][:2]  # doctest: +SKIP
-    ['01_scenario_comparison', '02_value_distribution']
+    >>> report = simval.report.collect(  # doctest: +SKIP
+    ...     ds, tornado="results/zhipu_2026/tornado.nc")
+    >>> [f.name for f in report.all_figures()][-1]  # doctest: +SKIP
+    '10_tornado'
     """
+    research = gather(tornado, sobol, implied)
+    if "company" in ds.dims:
+        from simval.report.panel import collect_panel
+
+        return collect_panel(ds, source, research=research)
     config: Config | None
     try:
         config = config_of(ds)
@@ -82,25 +145,31 @@ def collect(ds: xr.Dataset, source: str | Path | None = None) -> ReportContent:
     subtitle = (f"Monte Carlo valuation as of {a.get('as_of')} to {end} · money in "
                 f"{a.get('currency')} · {int(a.get('n_paths', 0)):,} paths per scenario · "
                 f"{a.get('measure')} measure · seed {a.get('seed')}")
+    figures = report_figures(ds)
+    sections, research_rows = research_sections(ds, config, research,
+                                                first_figure=len(figures) + 1)
     return ReportContent(
         title=content.title(ds),
         subtitle=subtitle,
         glossary=content.glossary(ds),
         how_to_read=content.how_to_read(ds, config),
         headline=content.headline(ds),
-        figures=report_figures(ds),
+        figures=figures,
         assumptions=assumptions(config, run=run) if config is not None else [],
         differences=scenario_differences(config) if config is not None else {},
         notes=scenario_notes(config) if config is not None else {},
         config_problem=problem,
-        provenance=content.provenance(ds, config, source),
+        provenance=content.provenance(ds, config, source) + research_rows,
         config_text=str(a.get("config", "")),
         scenarios=[str(s) for s in ds.scenario.values],
+        sections=sections,
     )
 
 
-def render_html(ds: xr.Dataset, source: str | Path | None = None) -> str:
+def render_html(ds: xr.Dataset, source: str | Path | None = None, **research: Any) -> str:
     """The report of ``ds`` as one self-contained HTML page (images inlined, no network).
+
+    ``research`` are the keywords ``tornado``, ``sobol`` and ``implied`` of :func:`collect`.
 
     Examples
     --------
@@ -112,12 +181,15 @@ def render_html(ds: xr.Dataset, source: str | Path | None = None) -> str:
     """
     from simval.report.html import to_html
 
-    return to_html(collect(ds, source))
+    return to_html(collect(ds, source, **research))
 
 
 def render_markdown(ds: xr.Dataset, source: str | Path | None = None,
-                    figure_dir: str = FIGURE_DIR) -> tuple[str, dict[str, bytes]]:
+                    figure_dir: str = FIGURE_DIR, **research: Any
+                    ) -> tuple[str, dict[str, bytes]]:
     """The report of ``ds`` as Markdown, and its figures as ``{relative path: PNG bytes}``.
+
+    ``research`` are the keywords ``tornado``, ``sobol`` and ``implied`` of :func:`collect`.
 
     Examples
     --------
@@ -129,8 +201,8 @@ def render_markdown(ds: xr.Dataset, source: str | Path | None = None,
     """
     from simval.report.markdown import to_markdown
 
-    report = collect(ds, source)
-    files = {f"{figure_dir}/{f.name}.png": f.png for f in report.figures}
+    report = collect(ds, source, **research)
+    files = {f"{figure_dir}/{f.name}.png": f.png for f in report.all_figures()}
     return to_markdown(report, figure_dir), files
 
 
@@ -167,7 +239,10 @@ def _write_atomic(path: Path, data: bytes) -> None:
 
 
 def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
-                 overwrite: bool = False, source: str | Path | None = None) -> Path:
+                 overwrite: bool = False, source: str | Path | None = None,
+                 tornado: xr.Dataset | str | Path | None = None,
+                 sobol: xr.Dataset | str | Path | None = None,
+                 implied: Sequence[Any] | None = None) -> Path:
     """Write the report of a run to ``out_dir``: the report file and its figures as PNGs.
 
     ``format="html"`` writes ``report.html``, one self-contained page (figures embedded as
@@ -188,11 +263,29 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
         nothing is written.
     source : str or Path, optional
         The results file ``ds`` came from, named with its hash in the provenance.
+    tornado : xarray.Dataset, str or Path, optional
+        A tornado (:func:`simval.research.sensitivity.tornado`) or its file: the section
+        "What matters most" shows its figure, its table and the inputs that matter most.
+    sobol : xarray.Dataset, str or Path, optional
+        Sobol' indices (:func:`simval.research.sensitivity.sobol`) or their file, in the same
+        section.
+    implied : sequence of ImpliedResult, str or Path, optional
+        Market-implied expectations (:func:`simval.research.implied.solve`) or their JSON
+        files (:func:`simval.research.implied.save_result`): the section "What the price
+        implies" states each in words (:func:`simval.research.implied.describe`), with its
+        interval and the comparison with what the config's source assumed.
 
     Returns
     -------
     Path
         The written ``report.html`` or ``report.md``.
+
+    Notes
+    -----
+    Research computed from another config, or for a scenario the run does not have, is not
+    mixed in: it is left out, and the report says so and why, in its section and in the
+    provenance (:func:`simval.report.research.mismatch`). A panel report leaves out research
+    results the same way (they belong to a single company's run).
 
     Examples
     --------
@@ -205,14 +298,27 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
     >>> sorted(p.name for p in (path.parent / "report_figures").iterdir())[0]
     '01_scenario_comparison.png'
     """
+    check_writable(out_dir, format, overwrite)
+    report = collect(ds, source, tornado=tornado, sobol=sobol, implied=implied)
+    return write_content(report, out_dir, format=format, overwrite=overwrite)
+
+
+def write_content(report: ReportContent, out_dir: str | Path, *, format: str = "html",
+                  overwrite: bool = False) -> Path:
+    """Write collected report content (:func:`collect`) as :func:`write_report` does.
+
+    Raises
+    ------
+    ResultsExistError
+        As :func:`write_report`.
+    """
     from simval.report.html import to_html
     from simval.report.markdown import to_markdown
 
     out_dir = Path(out_dir)
     target = report_paths(out_dir, format)
     check_writable(out_dir, format, overwrite)
-    report = collect(ds, source)
-    files = {out_dir / FIGURE_DIR / f"{f.name}.png": f.png for f in report.figures}
+    files = {out_dir / FIGURE_DIR / f"{f.name}.png": f.png for f in report.all_figures()}
     clashes = [p for p, data in files.items() if p.exists() and p.read_bytes() != data]
     if clashes and not overwrite:
         raise ResultsExistError(f"{clashes[0]} exists with other contents; use --force "

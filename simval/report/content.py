@@ -69,7 +69,9 @@ class Headline:
         return out
 
 
-_MONEY = re.compile(r"-?[¥$€£]?\d[\d.,]*[kMBT]?(?: [A-Z]{3})?")
+# an amount of money (``¥200B``, ``-$1.5T``, ``3.20M CHF``), not any number: a date in a label
+# (``through 2026-12-30``) tells rows apart
+_MONEY = re.compile(r"-?(?:[¥$€£]\d[\d.,]*[kMBT]?|\d[\d.,]*[kMBT]? [A-Z]{3}\b)")
 
 
 def _generic(label: str) -> str:

@@ -16,9 +16,10 @@ from simval.plot import _style
 from simval.stats.summary import _pct, format_money
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-__all__ = ["ReportFigure", "report_figures"]
+__all__ = ["ReportFigure", "as_scenarios", "panel_figures", "render", "report_figures"]
 
 DPI = 110
 
@@ -33,7 +34,8 @@ class ReportFigure:
     png: bytes
 
 
-def _render(figsize: tuple[float, float], draw: Callable[[Figure], None]) -> bytes:
+def render(figsize: tuple[float, float], draw: Callable[[Figure], None]) -> bytes:
+    """PNG bytes of a new figure of ``figsize`` inches on which ``draw`` has drawn."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=figsize, layout="constrained")
@@ -207,5 +209,71 @@ def report_figures(ds: xr.Dataset) -> list[ReportFigure]:
             "with its 95% interval; each panel has its own scale. Flat curves with narrow bands "
             "mean enough paths were simulated.",
             (10.0, 0.5 + 1.9 * n), _convergence_grid(ds)))
-    return [ReportFigure(f"{i:02d}_{name}", title, caption, _render(size, draw))
+    return [ReportFigure(f"{i:02d}_{name}", title, caption, render(size, draw))
+            for i, (name, title, caption, size, draw) in enumerate(specs, start=1)]
+
+
+def as_scenarios(ds: xr.Dataset) -> xr.Dataset:
+    """A panel Dataset with ``company`` renamed ``scenario``, so that the figures of a run
+    draw the companies side by side (each in its panel-order colour)."""
+    panel_vars = [v for v in ds.data_vars if v.startswith(("p_stays_above", "p_all_stay_above"))]
+    out = ds.drop_vars(panel_vars).rename({"company": "scenario"})
+    out.attrs = {k: v for k, v in ds.attrs.items() if k in ("currency", "as_of",
+                                                             "steps_per_year", "n_paths")}
+    return out
+
+
+def _retitled(f: Callable[..., Axes], ds: xr.Dataset, title: str) -> Callable[[Figure], None]:
+    def draw(fig: Figure) -> None:
+        f(ds, ax=fig.subplots()).set_title(title, loc="left")
+
+    return draw
+
+
+def panel_figures(ds: xr.Dataset) -> list[ReportFigure]:
+    """Render every figure of the report of a company panel, in report order: staying above
+    the line (when the panel has one), the headline probabilities, the value distributions and
+    the market-value fans of the companies side by side."""
+    cur = ds.attrs["currency"]
+    runs = as_scenarios(ds)
+    n = runs.sizes["scenario"]
+    specs: list[tuple[str, str, str, tuple[float, float], Callable[[Figure], None]]] = []
+    if "p_stays_above" in ds:
+        line = format_money(float(ds.attrs["panel_threshold"]), cur)
+        specs.append((
+            "stays_above", f"Staying above {line}: each company and all of them",
+            f"For each company (coloured lines), the share of paths on which its market value "
+            f"has not fallen below {line} at any date so far, with pointwise 95% intervals; in "
+            "black the share on which no company has, and dashed the product of the companies' "
+            "own shares, which is what that joint share would be if the companies were "
+            "independent. The gap between the black and the dashed line is the effect of the "
+            "macro draws they share: a slowdown or an export-control round hits all of them on "
+            "the same paths.",
+            (10.0, 5.2), lambda fig: plot.stays_above(ds, ax=fig.subplots())))
+    specs.append((
+        "company_comparison", "Headline probabilities by company",
+        "Per company, the share of paths on which its valuation is justified (filled circle) "
+        "and on which its market value collapses (open square), each with its 95% interval; "
+        "the numbers at the right are those of the headline table.",
+        (10.0, 1.9 + 0.55 * n),
+        _retitled(plot.scenario_comparison, runs, "Headline probabilities by company")))
+    specs.append((
+        "value_distribution", "Present value to today's holders against each company's valuation",
+        "Per company, the distribution of the present value PV on a log scale against its own "
+        "valuation V0 (dashed): "
+        + ("the histogram of the kept paths (dark where PV >= V0) over the quantiles of all "
+           "paths" if ds.sizes.get("path", 0) else "the quantiles of all paths")
+        + " (whisker 5-95%, box 25-75%, white tick the median). The dotted line is the "
+          "collapse level. P(justified) of all paths is at the right.",
+        (10.0, 1.9 + 0.95 * n),
+        _retitled(plot.value_distribution, runs,
+                  "Value to today's holders (PV) against each company's valuation")))
+    rows, _ = _grid_shape(n)
+    specs.append((
+        "market_value_fans", "Market value over time, every company",
+        "Quantile fans of each company's market value (light: 5-95%, dark: 25-75%, line: "
+        "median) on one shared log axis, with its valuation, its collapse level and the "
+        "panel's line. A band that reaches the bottom edge includes zero (bankrupt paths).",
+        (10.0, 0.6 + 3.0 * rows), _fan_grid(runs, "market_value")))
+    return [ReportFigure(f"{i:02d}_{name}", title, caption, render(size, draw))
             for i, (name, title, caption, size, draw) in enumerate(specs, start=1)]

@@ -11,8 +11,12 @@ from html import escape
 from typing import TYPE_CHECKING
 
 from simval.report.content import split_interval
+from simval.report.figures import ReportFigure
+from simval.report.sections import Block, Note, Section, Table, split_cell
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from simval.report.build import ReportContent
 
 __all__ = ["to_html"]
@@ -50,7 +54,10 @@ summary { cursor: pointer; color: #0a5a9c; }
 pre { background: #f7f7f7; padding: 10px 12px; overflow-x: auto; border: 1px solid #eee; }
 .swatch { display: inline-block; width: 11px; height: 11px; border-radius: 2px;
           margin-right: 6px; vertical-align: baseline; }
-p.problem { color: #a40000; }
+p.problem, p.note { color: #a40000; }
+p.note { background: #fdf3f2; border-left: 4px solid #D55E00; padding: 8px 12px; }
+table.research td { font-variant-numeric: tabular-nums; }
+p.caption { color: #555; font-size: 13.5px; margin-top: -8px; }
 p.summary { font-size: 16px; background: #f2f6fa; border-left: 4px solid #0072B2;
             padding: 10px 14px; margin: 8px 0 0; }
 table.provenance th { white-space: nowrap; }
@@ -137,10 +144,54 @@ def _differences(report: ReportContent) -> str:
             f"{''.join(rows)}</tbody></table>")
 
 
-def to_html(report: ReportContent) -> str:
-    """The HTML page of a report."""
+def _figure(f: ReportFigure, number: int) -> str:
+    data = base64.b64encode(f.png).decode("ascii")
+    return (f"<figure id=\"{escape(f.name)}\"><img src=\"data:image/png;base64,{data}\" "
+            f"alt=\"{escape(f.title)}\"><figcaption><b>Figure {number}. {escape(f.title)}.</b> "
+            f"{escape(f.caption)}</figcaption></figure>")
+
+
+def _table(table: Table) -> str:
+    def cell(value: str) -> str:
+        main, interval = split_cell(value)
+        if not interval:
+            return escape(value)
+        return f"<b>{escape(main)}</b> <span class=\"ci\">{escape(interval)}</span>"
+
+    head = "".join(f"<th scope=\"col\">{escape(h)}</th>" for h in table.header)
+    rows = "".join("<tr>" + "".join(
+        (f"<th scope=\"row\">{escape(c)}</th>" if j == 0 else f"<td>{cell(c)}</td>")
+        for j, c in enumerate(row)) + "</tr>" for row in table.rows)
+    caption = f"<p class=\"caption\">{escape(table.caption)}</p>" if table.caption else ""
+    return (f"<table class=\"research\" id=\"{escape(table.id)}\"><thead><tr>{head}</tr>"
+            f"</thead><tbody>{rows}</tbody></table>{caption}")
+
+
+def _blocks(blocks: list[Block], numbers: Iterator[int]) -> str:
+    out = []
+    for b in blocks:
+        if isinstance(b, ReportFigure):
+            out.append(_figure(b, next(numbers)))
+        elif isinstance(b, Table):
+            out.append(_table(b))
+        elif isinstance(b, Note):
+            out.append(f"<p class=\"note\">{escape(b.text)}</p>")
+        else:
+            out.append(f"<p>{escape(b)}</p>")
+    return "\n".join(out)
+
+
+def _section(section: Section, numbers: Iterator[int]) -> str:
+    return (f"<h2 id=\"{escape(section.id)}\">{escape(section.title)}</h2>\n"
+            + _blocks(section.blocks, numbers))
+
+
+def colors_of(report: ReportContent) -> dict[str, str]:
+    """Colour of each column of the headline, as in the figures."""
     from simval.plot._style import OKABE_ITO
 
+    if report.colors:
+        return dict(report.colors)
     colors = {s: OKABE_ITO[i % len(OKABE_ITO)] for i, s in enumerate(report.scenarios)}
     if report.config_text:  # the figures colour scenarios by their place in the config
         import xarray as xr
@@ -150,13 +201,37 @@ def to_html(report: ReportContent) -> str:
         probe = xr.Dataset(coords={"scenario": report.scenarios},
                            attrs={"config": report.config_text})
         colors = scenario_colors(probe)
-    figures = []
-    for i, f in enumerate(report.figures, start=1):
-        data = base64.b64encode(f.png).decode("ascii")
-        figures.append(
-            f"<figure id=\"{escape(f.name)}\"><img src=\"data:image/png;base64,{data}\" "
-            f"alt=\"{escape(f.title)}\"><figcaption><b>Figure {i}. {escape(f.title)}.</b> "
-            f"{escape(f.caption)}</figcaption></figure>")
+    return colors
+
+
+def _assumptions_section(report: ReportContent, numbers: Iterator[int]) -> str:
+    if report.assumption_blocks:
+        return _blocks(report.assumption_blocks, numbers)
+    return f"""<p>Read from the config stored in the results. First what each scenario changes
+against {escape(report.scenarios[0])}, then every parameter of the model: its value in
+{escape(report.scenarios[0])}, its unit (1 = dimensionless: a fraction or a ratio; rates are
+continuously compounded per year), its meaning, whether the config sets it or it is simval's
+default, and its value in the slowdown regime where that differs. Sections that no scenario
+switches on show only their switch. The config's own comments, which give the source of each
+value, are at the end of the report.</p>
+<h3 id="scenarios">What each scenario changes</h3>
+{_differences(report)}
+<h3 id="parameters">Every parameter</h3>
+{_assumptions(report)}"""
+
+
+def to_html(report: ReportContent) -> str:
+    """The HTML page of a report."""
+    import itertools
+
+    colors = colors_of(report)
+    numbers = itertools.count(1)
+    figures = [_figure(f, next(numbers)) for f in report.figures]
+    headline_extra = _blocks(report.headline_blocks, numbers)
+    sections = "\n".join(_section(sec, numbers) for sec in report.sections)
+    assumptions = _assumptions_section(report, numbers)
+    nav = "".join(f"<a href=\"#{escape(sec.id)}\">{escape(sec.title)}</a>"
+                  for sec in report.sections)
     provenance = "".join(f"<tr><th scope=\"row\">{escape(k)}</th><td class=\"mono\">"
                          f"{escape(v)}</td></tr>" for k, v in report.provenance)
     read = "".join(f"<p>{escape(p)}</p>" for p in report.how_to_read[:-1])
@@ -177,7 +252,7 @@ def to_html(report: ReportContent) -> str:
 <h1>{escape(report.title)}</h1>
 <p class="subtitle">{escape(report.subtitle)}</p>
 <nav><a href="#how-to-read">How to read this</a><a href="#headline">Headline</a>\
-<a href="#figures">Figures</a><a href="#assumptions">Assumptions</a>\
+<a href="#figures">Figures</a>{nav}<a href="#assumptions">Assumptions</a>\
 <a href="#provenance">Provenance</a></nav>
 <p class="summary">{summary}</p>
 <h2 id="how-to-read">How to read this</h2>
@@ -186,25 +261,18 @@ def to_html(report: ReportContent) -> str:
 <h2 id="headline">Headline</h2>
 <p class="subtitle">{preamble}</p>
 {_headline(report, colors)}
-<details><summary>The same table as printed by <code>simval show</code></summary>
+{headline_extra}
+<details><summary>The same table as printed by <code>{escape(report.headline_command)}</code>\
+</summary>
 <pre id="headline-text">{escape(report.headline.text)}</pre></details>
 <h2 id="figures">Figures</h2>
 {''.join(figures)}
+{sections}
 <h2 id="assumptions">Assumptions</h2>
-<p>Read from the config stored in the results. First what each scenario changes against
-{escape(report.scenarios[0])}, then every parameter of the model: its value in
-{escape(report.scenarios[0])}, its unit (1 = dimensionless: a fraction or a ratio; rates are
-continuously compounded per year), its meaning, whether the config sets it or it is simval's
-default, and its value in the slowdown regime where that differs. Sections that no scenario
-switches on show only their switch. The config's own comments, which give the source of each
-value, are at the end of the report.</p>
-<h3 id="scenarios">What each scenario changes</h3>
-{_differences(report)}
-<h3 id="parameters">Every parameter</h3>
-{_assumptions(report)}
+{assumptions}
 <h2 id="provenance">Provenance</h2>
 <table class="provenance"><tbody>{provenance}</tbody></table>
-<details><summary>The config of this run, as stored in the results</summary>
+<details><summary>{escape(report.config_title)}</summary>
 <pre>{escape(report.config_text)}</pre></details>
 </main>
 </body>

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING
 
+from simval.report.figures import ReportFigure
+from simval.report.sections import Block, Note, Table
+
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from simval.report.build import ReportContent
 
 __all__ = ["to_markdown"]
@@ -22,8 +28,29 @@ def _table(header: list[str], rows: list[list[str]]) -> list[str]:
     return lines
 
 
+def _figure(f: ReportFigure, number: int, figure_dir: str) -> list[str]:
+    return [f"![{f.title}]({figure_dir}/{f.name}.png)", "",
+            f"**Figure {number}. {f.title}.** {f.caption}", ""]
+
+
+def _blocks(blocks: list[Block], numbers: Iterator[int], figure_dir: str) -> list[str]:
+    out: list[str] = []
+    for b in blocks:
+        if isinstance(b, ReportFigure):
+            out += _figure(b, next(numbers), figure_dir)
+        elif isinstance(b, Table):
+            out += _table(b.header, b.rows)
+            out += ["", f"_{b.caption}_", ""] if b.caption else [""]
+        elif isinstance(b, Note):
+            out += [f"> **Note:** {b.text}", ""]
+        else:
+            out += [b, ""]
+    return out
+
+
 def to_markdown(report: ReportContent, figure_dir: str) -> str:
     """The Markdown text of a report; figures are linked as ``figure_dir/NAME.png``."""
+    numbers = itertools.count(1)
     out = [f"# {report.title}", "", f"_{report.subtitle}_", "", f"> {report.how_to_read[-1]}",
            "", "## How to read this", ""]
     for paragraph in report.how_to_read[:-1]:
@@ -35,13 +62,19 @@ def to_markdown(report: ReportContent, figure_dir: str) -> str:
     out.append("")
     out += _table(["", *report.scenarios],
                   [[label, *values] for label, values in report.headline.rows()])
-    out += ["", "As printed by `simval show`:", "", "```", report.headline.text.rstrip("\n"),
-            "```", "", "## Figures", ""]
-    for i, f in enumerate(report.figures, start=1):
-        out += [f"![{f.title}]({figure_dir}/{f.name}.png)", "",
-                f"**Figure {i}. {f.title}.** {f.caption}", ""]
+    out.append("")
+    out += _blocks(report.headline_blocks, numbers, figure_dir)
+    out += [f"As printed by `{report.headline_command}`:", "", "```",
+            report.headline.text.rstrip("\n"), "```", "", "## Figures", ""]
+    for f in report.figures:
+        out += _figure(f, next(numbers), figure_dir)
+    for section in report.sections:
+        out += [f"## {section.title}", ""]
+        out += _blocks(section.blocks, numbers, figure_dir)
     out += ["## Assumptions", ""]
-    if not report.assumptions:
+    if report.assumption_blocks:
+        out += _blocks(report.assumption_blocks, numbers, figure_dir)
+    elif not report.assumptions:
         out += ["The config stored in the results could not be read by this version of "
                 f"simval, so there is no assumptions table: {report.config_problem}", ""]
     else:
@@ -79,6 +112,6 @@ def to_markdown(report: ReportContent, figure_dir: str) -> str:
             out.append("")
     out += ["## Provenance", ""]
     out += _table(["", ""], [[k, f"`{v}`"] for k, v in report.provenance])
-    out += ["", "<details><summary>The config of this run, as stored in the results</summary>",
+    out += ["", f"<details><summary>{report.config_title}</summary>",
             "", "```toml", report.config_text.rstrip("\n"), "```", "", "</details>", ""]
     return "\n".join(out)

@@ -8,6 +8,7 @@ a user's mistake (exit code 2 in ``simval.cli.main``). No numerics of its own::
                  [--scenario NAME ...] [--keep-paths N] [--out DIR] [--force]
     simval implied CONFIG --solve KEY --target p_justified=0.5|value_ratio=1
                    [--bracket LO,HI] [--paths N] [--seed S] [--scenario NAME]
+                   [--out DIR] [--force]
     simval sensitivity CONFIG [--range KEY=LO,HI ...] [--group KEY=GROUP ...]
                        [--method tornado|sobol|both] [--by-group] [--paths N] [--n-base N]
                        [--seed S] [--scenario NAME] [--out DIR] [--force]
@@ -88,7 +89,8 @@ def add_subcommands(subparsers: Any) -> None:
     sweep.add_argument("--force", action="store_true", help="overwrite an existing sweep.nc")
 
     implied = subparsers.add_parser(
-        "implied", help="the value of one input at which a target holds (reverse Monte Carlo)")
+        "implied", help="the value of one input at which a target holds (reverse Monte "
+                        "Carlo); write DIR/implied_<key>_<target>_<level>.json")
     implied.add_argument("config", type=Path)
     implied.add_argument("--solve", required=True, metavar="KEY",
                          help="the input to solve for, e.g. commercial.growth_long_run")
@@ -102,6 +104,9 @@ def add_subcommands(subparsers: Any) -> None:
     implied.add_argument("--seed", type=_non_negative, help="root seed, shared by every run")
     implied.add_argument("--scenario", default="base", help="scenario (default: base)")
     implied.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
+    implied.add_argument("--out", type=Path,
+                         help="output folder (default: results/<config name>)")
+    implied.add_argument("--force", action="store_true", help="overwrite an existing result")
 
     sens = subparsers.add_parser(
         "sensitivity", help="tornado and/or Sobol' indices over input ranges; write "
@@ -168,18 +173,29 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _implied(args: argparse.Namespace) -> int:
-    from simval.research.implied import describe, parse_target, solve
+    from simval.research.implied import (
+        describe,
+        parse_target,
+        result_filename,
+        save_result,
+        solve,
+    )
     from simval.research.sweep import load_research_config
 
-    target = parse_target(args.target)  # a malformed target fails before any simulation
+    name, level = parse_target(args.target)  # a malformed target fails before any simulation
     research = load_research_config(args.config)
-    result = solve(research, args.solve, target, bracket=args.bracket, n_paths=args.paths,
-                   seed=args.seed, scenario=args.scenario, threads=args.threads)
+    (target,) = _targets(args.out or Path("results") / args.config.stem,  # refuse before solving
+                         [result_filename(args.solve, name, level)], args.force)
+    result = solve(research, args.solve, (name, level), bracket=args.bracket,
+                   n_paths=args.paths, seed=args.seed, scenario=args.scenario,
+                   threads=args.threads)
+    save_result(result, target, overwrite=args.force)
     print(describe(result))
     print(f"{result.key} = {result.value:.6g} [{result.low:.6g}, {result.high:.6g}] "
           f"({result.confidence:.0%}); achieved {result.target} = {result.achieved:.4g} "
           f"± {result.achieved_se:.2g}; {result.n_runs} runs of {result.n_paths:,} paths, "
           f"seed {result.seed}")
+    print(f"result written to {target}")
     return 0
 
 

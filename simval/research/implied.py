@@ -11,14 +11,24 @@ says it in words::
 
     result = solve("configs/zhipu_2026.toml", "commercial.growth_long_run",
                    ("p_justified", 0.5), n_paths=4000)
-    print(describe(result, reference="The article assumed a 25% share of the 2030 market."))
+    print(describe(result))   # ... the article assumed a 25% share of the 2030 market.
+
+The comparison at the end comes from the config's ``[implied.reference]`` table (see
+:mod:`simval.research.sweep`), carried by the result. A result is saved as JSON with
+:func:`save_result` (``simval implied`` writes ``results/<config>/implied_*.json``) and read back
+with :func:`load_result`; it carries the identity of its config (source, text and hash,
+company, as-of date, scenario), so a report can tell whether it belongs to a run.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
-from collections.abc import Callable, Sequence
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +39,8 @@ from simval.config.load import Config, ConfigError
 from simval.research.sensitivity import SimvalModel, pick_scenario
 from simval.research.sweep import ResearchConfig, SweepKey, as_config, override, value_of
 
-__all__ = ["TARGETS", "ImpliedResult", "describe", "format_quantity", "parse_target", "solve"]
+__all__ = ["TARGETS", "ImpliedResult", "describe", "format_quantity", "load_result",
+           "parse_target", "reference_sentence", "result_filename", "save_result", "solve"]
 
 TARGETS = {"p_justified": "P(justified)", "value_ratio": "E[PV]/V0"}
 """Targets :func:`solve` can meet, with their labels."""
@@ -113,6 +124,17 @@ class ImpliedResult:
         revenue at t_0 and T), ``revenue_growth_median`` (annual growth between them),
         ``share_median_end`` (median share of the market at T).
     notes : tuple of str
+    as_of : str
+        The config's as-of date (ISO).
+    config_source : str
+        The config file the result was solved from.
+    config_text : str
+        The config's text (without research tables), to match the result with a run.
+    config_sha256 : str
+        Hash of ``config_text``.
+    reference : dict
+        What a source assumed (the config's ``[implied.reference]``): ``by``,
+        ``market_share`` and dot keys; :func:`describe` compares the solution with it.
     """
 
     key: str
@@ -136,6 +158,187 @@ class ImpliedResult:
     currency: str
     at_solution: dict[str, Any]
     notes: tuple[str, ...] = ()
+    as_of: str = ""
+    config_source: str = ""
+    config_text: str = ""
+    config_sha256: str = ""
+    reference: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The result as JSON-safe values: tuples become lists, and NaN and infinities the
+        strings ``"NaN"``, ``"Infinity"`` and ``"-Infinity"``.
+
+        Examples
+        --------
+        >>> r = ImpliedResult("x.y", "p_justified", 0.5, 2.0, 1.5, math.nan, 0.5, 0.01, 3.0,
+        ...                   "1", False, 0.95, (1.0, 4.0), 12, 1000, 1, "base", "Co", "USD",
+        ...                   {"p_collapse": math.nan})
+        >>> d = r.to_dict()
+        >>> d["high"], d["bracket"], d["at_solution"]
+        ('NaN', [1.0, 4.0], {'p_collapse': 'NaN'})
+        >>> ImpliedResult.from_dict(d).to_dict() == d
+        True
+        """
+        out = {f.name: _encode(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {"format": _FORMAT, "version": _VERSION, **out}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ImpliedResult:
+        """The result of :meth:`to_dict` (JSON read back), with its types restored.
+
+        Raises
+        ------
+        ValueError
+            If ``data`` is not an implied result of this format, or misses a required field.
+        """
+        if not isinstance(data, Mapping) or data.get("format") != _FORMAT:
+            raise ValueError("not a simval implied result (no format: "
+                             f"{_FORMAT!r})")
+        if data.get("version") != _VERSION:
+            raise ValueError(f"implied result of version {data.get('version')!r}; this "
+                             f"simval reads version {_VERSION}")
+        values: dict[str, Any] = {}
+        missing = []
+        for f in dataclasses.fields(cls):
+            if f.name not in data:
+                if (f.default is dataclasses.MISSING
+                        and f.default_factory is dataclasses.MISSING):
+                    missing.append(f.name)
+                continue
+            values[f.name] = _decode_field(f.name, data[f.name])
+        if missing:
+            raise ValueError(f"implied result without {', '.join(missing)}")
+        return cls(**values)
+
+
+_FORMAT = "simval.implied"
+_VERSION = 1
+_NONFINITE = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+_FLOATS = {"level", "value", "low", "high", "achieved", "achieved_se", "base_value",
+           "confidence"}
+_INTS = {"n_runs", "n_paths", "seed"}
+
+
+def _encode(value: Any) -> Any:
+    """JSON-safe: tuples as lists, non-finite floats as strings, numpy scalars as Python's."""
+    if isinstance(value, bool | str) or value is None:
+        return value
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "NaN"
+        return value if math.isfinite(value) else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, Mapping):
+        return {str(k): _encode(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_encode(v) for v in value]
+    return value
+
+
+def _decode(value: Any) -> Any:
+    if isinstance(value, str):
+        return _NONFINITE.get(value, value)
+    if isinstance(value, Mapping):
+        return {k: _decode(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    return value
+
+
+def _decode_field(name: str, value: Any) -> Any:
+    value = _decode(value)
+    if name in _FLOATS:
+        return float(value)
+    if name in _INTS:
+        return int(value)
+    if name == "bracket":
+        return tuple(float(v) for v in value)
+    if name == "notes":
+        return tuple(str(v) for v in value)
+    if name == "percent":
+        return bool(value)
+    return value
+
+
+def result_filename(key: str, target: str, level: float) -> str:
+    """The file name ``simval implied`` gives a result: ``implied_<key>_<target>_<level>.json``
+    with every dot written as ``_``.
+
+    Examples
+    --------
+    >>> result_filename("commercial.growth_long_run", "p_justified", 0.5)
+    'implied_commercial_growth_long_run_p_justified_0_5.json'
+    """
+    name = f"implied_{key}_{target}_{level:g}"
+    return name.replace(".", "_").replace("-", "m").replace("+", "") + ".json"
+
+
+def save_result(result: ImpliedResult, path: str | Path, *, overwrite: bool = False) -> Path:
+    """Write an implied result as JSON (:meth:`ImpliedResult.to_dict`), atomically.
+
+    Parameters
+    ----------
+    result : ImpliedResult
+    path : str or Path
+        The file to write (its folder is created if needed).
+    overwrite : bool, default: False
+        Replace an existing file. Without it an existing file raises
+        :class:`simval.ResultsExistError` and is left untouched.
+
+    Returns
+    -------
+    Path
+        The written file.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> r = ImpliedResult("x.y", "value_ratio", 1.0, 2.0, 1.5, 2.5, 1.0, 0.01, 3.0, "1",
+    ...                   False, 0.95, (1.0, 4.0), 12, 1000, 1, "base", "Co", "USD", {})
+    >>> path = save_result(r, tempfile.mkdtemp() + "/r.json")
+    >>> load_result(path) == r
+    True
+    """
+    from simval.results.io import ResultsExistError
+
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise ResultsExistError(f"{path} exists; pass overwrite=True (--force) to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary file, not mkstemp's 0600
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_result(path: str | Path) -> ImpliedResult:
+    """Read an implied result written by :func:`save_result`.
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the file is not an implied result of simval (the message names the file).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such implied result")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return ImpliedResult.from_dict(data)
+    except (ValueError, TypeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{path}: not a simval implied result ({exc})") from None
 
 
 class _Function:
@@ -360,7 +563,10 @@ def solve(config: Config | ResearchConfig | str | Path, key: str,
         percent=_is_percent(k), confidence=confidence, bracket=(lo, hi), n_runs=model.n_runs,
         n_paths=model.n_paths, seed=model.seed, scenario=model.scenario,
         company=cfg.base["company"]["name"], currency=cfg.base["company"]["currency"],
-        at_solution=_figures(run), notes=tuple(notes))
+        at_solution=_figures(run), notes=tuple(notes),
+        as_of=cfg.base["company"]["as_of"].isoformat(), config_source=cfg.source,
+        config_text=cfg.text, config_sha256=hashlib.sha256(cfg.text.encode()).hexdigest(),
+        reference=dict(research.reference))
 
 
 def _interval_end(f: _Function, k: SweepKey, name: str, level: float, lo: float, hi: float,
@@ -467,7 +673,9 @@ def describe(result: ImpliedResult, config: Config | None = None, *,
         Not needed (the result carries what the sentence uses); accepted for symmetry with
         the other research functions.
     reference : str, optional
-        A sentence appended as is, e.g. ``"The article assumed a 25% share."``.
+        A sentence appended as is, e.g. ``"The article assumed a 25% share."``. Default: the
+        comparison with what the config's ``[implied.reference]`` table says a source
+        assumed (:func:`reference_sentence`), if it has one.
 
     Returns
     -------
@@ -477,7 +685,8 @@ def describe(result: ImpliedResult, config: Config | None = None, *,
         43.1% a year, from the Monte Carlo error of 4,000 paths); the config assumes 15% a
         year. There, total revenue on the median path grows 38.9% a year to ¥162B/year by
         2030-06-30, a 9.1% share of that year's market; justifying ¥1.00T at the median exit
-        multiple needs ¥92.3B/year then, a 5.2% share."
+        multiple needs ¥92.3B/year then, a 5.2% share. The article assumed a 25% share of
+        the 2030 market."
     """
     del config
     r = result
@@ -513,6 +722,40 @@ def describe(result: ImpliedResult, config: Config | None = None, *,
         text += "."
     if r.notes:
         text += " Note: " + "; ".join(r.notes) + "."
+    if reference is None:
+        reference = reference_sentence(r)
     if reference:
         text += " " + reference.strip()
     return text
+
+
+def reference_sentence(result: ImpliedResult) -> str:
+    """What the result's source assumed (``result.reference``), as a sentence; ``""`` if
+    the config declares nothing that compares with this result.
+
+    The market share compares with every result (the share of the market at the horizon);
+    a dot key only with a result solved for that key.
+
+    Examples
+    --------
+    >>> r = ImpliedResult("commercial.growth_long_run", "p_justified", 0.5, *[math.nan] * 6,
+    ...                   "1/year", True, 0.95, (0.0, 1.0), 0, 0, 0, "base", "Co", "CNY",
+    ...                   {"end_date": "2030-06-30"},
+    ...                   reference={"by": "the article", "market_share": 0.25,
+    ...                              "commercial.growth_long_run": 0.405})
+    >>> reference_sentence(r)
+    'The article assumed 40.5% a year and a 25% share of the 2030 market.'
+    """
+    ref = result.reference
+    parts = []
+    if result.key in ref:
+        parts.append(format_quantity(float(ref[result.key]), result.unit, result.currency,
+                                     percent=result.percent))
+    if "market_share" in ref:
+        year = str(result.at_solution.get("end_date", ""))[:4]
+        market = f"the {year} market" if year.isdigit() else "the market at the horizon"
+        parts.append(f"a {100 * float(ref['market_share']):.3g}% share of {market}")
+    if not parts:
+        return ""
+    by = str(ref.get("by", "the config's source"))
+    return f"{by[0].upper()}{by[1:]} assumed {' and '.join(parts)}."

@@ -34,6 +34,11 @@ the rest of the file as usual::
     [sensitivity.groups]              # optional; default: by section (see default_group)
     "chips.shock_rate" = "chips"
 
+    [implied.reference]               # what a source assumed, for simval.research.implied
+    by = "the article"                # who, as the sentence names them
+    market_share = 0.25               # the share of the market at the horizon it assumed
+    "commercial.growth_long_run" = 0.405   # the value of an input it assumed
+
 (``simval run`` and :func:`simval.load_config` accept such a file and ignore those tables.)
 """
 
@@ -90,7 +95,7 @@ FORBIDDEN_KEYS = {
     "company.name": "it changes no number",
 }
 
-_RESEARCH_TABLES = ("sweep", "sensitivity")
+_RESEARCH_TABLES = ("sweep", "sensitivity", "implied")
 _BARE_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
 
 
@@ -457,12 +462,18 @@ class ResearchConfig(NamedTuple):
         Dot key -> (low, high), from ``[sensitivity.ranges]``.
     groups : dict
         Dot key -> driver group, from ``[sensitivity.groups]``.
+    reference : dict
+        What a source assumed, from ``[implied.reference]``: ``by`` (who, e.g. ``"the
+        article"``), ``market_share`` (the share of the market at the horizon) and numeric dot
+        keys; empty if the file has no such table. :func:`simval.research.implied.describe`
+        compares a market-implied expectation with it.
     """
 
     config: Config
     sweep: dict[str, list[Any]]
     ranges: dict[str, tuple[float, float]]
     groups: dict[str, str]
+    reference: dict[str, Any] = {}  # shared default, never mutated
 
 
 def _flatten(table: Any, prefix: str = "") -> dict[str, Any]:
@@ -544,9 +555,52 @@ def _research_tables(source: str, config: Config, extra: dict[str, Any]) -> Rese
                             f"Got {group!r} instead.")
             continue
         groups[key] = group
+    reference = _reference(source, config, extra.get("implied", {}), problems)
     if problems:
         raise ConfigError(problems)
-    return ResearchConfig(config, grid, ranges, groups)
+    return ResearchConfig(config, grid, ranges, groups, reference)
+
+
+def _reference(source: str, config: Config, table: Any, problems: list[str]) -> dict[str, Any]:
+    """The ``[implied.reference]`` table: ``by``, ``market_share`` and numeric dot keys."""
+    if not isinstance(table, dict):
+        problems.append(f"{source}: [implied] must be a table. Got {table!r} instead.")
+        return {}
+    problems += [f"{source}: [implied].{name} is not a known key. Known keys: reference."
+                 for name in table if name != "reference"]
+    raw = table.get("reference", {})
+    if not isinstance(raw, dict):
+        problems.append(f"{source}: [implied.reference] must be a table. Got {raw!r} instead.")
+        return {}
+    out: dict[str, Any] = {}
+    for key, value in _flatten(raw).items():
+        if key == "by":
+            if not isinstance(value, str) or not value.strip():
+                problems.append(f"{source}: [implied.reference].by must be a name (e.g. "
+                                f"\"the article\"). Got {value!r} instead.")
+                continue
+            out[key] = value.strip()
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            problems.append(f"{source}: [implied.reference] {key!r} must be a number. Got "
+                            f"{value!r} instead.")
+            continue
+        if key == "market_share":
+            if not 0.0 < value <= 1.0:
+                problems.append(f"{source}: [implied.reference].market_share must be a share "
+                                f"in (0, 1]. Got {value!r} instead.")
+                continue
+        else:
+            try:
+                resolve_key(config, key)
+            except ConfigError as exc:
+                problems += [p.replace(f"{config.source}: key", f"{source}: "
+                                       "[implied.reference] key") for p in exc.problems]
+                continue
+        out[key] = float(value)
+    if out and "by" not in out and not any("[implied.reference].by" in p for p in problems):
+        out["by"] = "the config's source"
+    return out
 
 
 def load_research_config(path: str | Path) -> ResearchConfig:

@@ -89,6 +89,12 @@ class SimvalPlotAccessor:
 
         return sobol_indices(self._ds, **kwargs)
 
+    def stays_above(self, **kwargs: Any) -> Axes:
+        """See :func:`simval.plot.stays_above` (on a :func:`simval.simulate_panel` result)."""
+        from simval.plot import stays_above
+
+        return stays_above(self._ds, **kwargs)
+
 
 @xr.register_dataset_accessor("simval")
 class SimvalAccessor:
