@@ -40,6 +40,7 @@ from simval.engine.runner import (
     _buffers,
     default_chunk_size,
     run_keys,
+    simulate_paths,
 )
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
@@ -255,7 +256,7 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
                 first_breach = np.full(n, never, dtype=np.int64)
                 for name in names:
                     buffers = _buffers(params[name], n)
-                    kernels.simulate_chunk(params[name], *keys[name], path0, *buffers)
+                    simulate_paths(params[name], keys[name], path0, buffers)
                     accs[name].add_chunk(path0, *buffers[:6])
                     if threshold is not None:
                         below = buffers[0][kernels.SERIES_MARKET_VALUE] < threshold

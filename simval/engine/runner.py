@@ -263,6 +263,25 @@ def _hist(values: np.ndarray, out: np.ndarray, grid: LogGrid) -> None:
     kernels.histogram_values(values, out, grid.log_low, grid.bins_per_decade, grid.n_side)
 
 
+PATHS_PER_TASK = 512
+"""Paths a numba thread takes at a time. Dynamic scheduling balances paths of unequal cost
+(a path that goes bankrupt stops early) and a thread the machine slows down; on the 2-core
+benchmark machine static halves made the 2-thread time vary by a third from run to run. Each
+path writes only its own row, so no result depends on it."""
+
+
+def simulate_paths(params: KernelParams, keys: tuple[np.uint64, ...], path0: int,
+                   buffers: tuple[np.ndarray, ...]) -> None:
+    """Run the path kernel for paths ``path0 ..`` into ``buffers`` (from :func:`_buffers`),
+    threads taking :data:`PATHS_PER_TASK` paths at a time."""
+    previous = numba.get_parallel_chunksize()
+    numba.set_parallel_chunksize(PATHS_PER_TASK)
+    try:
+        kernels.simulate_chunk(params, *keys, path0, *buffers)
+    finally:
+        numba.set_parallel_chunksize(previous)
+
+
 def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_paths: int,
                  accumulator: ScenarioAccumulator, *, chunk_size: int | None = None,
                  path_start: int = 0,
@@ -302,7 +321,7 @@ def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_path
         n = min(chunk_size, end - path0)
         if n != buffers[1].shape[1]:  # the last, shorter chunk: C-contiguous buffers again
             buffers = _buffers(params, n)
-        kernels.simulate_chunk(params, *keys, path0, *buffers)
+        simulate_paths(params, keys, path0, buffers)
         accumulator.add_chunk(path0, *buffers[:6])
         if on_chunk is not None:
             on_chunk(n)

@@ -702,15 +702,22 @@ def describe(result: ImpliedResult, config: Config | None = None, *,
     else:
         goal = (f"for the expected present value to be {r.level:g} times the valuation of "
                 f"{v0}")
+    def annual(x: float) -> str:  # rates are continuously compounded (docs/model.md)
+        if r.unit != "1/year" or not r.percent or not math.isfinite(x):
+            return ""
+        return f" (continuously compounded; {100 * math.expm1(x):.3g}% in annual terms)"
+
     low = q(r.low) if math.isfinite(r.low) else "beyond the searched range"
     high = q(r.high) if math.isfinite(r.high) else "beyond the searched range"
-    text = (f"{r.company} ({r.scenario}): {goal}, {r.key} must be {q(r.value)} "
+    text = (f"{r.company} ({r.scenario}): {goal}, {r.key} must be {q(r.value)}"
+            f"{annual(r.value)} "
             f"({r.confidence:.0%} interval {low} to {high}, from the Monte Carlo error of "
             f"{r.n_paths:,} paths); the config assumes "
             f"{q(r.base_value) if math.isfinite(r.base_value) else 'no value'}.")
     growth, end = a["revenue_growth_median"], a["revenue_median_end"]
     if math.isfinite(growth):
         text += (f" There, total revenue on the median path grows {100 * growth:.3g}% a year "
+                 "in annual terms "
                  f"to {format_quantity(end, cur + '/year', cur)} by {a['end_date']}")
         if math.isfinite(a["share_median_end"]):
             text += f", a {100 * a['share_median_end']:.2g}% share of that year's market"
