@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,7 @@ from simval.report.assumptions import (
 from simval.report.figures import ReportFigure, report_figures
 from simval.report.research import gather, research_sections
 from simval.report.sections import Block, Section, figures_of
-from simval.results.io import ResultsExistError
+from simval.results.io import ResultsExistError, write_file_atomic
 
 __all__ = ["ReportContent", "collect", "render_html", "render_markdown", "write_content",
            "write_report"]
@@ -224,20 +222,6 @@ def check_writable(out_dir: str | Path, format: str, overwrite: bool) -> None:
         raise ResultsExistError(f"{path} exists; use --force (overwrite=True) to replace it")
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary file, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
                  overwrite: bool = False, source: str | Path | None = None,
                  tornado: xr.Dataset | str | Path | None = None,
@@ -330,6 +314,6 @@ def write_content(report: ReportContent, out_dir: str | Path, *, format: str = "
             if stale not in files:
                 stale.unlink()
     for path, data in files.items():
-        _write_atomic(path, data)
-    _write_atomic(target, text.encode("utf-8"))
+        write_file_atomic(path, data)
+    write_file_atomic(target, text.encode("utf-8"))
     return target

@@ -26,8 +26,6 @@ import dataclasses
 import hashlib
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -300,25 +298,14 @@ def save_result(result: ImpliedResult, path: str | Path, *, overwrite: bool = Fa
     >>> load_result(path) == r
     True
     """
-    from simval.results.io import ResultsExistError
+    from simval.results.io import ResultsExistError, write_file_atomic
 
     path = Path(path)
     if path.exists() and not overwrite:
         raise ResultsExistError(f"{path} exists; pass overwrite=True (--force) to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(result.to_dict(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # as an ordinary file, not mkstemp's 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_file_atomic(path, text.encode("utf-8"))
 
 
 def load_result(path: str | Path) -> ImpliedResult:

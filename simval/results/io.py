@@ -10,11 +10,30 @@ from pathlib import Path
 
 import xarray as xr
 
-__all__ = ["ResultsExistError", "open_results", "save"]
+__all__ = ["ResultsExistError", "open_results", "save", "write_file_atomic"]
 
 
 class ResultsExistError(FileExistsError):
     """The target exists and overwriting was not asked for."""
+
+
+def write_file_atomic(path: str | Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file beside it and a rename, so that a
+    failed write leaves no partial file; the file gets the permissions of an ordinary one
+    (the umask's, not ``mkstemp``'s 0600). The folder must exist."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
 
 
 def _is_zarr(path: Path) -> bool:
