@@ -275,13 +275,22 @@ def _scenario_options(ds: xr.Dataset, config: Config | None) -> str:
     return "".join(f" --scenario {name}" for name in names)
 
 
-def provenance(ds: xr.Dataset, config: Config | None = None,
-               source: str | Path | None = None) -> list[tuple[str, str]]:
-    """``(what, value)`` rows: how to reproduce the run and what made the report."""
+def software_rows(attrs: dict) -> list[tuple[str, str]]:
+    """Provenance rows: the versions a run was made with (from its attributes) and those
+    making the report."""
     import matplotlib
 
     from simval._version import __version__
 
+    return [("run made with", ", ".join(f"{k.removesuffix('_version')} {attrs[k]}" for k in (
+                "simval_version", "numpy_version", "numba_version", "xarray_version",
+                "python_version") if k in attrs)),
+            ("report made with", f"simval {__version__}, matplotlib {matplotlib.__version__}")]
+
+
+def provenance(ds: xr.Dataset, config: Config | None = None,
+               source: str | Path | None = None) -> list[tuple[str, str]]:
+    """``(what, value)`` rows: how to reproduce the run and what made the report."""
     a: dict[str, Any] = ds.attrs
     text = a.get("config", "")
     stored = a.get("config_sha256", "")
@@ -315,10 +324,7 @@ def provenance(ds: xr.Dataset, config: Config | None = None,
     rows += [
         ("random numbers", str(a.get("random_numbers", ""))),
         ("quantiles", str(a.get("quantile_method", ""))),
-        ("run made with", ", ".join(f"{k.removesuffix('_version')} {a[k]}" for k in (
-            "simval_version", "numpy_version", "numba_version", "xarray_version",
-            "python_version") if k in a)),
-        ("report made with", f"simval {__version__}, matplotlib {matplotlib.__version__}"),
+        *software_rows(a),
         ("reproduce", f"simval run {a.get('config_source', 'CONFIG')} --paths "
                       f"{int(a.get('n_paths', 0))} --seed {a.get('seed', '')} --keep-paths "
                       f"{int(a.get('keep_paths', 0))}"

@@ -254,10 +254,6 @@ def _toml(value: Any) -> str:
 
 def _provenance(ds: xr.Dataset, panel: Panel | None,
                 source: str | Path | None) -> list[tuple[str, str]]:
-    import matplotlib
-
-    from simval._version import __version__
-
     a: dict[str, Any] = ds.attrs
     rows = [("panel", str(a.get("panel", ""))), ("panel config", str(a.get("panel_source", "")))]
     for name in (str(c) for c in ds.company.values):
@@ -282,10 +278,7 @@ def _provenance(ds: xr.Dataset, panel: Panel | None,
         ("horizon", f"{float(a.get('horizon_years', math.nan)):g} years, "
                     f"{a.get('steps_per_year', '')} steps per year"),
         ("random numbers", str(a.get("random_numbers", ""))),
-        ("run made with", ", ".join(f"{k.removesuffix('_version')} {a[k]}" for k in (
-            "simval_version", "numpy_version", "numba_version", "xarray_version",
-            "python_version") if k in a)),
-        ("report made with", f"simval {__version__}, matplotlib {matplotlib.__version__}"),
+        *content.software_rows(a),
         ("reproduce", f"simval panel {a.get('panel_source', 'PANEL')} --paths "
                       f"{int(a.get('n_paths', 0))} --seed {a.get('seed', '')} --keep-paths "
                       f"{int(a.get('keep_paths', 0))}"),
