@@ -160,8 +160,9 @@ def sobol_indices(ds: xr.Dataset, *, output: str = "p_justified", ax: Axes | Non
     ax.axhline(0.0, color="black", linewidth=0.8)
     lows = np.concatenate([s.first_order_low.values, s.total_low.values])
     highs = np.concatenate([s.first_order_high.values, s.total_high.values])
-    ax.set_ylim(min(-0.05, float(np.nanmin(lows, initial=0.0)) - 0.02),  # every whisker shows
-                max(1.05, float(np.nanmax(highs, initial=1.0)) + 0.02))
+    bottom = min(-0.05, float(np.nanmin(lows, initial=0.0)) - 0.02)  # every whisker shows
+    top = max(1.05, float(np.nanmax(highs, initial=1.0)) + 0.02)
+    ax.set_ylim(bottom, top + 0.15 * (top - bottom))  # a band above the data for the legend
     _style.percent_axis(ax.yaxis)
     ax.set_ylabel("Sobol' index (share of the output's variance)")
     ax.set_xlabel("driver group" if dim == "group" else "input")
@@ -171,6 +172,6 @@ def sobol_indices(ds: xr.Dataset, *, output: str = "p_justified", ax: Axes | Non
                  f"{_LABELS.get(output, output)} ({runs:,} runs{paths}, "
                  f"{ds.attrs.get('conf_level', 0.95):.0%} bootstrap intervals)",
                  fontsize="medium")
-    ax.legend(loc="upper right", fontsize="small")
+    ax.legend(loc="upper center", ncols=2, fontsize="small")
     ax.grid(axis="y", alpha=0.3)
     return ax
