@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
+import math
 import os
 import platform
 import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -219,8 +221,18 @@ def bench_startup(name: str, repeat: int) -> dict:
         with tempfile.TemporaryDirectory() as cache:
             env = dict(os.environ, NUMBA_CACHE_DIR=cache)
             colds.append(_child(CONFIGS[name], 1000, env)[0])
+    with tempfile.TemporaryDirectory(prefix="simval-floor-") as floor_dir:
+        parts = _floor(Path(floor_dir), repeat)
+    return {"warm": warm, "cold": statistics.median(colds), **parts,
+            "dask_installed": importlib.util.find_spec("dask") is not None}
+
+
+def _floor(floor_dir: Path, repeat: int) -> dict:
+    """Start-up costs in fresh processes: ``import simval``, and what the fixed design costs
+    before simval does anything: the three libraries a run needs, xarray's first array (it
+    imports dask, if installed, to recognise dask arrays), numba's first cached function (it
+    initialises its type registries), and the three in one process."""
     # a one-line numba function with a warm cache, for the cost of numba's first cached call
-    floor_dir = Path(tempfile.mkdtemp(prefix="simval-floor-"))
     (floor_dir / "floor_kernel.py").write_text(
         "from numba import njit\n\n\n@njit(cache=True)\ndef f(x):\n    return x + 1.0\n")
     subprocess.run([sys.executable, "-c", "import sys; sys.path.insert(0, sys.argv[1]); "
@@ -236,11 +248,7 @@ def bench_startup(name: str, repeat: int) -> dict:
     clock = "import time; t = time.perf_counter(); "
     done = "; print(time.perf_counter() - t)"
     return {
-        "warm": warm, "cold": statistics.median(colds),
         "import": seconds(clock + "import simval" + done),
-        # what the fixed design costs before simval does anything: the three libraries a run
-        # needs, xarray's first array (it imports dask, if installed, to recognise dask
-        # arrays), and numba's first cached function (it initialises its type registries)
         "libraries": seconds(clock + "import numpy, numba, xarray" + done),
         "first_array": seconds("import numpy, xarray; " + clock
                                + "xarray.DataArray(numpy.zeros(1))" + done),
@@ -249,7 +257,6 @@ def bench_startup(name: str, repeat: int) -> dict:
         "floor": seconds(clock + "import numpy, numba, xarray, sys; xarray.DataArray(numpy."
                          "zeros(1)); sys.path.insert(0, " + repr(str(floor_dir)) + "); "
                          "import floor_kernel; floor_kernel.f(1.0)" + done),
-        "dask_installed": importlib.util.find_spec("dask") is not None,
     }
 
 
@@ -348,6 +355,12 @@ README_START = "<!-- benchmarks: written by benchmarks/run.py -->"
 README_END = "<!-- end of benchmarks -->"
 
 
+def _power_of_ten(n: int) -> str:
+    """``10^7`` for 10,000,000; other numbers with thousands separators."""
+    exponent = round(math.log10(n)) if n > 0 else 0
+    return f"10^{exponent}" if 10**exponent == n else f"{n:,}"
+
+
 def readme_headline(results: dict) -> str:
     """The README's paragraph of headline figures, from the results of one run."""
     ref, rng, thr = results["reference"], results["rng"], results["threads"]
@@ -377,23 +390,22 @@ def readme_headline(results: dict) -> str:
         f"{ref[m]['ratio_2']:.1f}x (Schwartz–Moon) faster than the numpy reference on 2 "
         f"threads, {ref[z]['ratio_1']:.0f}x and {ref[m]['ratio_1']:.1f}x on one; 1 -> 2 threads "
         f"gives {thr[z]['speedup']:.2f}x and {thr[m]['speedup']:.2f}x with identical results; "
-        f"{biggest[z]['n']:.0e} paths run at {biggest[z]['path_steps_per_s'] / 1e6:.1f} M and "
-        f"{biggest[m]['path_steps_per_s'] / 1e6:.1f} M path-steps/s; a {memory['n']:.0e}-path "
-        f"run peaks at {memory['rss_gb']:.2f} GB resident. The engine takes "
+        f"{_power_of_ten(biggest[z]['n'])} paths run at "
+        f"{biggest[z]['path_steps_per_s'] / 1e6:.1f} M and "
+        f"{biggest[m]['path_steps_per_s'] / 1e6:.1f} M path-steps/s; a "
+        f"{_power_of_ten(memory['n'])}-path run peaks at {memory['rss_gb']:.2f} GB resident. "
+        "The engine takes "
         f"{rng[z]['ratio']:.1f}x and {rng[m]['ratio']:.1f}x the time of drawing its random "
         f"numbers alone, and a warm 1,000-path run in a fresh process takes {s['warm']:.1f} s"
         f"{floor}. "
         + (f"Goals not met: {'; '.join(missed)}." if missed else "Every goal is met."))
-    return text.replace("e+0", "e").replace("1e5", "10^5").replace("1e6", "10^6").replace(
-        "1e7", "10^7").replace("1e8", "10^8")
+    return text
 
 
 def write_readme(results: dict, readme: Path) -> None:
     """Replace the README's benchmark paragraph (between its two markers)."""
     text = readme.read_text(encoding="utf-8")
     start, end = text.index(README_START), text.index(README_END)
-    import textwrap
-
     body = "\n".join(textwrap.wrap(readme_headline(results), 96, break_on_hyphens=False))
     readme.write_text(text[:start + len(README_START)] + "\n" + body + "\n" + text[end:],
                       encoding="utf-8")

@@ -326,9 +326,8 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
     tam_grid = p.tam
     c_beta = p.c_beta
     switch_probability = p.switch_probability
-    # P(no event in a step) of each regime, for the Poisson draws
-    chip_p0 = (math.exp(-chip_mean_a[0]), math.exp(-chip_mean_a[1]))
-    win_p0 = (math.exp(-win_mean_a[0]), math.exp(-win_mean_a[1]))
+    chip_p0_a = p.chip_p0
+    win_p0_a = p.win_p0
     # ---- state at t_0
     regime = p.regime_initial
     ln_r = p.ln_r0
@@ -336,10 +335,7 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
     capacity = 1.0
     commercial_factor = 1.0  # c ** beta of commercial revenue
     contract_factor = 1.0  # c ** beta_j of every contract, if they share one elasticity
-    shared_beta = True
-    for j in range(1, p.n_slots):
-        if c_beta[j] != c_beta[0]:
-            shared_beta = False
+    shared_beta = p.c_beta_shared
     cash = p.cash0
     losses = p.loss0
     holders = 1.0
@@ -405,7 +401,7 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         if p.chips_enabled:
             capacity = 1.0 - (1.0 - capacity) * p.recovery_factor
             u = _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 0))
-            n_new = _poisson(u, chip_mean_a[regime], chip_p0[regime], MAX_EVENTS_IN_STEP)
+            n_new = _poisson(u, chip_mean_a[regime], chip_p0_a[regime], MAX_EVENTS_IN_STEP)
             for i in range(n_new):
                 if p.haircut_kind == 0:
                     haircut = p.haircut_low
@@ -468,7 +464,7 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         # ---- expansion programme: wins during step k start at t_{k+1}
         if p.expansion_enabled and pool_left > 0:
             u = _uniform(key0, key1, flip, counter(dpath, STREAM_EXPANSION, k, 0))
-            n_new = _poisson(u, win_mean_a[regime], win_p0[regime], MAX_EVENTS_IN_STEP)
+            n_new = _poisson(u, win_mean_a[regime], win_p0_a[regime], MAX_EVENTS_IN_STEP)
             if n_new > pool_left:
                 n_new = pool_left
             for i in range(n_new):

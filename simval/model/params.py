@@ -116,16 +116,19 @@ class KernelParams(NamedTuple):
     c_replacement: np.ndarray
     c_delay_steps: np.ndarray
     c_beta: np.ndarray
+    c_beta_shared: bool
     c_stream: np.ndarray
     copula_a: float
     copula_b: float
     expansion_enabled: bool
     pool_size: int
     win_mean: np.ndarray
+    win_p0: np.ndarray
     win_median: float
     win_dispersion: float
     chips_enabled: bool
     chip_mean: np.ndarray
+    chip_p0: np.ndarray
     haircut_kind: int
     haircut_low: float
     haircut_high: float
@@ -169,6 +172,12 @@ class KernelParams(NamedTuple):
 
 
 _TERMINAL_METHODS = {"ev_sales": 0, "ev_ebitda": 1, "gordon": 2}
+
+
+def _no_event(means: np.ndarray) -> np.ndarray:
+    """P(no event in a step), exp(-mean), per regime: with ``math.exp`` (the C library's
+    exp, which the compiled kernel also calls), not numpy's own."""
+    return np.array([math.exp(-m) for m in means])
 
 
 def _regimes(values: dict[str, Any], section: str, key: str) -> np.ndarray:
@@ -279,6 +288,8 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
     long_run_multiple = _regimes(values, "market", "long_run_multiple") if mkt["enabled"] \
         else np.ones(2)
     f64 = np.float64
+    win_mean = _regimes(values, "expansion", "win_rate") * d
+    chip_mean = _regimes(values, "chips", "shock_rate") * d
 
     return KernelParams(
         n_steps=k_max, antithetic=bool(antithetic), dt=d, sqrt_dt=math.sqrt(d),
@@ -304,6 +315,7 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
         c_delay_steps=np.array([round(x * n) for x in per_slot("replacement_delay_years")],
                                dtype=np.int64),
         c_beta=np.array(per_slot("capacity_elasticity"), dtype=f64),
+        c_beta_shared=len(set(per_slot("capacity_elasticity"))) <= 1,
         # named contracts and pool slots draw from separate stream ranges, so adding a named
         # contract moves no pool draw
         c_stream=np.array([STREAM_CONTRACT0 + j for j in range(len(named))]
@@ -311,10 +323,10 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
         copula_a=math.sqrt(values["renewals"]["correlation"]),
         copula_b=math.sqrt(1.0 - values["renewals"]["correlation"]),
         expansion_enabled=bool(exp_["enabled"]), pool_size=pool,
-        win_mean=_regimes(values, "expansion", "win_rate") * d,
+        win_mean=win_mean, win_p0=_no_event(win_mean),
         win_median=f64(exp_["revenue_median"]), win_dispersion=f64(exp_["revenue_dispersion"]),
         chips_enabled=bool(chips["enabled"]),
-        chip_mean=_regimes(values, "chips", "shock_rate") * d,
+        chip_mean=chip_mean, chip_p0=_no_event(chip_mean),
         haircut_kind=0 if chips["haircut_distribution"] == "fixed" else 1,
         haircut_low=f64(chips["haircut_low"]), haircut_high=f64(chips["haircut_high"]),
         recovery_factor=recovery_factor, gamma=f64(chips["cost_sensitivity"]),
