@@ -26,8 +26,8 @@ import numpy as np
 import simval
 from simval.research import implied, sensitivity
 from simval.research.sweep import load_research_config
+from simval.results.summary import format_money
 from simval.stats.probabilities import binomial_estimate
-from simval.stats.summary import format_money
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "zhipu_2026.toml"

@@ -24,7 +24,7 @@ import numpy as np
 
 import simval
 from simval.panel import simulate_panel
-from simval.stats.summary import panel_table
+from simval.results.summary import panel_table
 
 ROOT = Path(__file__).resolve().parents[1]
 PANEL = ROOT / "configs" / "panels" / "china_ai_2025.toml"

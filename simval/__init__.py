@@ -17,8 +17,8 @@ from simval._version import __version__
 from simval.config.load import Config, ConfigError, load_config, parse_config
 from simval.results import accessor as _accessor  # noqa: F401  (registers ds.simval)
 from simval.results.io import ResultsExistError, open_results, save
+from simval.results.summary import headline_table, panel_table
 from simval.simulate import simulate
-from simval.stats.summary import headline_table, panel_table
 
 __all__ = [
     "Config",

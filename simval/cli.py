@@ -164,7 +164,7 @@ def _write_report(ds, out_dir: Path, *, format: str, overwrite: bool, source: Pa
 def _panel(args: argparse.Namespace) -> int:
     import simval
     from simval.panel import load_panel, simulate_panel
-    from simval.stats.summary import panel_table
+    from simval.results.summary import panel_table
 
     panel = load_panel(args.panel)
     out_dir = args.out or Path("results") / args.panel.stem

@@ -165,14 +165,14 @@ def test_kept_rows_of_a_dead_worker_are_recomputed(client, full_config):
 
 
 def test_dask_precision_run_equals_single_process(client, full_config):
-    kwargs = dict(n_paths=4096, precision=0.012, keep_paths=10, scenarios=["base"])
+    kwargs = {"n_paths": 4096, "precision": 0.012, "keep_paths": 10, "scenarios": ["base"]}
     on_cluster = simval.simulate(full_config, client=client, **kwargs)
     local = simval.simulate(full_config, **kwargs)
     xr.testing.assert_identical(on_cluster, local)
 
 
 def test_identical_after_a_worker_dies_mid_run(client, full_config):
-    kwargs = dict(n_paths=40 * 4096, keep_paths=100, chunk_size=4096)
+    kwargs = {"n_paths": 40 * 4096, "keep_paths": 100, "chunk_size": 4096}
     local = simval.simulate(full_config, **kwargs)
     result: dict[str, xr.Dataset] = {}
     runner = threading.Thread(

@@ -148,9 +148,9 @@ def panel_report(tmp_path_factory):
 
 
 def test_panel_report_compares_the_companies(panel_report, capsys):
+    from simval.format import format_percent as _pct
     from simval.plot.panel import independence_product
     from simval.report.panel import year_ends
-    from simval.stats.summary import _pct
     from tests.test_report import _parse
 
     ds = simval.open_results(panel_report / "panel.nc")
@@ -171,7 +171,7 @@ def test_panel_report_compares_the_companies(panel_report, capsys):
             f"{_pct(float(s.p_justified))} [{_pct(float(s.p_justified_low))}, "
             f"{_pct(float(s.p_justified_high))}]")
         assert table["P(bankrupt by T)"][i].startswith(_pct(float(s.p_bankrupt)))
-        assert table["median PV"][i].startswith(simval.stats.summary.format_money(
+        assert table["median PV"][i].startswith(simval.format.format_money(
             float(s.pv_quantile.sel(quantile=0.5)), "CNY"))
     # P(stays above the line) at the end of each calendar year and at the horizon
     ends = year_ends(ds)

@@ -22,7 +22,8 @@ from matplotlib.collections import LineCollection, PolyCollection  # noqa: E402
 from matplotlib.patches import StepPatch  # noqa: E402
 
 import simval  # noqa: E402
-from simval.plot import _style  # noqa: E402
+from simval.format import format_percent, short_money  # noqa: E402
+from simval.plot import style as _style  # noqa: E402
 
 EDGE_CONFIG = """
 [company]
@@ -223,9 +224,9 @@ def test_value_distribution_labels_p_justified_with_its_interval(full):
     texts = [t.get_text() for t in ax.texts]
     for name in full.scenario.values:
         s = full.sel(scenario=name)
-        want = (f"P(justified) {_style.format_probability(s.p_justified)} "
-                f"[{_style.format_probability(s.p_justified_low)}, "
-                f"{_style.format_probability(s.p_justified_high)}]")
+        want = (f"P(justified) {format_percent(float(s.p_justified))} "
+                f"[{format_percent(float(s.p_justified_low))}, "
+                f"{format_percent(float(s.p_justified_high))}]")
         assert want in texts
         assert want.split(" ", 1)[1] in simval.headline_table(full)
 
@@ -369,9 +370,9 @@ def test_scenario_comparison_is_a_forest_of_every_scenario(full):
     for name in names:
         s = full.sel(scenario=name)
         for var in ("p_justified", "p_collapse"):
-            text = (f"{_style.format_probability(s[var])} "
-                    f"[{_style.format_probability(s[var + '_low'])}, "
-                    f"{_style.format_probability(s[var + '_high'])}]")
+            text = (f"{format_percent(float(s[var]))} "
+                    f"[{format_percent(float(s[var + '_low']))}, "
+                    f"{format_percent(float(s[var + '_high']))}]")
             assert text in texts and text in headline
     circles = [line for line in ax.get_lines() if line.get_marker() == "o"]
     assert sorted(float(c.get_xdata()[0]) for c in circles) == sorted(
@@ -485,10 +486,10 @@ def test_bad_arguments_say_what_is_wrong(full, call, match):
 
 
 def test_short_money_ticks():
-    assert _style.short_money(1e12, "CNY") == "¥1T"
-    assert _style.short_money(62.5e9, "USD") == "$62.5B"
-    assert _style.short_money(143e9, "CNY") == "¥143B"
-    assert _style.short_money(0.0, "EUR") == "€0"
+    assert short_money(1e12, "CNY") == "¥1T"
+    assert short_money(62.5e9, "USD") == "$62.5B"
+    assert short_money(143e9, "CNY") == "¥143B"
+    assert short_money(0.0, "EUR") == "€0"
 
 
 def test_percent_ticks_show_the_digits_their_step_needs():

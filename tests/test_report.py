@@ -20,6 +20,7 @@ import simval  # noqa: E402
 from simval.cli import main  # noqa: E402
 from simval.config.schema import SCHEMA  # noqa: E402
 from simval.report import build  # noqa: E402
+from simval.report.figures import ReportFigure  # noqa: E402
 from tests.conftest import CLOSED_FORM  # noqa: E402
 from tests.test_plot import EDGE_CONFIG  # noqa: E402
 
@@ -247,7 +248,7 @@ def test_a_figure_with_other_contents_is_not_overwritten(results_file, tmp_path,
                                                          capsys):
     png = b"\x89PNG\r\n\x1a\n..."
     monkeypatch.setattr(build, "report_figures",
-                        lambda ds: [build.ReportFigure("03_survival", "t", "c", png)])
+                        lambda ds: [ReportFigure("03_survival", "t", "c", png)])
     figure = tmp_path / "report_figures" / "03_survival.png"
     figure.parent.mkdir()
     figure.write_bytes(b"someone else's figure")

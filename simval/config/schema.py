@@ -13,6 +13,8 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
+from simval.format import format_value
+
 __all__ = [
     "CONTRACT_FIELDS",
     "REQUIRED",
@@ -123,16 +125,12 @@ class Field:
         noun = "an integer" if self.kind == "int" else "a number"
         if self.low is None and self.high is None:
             return noun
-        fmt = (lambda x: str(int(x))) if self.kind == "int" else _fmt
+        fmt = (lambda x: str(int(x))) if self.kind == "int" else format_value
         lo = "-inf" if self.low is None else fmt(self.low)
         hi = "inf" if self.high is None else fmt(self.high)
         left = "(" if (self.low_open or self.low is None) else "["
         right = ")" if (self.high_open or self.high is None) else "]"
         return f"{noun} in the range {left}{lo}, {hi}{right}"
-
-
-def _fmt(x: float) -> str:
-    return f"{x:g}"
 
 
 def _f(default: Any = REQUIRED, low: float | None = None, high: float | None = None, **kw: Any):

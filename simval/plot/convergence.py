@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from simval.plot import _style
+from simval.plot import style as _style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes

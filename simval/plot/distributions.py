@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from simval.plot import _style
+from simval.format import format_probability, short_money
+from simval.plot import style as _style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -19,11 +20,6 @@ __all__ = ["scenario_comparison", "value_distribution"]
 
 _LEVELS = (0.05, 0.25, 0.5, 0.75, 0.95)
 _BINS = 40
-
-
-def _interval(s: xr.Dataset, name: str) -> str:
-    return (f"{_style.format_probability(s[name])} [{_style.format_probability(s[name + '_low'])}"
-            f", {_style.format_probability(s[name + '_high'])}]")
 
 
 def _shared(values: np.ndarray) -> float | None:
@@ -138,9 +134,9 @@ def _reference_handles(ds: xr.Dataset, names: list[str]) -> list[Any]:
     cur = ds.attrs["currency"]
     sub = ds.sel(scenario=names)
     v0, collapse = _shared(sub.valuation.values), _shared(sub.collapse_level.values)
-    v0_label = (f"V0 = {_style.short_money(v0, cur)} (today's valuation)" if v0 is not None
+    v0_label = (f"V0 = {short_money(v0, cur)} (today's valuation)" if v0 is not None
                 else "V0 (today's valuation)")
-    collapse_label = (f"collapse level {_style.short_money(collapse, cur)}"
+    collapse_label = (f"collapse level {short_money(collapse, cur)}"
                       if collapse is not None else "collapse level")
     return [Line2D([], [], label=v0_label, **_style.REFERENCE["valuation"]),
             Line2D([], [], label=collapse_label, **_style.REFERENCE["collapse"])]
@@ -219,7 +215,7 @@ def _density(ax: Axes, ds: xr.Dataset, names: list[str], q: np.ndarray, kept: np
         if _shared(v0) is None:
             ax.vlines(v0[i], y - 0.3, y + 0.85, zorder=7, **_style.REFERENCE["valuation"])
         s = ds.sel(scenario=name)
-        ax.annotate(f"P(justified) {_interval(s, 'p_justified')}", (1.0, y + 0.3),
+        ax.annotate(f"P(justified) {format_probability(s, 'p_justified')}", (1.0, y + 0.3),
                     xycoords=("axes fraction", "data"), xytext=(6, 0),
                     textcoords="offset points", ha="left", va="center", fontsize="small")
     ax.set_yticks(rows + 0.25, names)
@@ -273,7 +269,7 @@ def _ecdf(ax: Axes, ds: xr.Dataset, names: list[str], q: np.ndarray, kept: np.nd
         ax.errorbar([v0[i]], [1 - p], yerr=[[p_high - p], [p - p_low]], fmt="D", color=c,
                     markeredgecolor="black", markersize=6, capsize=3, zorder=6)
         if len(names) == 1:
-            ax.annotate(f"P(justified) {_interval(s, 'p_justified')}", (v0[i], 1 - p),
+            ax.annotate(f"P(justified) {format_probability(s, 'p_justified')}", (v0[i], 1 - p),
                         xytext=(8, -14), textcoords="offset points", fontsize="small")
     ax.set_ylim(-0.02, 1.02)
     _style.percent_axis(ax.yaxis, full=True)
@@ -358,12 +354,12 @@ def scenario_comparison(ds: xr.Dataset, *, scenario: str | Sequence[str] | None 
         label, _ = _METRICS[metric]
         if metric == "p_collapse":
             level = _shared(ds.collapse_level.sel(scenario=names).values)
-            label = label.format(collapse=_style.short_money(level, cur) if level is not None
+            label = label.format(collapse=short_money(level, cur) if level is not None
                                  else "(1 - d) V0")
         elif metric == "p_above_threshold":
             b = ds.threshold.sel(scenario=names).values
             b = b[np.isfinite(b)]
-            label = label.format(threshold=_style.short_money(float(b[0]), cur)
+            label = label.format(threshold=short_money(float(b[0]), cur)
                                  if b.size and np.all(b == b[0]) else "B")
         labels.append(label)
     for name, y in zip(names, rows, strict=True):
@@ -371,7 +367,7 @@ def scenario_comparison(ds: xr.Dataset, *, scenario: str | Sequence[str] | None 
         for k, (metric, dy) in enumerate(zip(metrics, offsets, strict=True)):
             t = s.isel(time=-1) if metric == "p_above_threshold" else s
             p, low, high = (float(t[f"{metric}{suffix}"]) for suffix in ("", "_low", "_high"))
-            text = "n/a (no threshold)" if not math.isfinite(p) else _interval(t, metric)
+            text = "n/a (no threshold)" if not math.isfinite(p) else format_probability(t, metric)
             ax.annotate(text, (1.0, y), xycoords=("axes fraction", "data"),
                         xytext=(12 + 150 * k, 0), textcoords="offset points", va="center",
                         fontsize="small", family="monospace")

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from simval.plot import _style
+from simval.format import short_money
+from simval.plot import style as _style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -100,7 +101,7 @@ def stays_above(ds: xr.Dataset, *, ax: Axes | None = None, intervals: bool = Tru
     _style.percent_axis(ax.yaxis, full=True)
     ax.set_ylabel("P(stays above the line through t) (% of paths)")
     line_b = ds.attrs.get("panel_threshold")
-    level = (_style.short_money(float(line_b), ds.attrs.get("currency", ""))
+    level = (short_money(float(line_b), ds.attrs.get("currency", ""))
              if line_b is not None and np.isfinite(line_b) else "the line")
     ax.set_title(f"Staying above {level}: each company and all of them "
                  "(95% pointwise intervals)", loc="left")

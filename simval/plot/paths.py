@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from simval.plot import _style
+from simval.format import short_money
+from simval.plot import style as _style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -93,8 +94,8 @@ def sample_paths(ds: xr.Dataset, variable: str = "market_value", *,
     refs: list[tuple[str, float, str]] = []
     if references and series == "market_value":
         v0, collapse = float(s.valuation), float(s.collapse_level)
-        refs = [("valuation", v0, f"V0 = {_style.short_money(v0, cur)} (today's valuation)"),
-                ("collapse", collapse, f"collapse level {_style.short_money(collapse, cur)}")]
+        refs = [("valuation", v0, f"V0 = {short_money(v0, cur)} (today's valuation)"),
+                ("collapse", collapse, f"collapse level {short_money(collapse, cur)}")]
     if log:
         lo, hi = _style.log_limits([values, median] + [r[1] for r in refs],
                                    fallback=float(s.valuation))

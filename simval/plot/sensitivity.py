@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from simval.plot import _style
+from simval.format import format_number, format_percent
+from simval.plot import style as _style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -24,10 +25,6 @@ _LABELS = {
     "p_collapse": "P(collapse by T)",
     "value_ratio": "E[PV] / V0",
 }
-
-
-def _fmt(value: float) -> str:
-    return "n/a" if not np.isfinite(value) else f"{value:.3g}"
 
 
 def tornado(ds: xr.Dataset, *, output: str = "p_justified", sort: bool = True,
@@ -90,18 +87,18 @@ def tornado(ds: xr.Dataset, *, output: str = "p_justified", sort: bool = True,
         unit = str(point.unit.values) if "unit" in point.coords else ""
         unit = "" if unit in ("", "1") else f" {unit}"
         base = float(point.base_value) if "base_value" in point.coords else np.nan
-        labels.append(f"{name}\n{_fmt(values[0])} … {_fmt(values[-1])}{unit} "
-                      f"(base {_fmt(base)})")
+        labels.append(f"{name}\n{format_number(values[0])} … {format_number(values[-1])}{unit} "
+                      f"(base {format_number(base)})")
     ax.set_yticks(y, labels, fontsize="small")
     ax.axvline(0.0, color="black", linewidth=1)
     base_level = float(ds[f"{output}_base"]) if f"{output}_base" in ds else np.nan
     label = _LABELS.get(output, output)
     if percent:
         _style.percent_axis(ax.xaxis)
-        base_text = _style.format_probability(base_level)
+        base_text = format_percent(float(base_level))
         ax.set_xlabel(f"change in {label} against the base run (percentage points)")
     else:
-        base_text = _fmt(base_level)
+        base_text = format_number(base_level)
         ax.set_xlabel(f"change in {label} against the base run")
     ax.set_title(f"{ds.attrs.get('company', '')}: what moves {label} "
                  f"(base {base_text}, {ds.attrs.get('n_paths', 0):,} paths, "

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from simval.plot import _style
+from simval.format import format_percent, short_money
+from simval.plot import style as _style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -167,19 +168,19 @@ def _references(ds: xr.Dataset, name: str, series: str) -> list[tuple[str, float
     if series == "market_value":
         v0 = float(s.valuation)
         collapse = float(s.collapse_level)
-        out.append(("valuation", v0, f"V0 = {_style.short_money(v0, cur)} (today's valuation)"))
+        out.append(("valuation", v0, f"V0 = {short_money(v0, cur)} (today's valuation)"))
         out.append(("collapse", collapse,
-                    f"collapse level {_style.short_money(collapse, cur)} "
+                    f"collapse level {short_money(collapse, cur)} "
                     f"(-{1 - collapse / v0:.0%})"))
         if "threshold" in s and np.isfinite(float(s.threshold)):
             b = float(s.threshold)
-            out.append(("threshold", b, f"threshold B = {_style.short_money(b, cur)}"))
+            out.append(("threshold", b, f"threshold B = {short_money(b, cur)}"))
     elif series == "total_revenue" and np.isfinite(float(s.required_revenue)):
         r = float(s.required_revenue)
-        out.append(("required", r, f"required at T: {_style.short_money(r, cur)}/year"))
+        out.append(("required", r, f"required at T: {short_money(r, cur)}/year"))
     elif series == "market_share" and np.isfinite(float(s.required_share)):
         r = float(s.required_share)
-        out.append(("required", r, f"required at T: {_style.format_probability(r)}"))
+        out.append(("required", r, f"required at T: {format_percent(float(r))}"))
     return out
 
 
@@ -277,11 +278,11 @@ def survival(ds: xr.Dataset, *, scenario: str | Sequence[str] | None = None,
     from matplotlib.lines import Line2D
 
     levels = {float(v) for v in ds.collapse_level.sel(scenario=names).values}
-    level = _style.short_money(levels.pop(), cur) if len(levels) == 1 else "(1 - d) V0"
+    level = short_money(levels.pop(), cur) if len(levels) == 1 else "(1 - d) V0"
     handles = _style.scenario_handles(names, colors)
     thresholds = ds.threshold.sel(scenario=names).values if "threshold" in ds else []
     thresholds = {float(b) for b in thresholds if np.isfinite(b)}
-    threshold = _style.short_money(thresholds.pop(), cur) if len(thresholds) == 1 else "B"
+    threshold = short_money(thresholds.pop(), cur) if len(thresholds) == 1 else "B"
     if len(events) > 1:
         handles += [Line2D([], [], color="0.3", linestyle=_EVENTS[e][1], linewidth=1.8,
                            label=_EVENTS[e][2].format(level=level, threshold=threshold))

@@ -32,13 +32,13 @@ matplotlib.
 
 from simval.report.assumptions import assumptions, scenario_differences
 from simval.report.build import (
-    ReportContent,
     collect,
     render_html,
     render_markdown,
     write_content,
     write_report,
 )
+from simval.report.content import ReportContent
 
 __all__ = [
     "ReportContent",

@@ -20,7 +20,7 @@ import xarray as xr
 
 from simval.config.load import Config, ConfigError, parse_config
 from simval.config.schema import CONTRACT_FIELDS, SCHEMA, Field
-from simval.stats.summary import format_money
+from simval.format import format_money
 
 __all__ = ["Assumption", "Difference", "assumptions", "config_of", "scenario_differences",
            "scenario_notes"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,16 +12,16 @@ import xarray as xr
 from simval.config.load import Config, ConfigError
 from simval.report import content
 from simval.report.assumptions import (
-    Assumption,
-    Difference,
     assumptions,
     config_of,
     scenario_differences,
     scenario_notes,
 )
-from simval.report.figures import ReportFigure, report_figures
+from simval.report.content import ReportContent
+from simval.report.figures import report_figures
+from simval.report.html import to_html
+from simval.report.markdown import to_markdown
 from simval.report.research import gather, research_sections
-from simval.report.sections import Block, Section, figures_of
 from simval.results.io import ResultsExistError, write_file_atomic
 
 __all__ = ["ReportContent", "collect", "render_html", "render_markdown", "write_content",
@@ -30,49 +29,6 @@ __all__ = ["ReportContent", "collect", "render_html", "render_markdown", "write_
 
 FORMATS = ("html", "md")
 FIGURE_DIR = "report_figures"
-
-
-@dataclasses.dataclass(frozen=True)
-class ReportContent:
-    """Everything a report shows, before it is given a format.
-
-    The same structure holds the report of a run (columns of the headline: scenarios) and of
-    a company panel (columns: companies); the renderers show both the same way.
-    """
-
-    title: str
-    subtitle: str
-    glossary: list[tuple[str, str]]
-    how_to_read: list[str]       # paragraphs; the last one is the summary shown on top
-    headline: content.Headline
-    figures: list[ReportFigure]
-    assumptions: list[Assumption]
-    differences: dict[str, list[Difference]]
-    notes: dict[str, str]
-    config_problem: str       # why the stored config could not be read ("" if it could)
-    provenance: list[tuple[str, str]]
-    config_text: str
-    scenarios: list[str]      # the headline's columns: scenarios, or a panel's companies
-    headline_blocks: list[Block] = dataclasses.field(default_factory=list)  # below the table
-    sections: list[Section] = dataclasses.field(default_factory=list)  # after the figures
-    assumption_blocks: list[Block] = dataclasses.field(default_factory=list)  # replace the
-    #                                  single-run assumptions tables when given (a panel)
-    colors: dict[str, str] = dataclasses.field(default_factory=dict)  # column -> colour
-    column_kind: str = "scenario"
-    headline_command: str = "simval show"
-    config_title: str = "The config of this run, as stored in the results"
-
-    def left_out(self) -> list[tuple[str, str]]:
-        """Research results left out of the report, and why (from the provenance)."""
-        return [(k.removesuffix(" (left out)"), v) for k, v in self.provenance
-                if k.endswith(" (left out)")]
-
-    def all_figures(self) -> list[ReportFigure]:
-        """Every figure of the report in document order (the figures, then the sections')."""
-        out = list(self.figures) + figures_of(self.headline_blocks)
-        for section in self.sections:
-            out += figures_of(section.blocks)
-        return out + figures_of(self.assumption_blocks)
 
 
 def collect(ds: xr.Dataset, source: str | Path | None = None, *,
@@ -177,8 +133,6 @@ def render_html(ds: xr.Dataset, source: str | Path | None = None, **research: An
     >>> html.count("data:image/png;base64,")  # doctest: +SKIP
     9
     """
-    from simval.report.html import to_html
-
     return to_html(collect(ds, source, **research))
 
 
@@ -197,8 +151,6 @@ def render_markdown(ds: xr.Dataset, source: str | Path | None = None,
     >>> sorted(files)[0]  # doctest: +SKIP
     'report_figures/01_scenario_comparison.png'
     """
-    from simval.report.markdown import to_markdown
-
     report = collect(ds, source, **research)
     files = {f"{figure_dir}/{f.name}.png": f.png for f in report.all_figures()}
     return to_markdown(report, figure_dir), files
@@ -296,9 +248,6 @@ def write_content(report: ReportContent, out_dir: str | Path, *, format: str = "
     ResultsExistError
         As :func:`write_report`.
     """
-    from simval.report.html import to_html
-    from simval.report.markdown import to_markdown
-
     out_dir = Path(out_dir)
     target = report_paths(out_dir, format)
     check_writable(out_dir, format, overwrite)

@@ -13,7 +13,11 @@ import numpy as np
 import xarray as xr
 
 from simval.config.load import Config
-from simval.stats.summary import _pct, format_money, headline_table
+from simval.format import format_money, format_percent
+from simval.report.assumptions import Assumption, Difference
+from simval.report.figures import ReportFigure
+from simval.report.sections import Block, Section, figures_of
+from simval.results.summary import headline_table
 
 __all__ = ["Headline", "glossary", "headline", "how_to_read", "provenance", "title"]
 
@@ -71,6 +75,49 @@ class Headline:
 
 # an amount of money (``¥200B``, ``-$1.5T``, ``3.20M CHF``), not any number: a date in a label
 # (``through 2026-12-30``) tells rows apart
+@dataclasses.dataclass(frozen=True)
+class ReportContent:
+    """Everything a report shows, before it is given a format.
+
+    The same structure holds the report of a run (columns of the headline: scenarios) and of
+    a company panel (columns: companies); the renderers show both the same way.
+    """
+
+    title: str
+    subtitle: str
+    glossary: list[tuple[str, str]]
+    how_to_read: list[str]       # paragraphs; the last one is the summary shown on top
+    headline: Headline
+    figures: list[ReportFigure]
+    assumptions: list[Assumption]
+    differences: dict[str, list[Difference]]
+    notes: dict[str, str]
+    config_problem: str       # why the stored config could not be read ("" if it could)
+    provenance: list[tuple[str, str]]
+    config_text: str
+    scenarios: list[str]      # the headline's columns: scenarios, or a panel's companies
+    headline_blocks: list[Block] = dataclasses.field(default_factory=list)  # below the table
+    sections: list[Section] = dataclasses.field(default_factory=list)  # after the figures
+    assumption_blocks: list[Block] = dataclasses.field(default_factory=list)  # replace the
+    #                                  single-run assumptions tables when given (a panel)
+    colors: dict[str, str] = dataclasses.field(default_factory=dict)  # column -> colour
+    column_kind: str = "scenario"
+    headline_command: str = "simval show"
+    config_title: str = "The config of this run, as stored in the results"
+
+    def left_out(self) -> list[tuple[str, str]]:
+        """Research results left out of the report, and why (from the provenance)."""
+        return [(k.removesuffix(" (left out)"), v) for k, v in self.provenance
+                if k.endswith(" (left out)")]
+
+    def all_figures(self) -> list[ReportFigure]:
+        """Every figure of the report in document order (the figures, then the sections')."""
+        out = list(self.figures) + figures_of(self.headline_blocks)
+        for section in self.sections:
+            out += figures_of(section.blocks)
+        return out + figures_of(self.assumption_blocks)
+
+
 _MONEY = re.compile(r"-?(?:[¥$€£]\d[\d.,]*[kMBT]?|\d[\d.,]*[kMBT]? [A-Z]{3}\b)")
 
 
@@ -243,19 +290,21 @@ def how_to_read(ds: xr.Dataset, config: Config | None) -> list[str]:
     median = format_money(float(first.terminal_revenue_quantile.sel(quantile=0.5,
                                                                     method="nearest")), cur)
     facts = (f"In short: in {names[0]}, the valuation is justified on "
-             f"{_pct(float(first.p_justified))} of paths and the market value collapses on "
-             f"{_pct(float(first.p_collapse))}. ")
+             f"{format_percent(float(first.p_justified))} of paths and the market value "
+             "collapses on "
+             f"{format_percent(float(first.p_collapse))}. ")
     if math.isfinite(float(first.required_revenue)):
         facts += (f"To justify {v0_text.split(' = ')[-1]}, revenue at the horizon must reach "
                   f"{required}/year"
-                  + (f" ({_pct(share)} of the market)" if math.isfinite(share) else "")
+                  + (f" ({format_percent(share)} of the market)" if math.isfinite(share) else "")
                   + f"; the median path reaches {median}/year. ")
     if len(names) > 1:
         best = max(names, key=lambda s: float(ds.p_justified.sel(scenario=s)))
         worst = max(names, key=lambda s: float(ds.p_collapse.sel(scenario=s)))
         facts += (f"Across scenarios, P(justified) is highest in {best} "
-                  f"({_pct(float(ds.p_justified.sel(scenario=best)))}) and P(collapse) in "
-                  f"{worst} ({_pct(float(ds.p_collapse.sel(scenario=worst)))}).")
+                  f"({format_percent(float(ds.p_justified.sel(scenario=best)))}) and P(collapse) "
+                  "in "
+                  f"{worst} ({format_percent(float(ds.p_collapse.sel(scenario=worst)))}).")
     paragraphs.append(facts.strip())
     return paragraphs
 

@@ -12,8 +12,8 @@ import numpy as np
 import xarray as xr
 
 from simval import plot
-from simval.plot import _style
-from simval.stats.summary import _pct, format_money
+from simval.format import format_money, format_percent
+from simval.plot import style as _style
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -192,7 +192,7 @@ def report_figures(ds: xr.Dataset) -> list[ReportFigure]:
         specs.append((
             "market_share", f"Share of the addressable market, {first}",
             "Quantile fan of total revenue over the addressable market TAM(t)"
-            + (f"; the star is the share required at the horizon ({_pct(share)})"
+            + (f"; the star is the share required at the horizon ({format_percent(share)})"
                if math.isfinite(share) else "") + ".",
             (10.0, 4.2), single(plot.fan, variable="market_share", scenario=first)))
     if ds.sizes.get("path", 0) > 0:

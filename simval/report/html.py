@@ -1,4 +1,4 @@
-"""Render a :class:`~simval.report.build.ReportContent` as one self-contained HTML page.
+"""Render a :class:`~simval.report.content.ReportContent` as one self-contained HTML page.
 
 Everything is inline: the style sheet, and every figure as a ``data:image/png;base64`` URI.
 The page loads nothing from the network, and every text is escaped.
@@ -10,14 +10,13 @@ import base64
 from html import escape
 from typing import TYPE_CHECKING
 
-from simval.report.content import split_interval
+from simval.report.content import ReportContent, split_interval
 from simval.report.figures import ReportFigure
 from simval.report.sections import Block, Note, Section, Table, split_cell
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from simval.report.build import ReportContent
 
 __all__ = ["to_html"]
 
@@ -188,7 +187,7 @@ def _section(section: Section, numbers: Iterator[int]) -> str:
 
 def colors_of(report: ReportContent) -> dict[str, str]:
     """Colour of each column of the headline, as in the figures."""
-    from simval.plot._style import OKABE_ITO
+    from simval.plot.style import OKABE_ITO
 
     if report.colors:
         return dict(report.colors)
@@ -196,7 +195,7 @@ def colors_of(report: ReportContent) -> dict[str, str]:
     if report.config_text:  # the figures colour scenarios by their place in the config
         import xarray as xr
 
-        from simval.plot._style import scenario_colors
+        from simval.plot.style import scenario_colors
 
         probe = xr.Dataset(coords={"scenario": report.scenarios},
                            attrs={"config": report.config_text})

@@ -1,17 +1,17 @@
-"""Render a :class:`~simval.report.build.ReportContent` as Markdown with PNG files beside it."""
+"""Render a :class:`~simval.report.content.ReportContent` as Markdown with PNG files beside it."""
 
 from __future__ import annotations
 
 import itertools
 from typing import TYPE_CHECKING
 
+from simval.report.content import ReportContent
 from simval.report.figures import ReportFigure
 from simval.report.sections import Block, Note, Table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from simval.report.build import ReportContent
 
 __all__ = ["to_markdown"]
 

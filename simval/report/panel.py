@@ -20,15 +20,16 @@ import numpy as np
 import xarray as xr
 
 from simval.config.load import ConfigError
+from simval.format import format_money, format_percent, format_probability
 from simval.report import content
 from simval.report.assumptions import _flatten, _unit, format_value
+from simval.report.content import ReportContent
 from simval.report.figures import panel_figures
 from simval.report.sections import Block, Note, Section, Table
-from simval.stats.summary import _pct, format_money, panel_table
+from simval.results.summary import panel_table
 
 if TYPE_CHECKING:
     from simval.panel import Panel
-    from simval.report.build import ReportContent
     from simval.report.research import Research
 
 __all__ = ["collect_panel", "joint_rows", "year_ends"]
@@ -66,11 +67,6 @@ def year_ends(ds: xr.Dataset) -> list[int]:
     return sorted(out)
 
 
-def _prob(s: xr.Dataset | xr.DataArray, name: str) -> str:
-    return (f"{_pct(float(s[name]))} [{_pct(float(s[name + '_low']))}, "
-            f"{_pct(float(s[name + '_high']))}]")
-
-
 def _stays_label(ds: xr.Dataset, i: int) -> str:
     line = format_money(float(ds.attrs["panel_threshold"]), ds.attrs["currency"])
     return f"P(stays above {line} through {_date(ds, i)})"
@@ -90,16 +86,17 @@ def _headline(ds: xr.Dataset, panel: Panel | None) -> content.Headline:
         high = s.pv_quantile_high.sel(quantile=0.5, method="nearest")
         rows += [
             ("V0", format_money(float(s.valuation), cur)),
-            ("P(justified: PV >= V0)", _prob(s, "p_justified")),
+            ("P(justified: PV >= V0)", format_probability(s, "p_justified")),
             (f"P(collapse: V <= {format_money(float(s.collapse_level), cur)} by T)",
-             _prob(s, "p_collapse")),
-            ("P(bankrupt by T)", _prob(s, "p_bankrupt")),
+             format_probability(s, "p_collapse")),
+            ("P(bankrupt by T)", format_probability(s, "p_bankrupt")),
             ("median PV", f"{format_money(float(median), cur)} "
                           f"[{format_money(float(low), cur)}, {format_money(float(high), cur)}]"),
             ("E[PV] / V0", f"{float(s.value_ratio):.3g} ± {float(s.value_ratio_se):.2g} "
                            "(1 s.e.)"),
         ]
-        rows += [(_stays_label(ds, i), _prob(s.isel(time=i), "p_stays_above")) for i in ends]
+        rows += [(_stays_label(ds, i), format_probability(s.isel(time=i), "p_stays_above"))
+                 for i in ends]
         columns[str(company)] = rows
     preamble = [
         f"{ds.attrs.get('panel', 'panel')}: valuations tested as of {ds.attrs.get('as_of')} "
@@ -125,8 +122,8 @@ def joint_rows(ds: xr.Dataset) -> tuple[list[str], list[list[str]]]:
     diff = ["difference: the shared macro draws"]
     for i in ends:
         p = ds.isel(time=i)
-        joint.append(_prob(p, "p_all_stay_above"))
-        indep.append(_pct(float(product.isel(time=i))))
+        joint.append(format_probability(p, "p_all_stay_above"))
+        indep.append(format_percent(float(product.isel(time=i))))
         diff.append(f"{100 * (float(p.p_all_stay_above) - float(product.isel(time=i))):+.1f} "
                     "pp")
     return header, [joint, indep, diff]
@@ -191,7 +188,8 @@ def _how_to_read(ds: xr.Dataset, panel: Panel | None) -> list[str]:
     if "p_stays_above" in ds:
         last = ds.isel(time=-1)
         line = format_money(float(ds.attrs["panel_threshold"]), ds.attrs["currency"])
-        stays = [f"{n} on {_pct(float(last.p_stays_above.sel(company=n)))}" for n in names]
+        stays = [f"{n} on {format_percent(float(last.p_stays_above.sel(company=n)))}"
+                 for n in names]
         from simval.plot.panel import independence_product
 
         product = float(independence_product(ds).isel(time=-1))
@@ -200,13 +198,15 @@ def _how_to_read(ds: xr.Dataset, panel: Panel | None) -> list[str]:
         direction = "higher" if gap > 0 else "lower" if gap < 0 else "no different"
         summary = (f"In short: through {end}, the market value stays above {line} for "
                    + ", ".join(stays[:-1]) + f" and {stays[-1]} of paths; all of them stay "
-                   f"above on {_prob(last, 'p_all_stay_above')}, against {_pct(product)} if "
+                   f"above on {format_probability(last, 'p_all_stay_above')}, against "
+                   f"{format_percent(product)} if "
                    f"they were independent ({abs(gap):.1f} percentage points {direction}: "
                    "the difference comes from the macro draws they share).")
     else:
         best = max(names, key=lambda n: float(ds.p_justified.sel(company=n)))
         summary = (f"In short: P(justified) is highest for {best} "
-                   f"({_pct(float(ds.p_justified.sel(company=best)))}); the panel has no line "
+                   f"({format_percent(float(ds.p_justified.sel(company=best)))}); the panel has "
+                   "no line "
                    "to stay above ([panel].threshold).")
     return [*paragraphs, summary]
 
@@ -305,7 +305,6 @@ def collect_panel(ds: xr.Dataset, source: str | Path | None = None, *,
     """
     from simval.panel import panel_of
     from simval.plot.panel import company_colors
-    from simval.report.build import ReportContent
 
     try:
         panel: Panel | None = panel_of(ds)

@@ -21,11 +21,11 @@ import numpy as np
 import xarray as xr
 
 from simval.config.load import Config, ConfigError
+from simval.format import format_percent
 from simval.report.assumptions import _flatten, format_value
 from simval.report.content import sha256_file
 from simval.report.figures import ReportFigure, render
 from simval.report.sections import Block, Note, Section, Table
-from simval.stats.summary import _pct
 
 __all__ = ["Research", "gather", "mismatch", "research_sections"]
 
@@ -201,7 +201,8 @@ def tornado_sentences(t: xr.Dataset, config: Config | None = None) -> str:
         moved = float(point[output].isel(side=j))
         value = _quantity(t, config, name, float(point.value.isel(side=j)))
         what = (f"{name} moves {_LABELS[output]} most: at its {side} value ({value}) it is "
-                f"{_pct(moved)} against {_pct(base)} in the base run ({100 * d:+.2f} "
+                f"{format_percent(moved)} against {format_percent(base)} in the base run "
+                f"({100 * d:+.2f} "
                 f"percentage points, {level:.0%} interval {100 * lo:+.2f} to {100 * hi:+.2f}")
         what += ("; a change within the Monte Carlo noise)." if lo <= 0.0 <= hi else ").")
         text.append(what)
@@ -389,8 +390,8 @@ def research_sections(ds: xr.Dataset, config: Config | None, research: Research,
             matters.append(
                 f"Tornado (scenario {scenario}, {int(data.attrs.get('n_paths', 0)):,} paths "
                 f"per run, seed {data.attrs.get('seed')}): base run P(justified) "
-                f"{_pct(float(data.p_justified_base))}, P(collapse) "
-                f"{_pct(float(data.p_collapse_base))}, E[PV]/V0 "
+                f"{format_percent(float(data.p_justified_base))}, P(collapse) "
+                f"{format_percent(float(data.p_collapse_base))}, E[PV]/V0 "
                 f"{float(data.value_ratio_base):.3g}. " + tornado_sentences(data, config))
             matters.append(_tornado_figure(data, f"{number:02d}_tornado"))
             matters.append(tornado_table(data, config))

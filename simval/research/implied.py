@@ -632,7 +632,7 @@ def format_quantity(value: float, unit: str, currency: str, *, percent: bool = F
     >>> format_quantity(0.5, "1/year", "CNY"), format_quantity(92.3e9, "CNY/year", "CNY")
     ('0.5 per year', '¥92.3B/year')
     """
-    from simval.stats.summary import format_money
+    from simval.format import format_money
 
     if value is None or not math.isfinite(value):
         return "n/a"

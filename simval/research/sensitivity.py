@@ -33,6 +33,7 @@ import xarray as xr
 from scipy import stats
 
 from simval.config.load import Config, ConfigError
+from simval.format import format_number, format_percent
 from simval.research.sweep import (
     ResearchConfig,
     SweepKey,
@@ -426,9 +427,7 @@ def _row(cells: Sequence[str], widths: Sequence[int], indent: str = "  ") -> str
 
 
 def _fmt_output(name: str, value: float) -> str:
-    from simval.stats.summary import _pct
-
-    return _pct(value) if name.startswith("p_") else f"{value:.3g}"
+    return format_percent(value) if name.startswith("p_") else format_number(value)
 
 
 # --------------------------------------------------------------------------------------------

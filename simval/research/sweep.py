@@ -861,7 +861,7 @@ def sweep_table(ds: xr.Dataset) -> str:
         P(justified) and P(collapse) with their 95% Clopper-Pearson intervals and
         E[PV]/V_0 with its standard error, at every grid point.
     """
-    from simval.stats.summary import _pct
+    from simval.format import format_probability
 
     keys = sweep_keys(ds)
     lines = [f"{ds.attrs.get('company', '')}: sweep of {', '.join(keys)} "
@@ -876,8 +876,7 @@ def sweep_table(ds: xr.Dataset) -> str:
             point = s.isel(dict(zip(keys, index, strict=True)))
             row = [_fmt_coord(point[k].values) for k in keys]
             for name in ("p_justified", "p_collapse"):
-                row.append(f"{_pct(float(point[name]))} [{_pct(float(point[name + '_low']))}, "
-                           f"{_pct(float(point[name + '_high']))}]")
+                row.append(format_probability(point, name))
             row.append(f"{float(point.value_ratio):.3g} ± {float(point.value_ratio_se):.2g}")
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]

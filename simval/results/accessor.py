@@ -112,7 +112,7 @@ class SimvalAccessor:
 
     def headline_table(self) -> str:
         """See :func:`simval.headline_table`."""
-        from simval.stats.summary import headline_table
+        from simval.results.summary import headline_table
 
         return headline_table(self._ds)
 

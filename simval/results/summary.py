@@ -1,4 +1,4 @@
-"""Headline figures of a results Dataset as a plain-text table."""
+"""Headline figures of a results Dataset (or a panel's) as a plain-text table."""
 
 from __future__ import annotations
 
@@ -6,49 +6,9 @@ import math
 
 import xarray as xr
 
-__all__ = ["format_money", "headline_table", "panel_table"]
+from simval.format import format_money, format_percent, format_probability
 
-_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
-
-
-def format_money(value: float, currency: str) -> str:
-    """Human-readable money: ``format_money(1e12, "CNY") == '¥1.00T'``.
-
-    Examples
-    --------
-    >>> format_money(62.5e9, "USD")
-    '$62.5B'
-    >>> format_money(-3.2e6, "CHF")
-    '-3.20M CHF'
-    """
-    if value is None or not math.isfinite(value):
-        return "n/a"
-    symbol = _SYMBOLS.get(currency)
-    sign = "-" if value < 0 else ""
-    x = abs(value)
-    for div, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k"), (1.0, "")):
-        if x >= div or div == 1.0:
-            number = x / div
-            digits = 3 - len(str(int(number))) if number < 1000 else 0
-            text = f"{number:.{max(digits, 0)}f}{suffix}"
-            break
-    return f"{sign}{symbol}{text}" if symbol else f"{sign}{text} {currency}"
-
-
-def _pct(p: float) -> str:
-    """A percentage with enough digits to show small probabilities: 0.04%, 2.5%, 78.2%."""
-    if not math.isfinite(p):
-        return "n/a"
-    if p == 0.0 or p >= 0.01:
-        return f"{100 * p:.1f}%"
-    return f"{100 * p:.{1 - math.floor(math.log10(100 * p))}f}%"
-
-
-def _prob(ds: xr.Dataset, name: str, scenario: str) -> str:
-    s = ds.sel(scenario=scenario)
-    return (f"{_pct(float(s[name]))} [{_pct(float(s[name + '_low']))}, "
-            f"{_pct(float(s[name + '_high']))}]")
-
+__all__ = ["headline_table", "panel_table"]
 
 def headline_table(ds: xr.Dataset) -> str:
     """The headline figures of every scenario, as printed by ``simval run`` and ``simval show``.
@@ -84,17 +44,15 @@ def headline_table(ds: xr.Dataset) -> str:
         q = s.pv_quantile
         collapse_level = float(s.collapse_level)
         rows = [
-            ("P(justified: PV >= V0)", _prob(ds, "p_justified", scen)),
+            ("P(justified: PV >= V0)", format_probability(s, "p_justified")),
             (f"P(collapse: V <= {format_money(collapse_level, cur)} by T)",
-             _prob(ds, "p_collapse", scen)),
-            ("P(bankrupt by T)", _prob(ds, "p_bankrupt", scen)),
+             format_probability(s, "p_collapse")),
+            ("P(bankrupt by T)", format_probability(s, "p_bankrupt")),
         ]
         if "threshold" in ds and math.isfinite(float(s.threshold)):
             last = s.isel(time=-1)
             rows.append((f"P(V_T >= {format_money(float(s.threshold), cur)})",
-                         f"{_pct(float(last.p_above_threshold))} "
-                         f"[{_pct(float(last.p_above_threshold_low))}, "
-                         f"{_pct(float(last.p_above_threshold_high))}]"))
+                         format_probability(last, "p_above_threshold")))
         share = float(s.required_share)
         rows += [
             ("E[PV] / V0", f"{float(s.value_ratio):.3g} ± {float(s.value_ratio_se):.2g} "
@@ -103,7 +61,7 @@ def headline_table(ds: xr.Dataset) -> str:
              " / ".join(format_money(float(q.sel(quantile=p)), cur) for p in q["quantile"].values)),
             ("required revenue at T",
              f"{format_money(float(s.required_revenue), cur)}/year"
-             + (f" = {_pct(share)} of the market" if math.isfinite(share) else "")),
+             + (f" = {format_percent(share)} of the market" if math.isfinite(share) else "")),
             ("median revenue at T",
              f"{format_money(float(s.terminal_revenue_quantile.sel(quantile=0.5)), cur)}/year"),
         ]
@@ -128,14 +86,11 @@ def panel_table(ds: xr.Dataset) -> str:
         for name, label in (("p_justified", "P(justified: PV >= V0)"),
                             ("p_collapse", "P(collapse by T)"),
                             ("p_bankrupt", "P(bankrupt by T)")):
-            rows.append((label, f"{_pct(float(s[name]))} [{_pct(float(s[name + '_low']))}, "
-                                f"{_pct(float(s[name + '_high']))}]"))
+            rows.append((label, format_probability(s, name)))
         if threshold is not None:
             last = s.isel(time=-1)
             rows.append((f"P(stays above {format_money(threshold, cur)} through T)",
-                         f"{_pct(float(last.p_stays_above))} "
-                         f"[{_pct(float(last.p_stays_above_low))}, "
-                         f"{_pct(float(last.p_stays_above_high))}]"))
+                         format_probability(last, "p_stays_above")))
         width = max(len(label) for label, _ in rows) + 2
         lines.append(str(company))
         lines += [f"  {label:<{width}}{text}" for label, text in rows]
@@ -143,7 +98,6 @@ def panel_table(ds: xr.Dataset) -> str:
     if threshold is not None:
         last = ds.isel(time=-1)
         lines.append(f"P(every company stays above {format_money(threshold, cur)} through "
-                     f"{str(ds.time.values[-1])[:10]}): {_pct(float(last.p_all_stay_above))} "
-                     f"[{_pct(float(last.p_all_stay_above_low))}, "
-                     f"{_pct(float(last.p_all_stay_above_high))}]")
+                     f"{str(ds.time.values[-1])[:10]}): "
+                     f"{format_probability(last, 'p_all_stay_above')}")
     return "\n".join(lines).rstrip() + "\n"

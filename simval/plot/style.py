@@ -7,7 +7,6 @@ matplotlib is imported inside the functions that need it, so importing this modu
 from __future__ import annotations
 
 import math
-import re
 import tomllib
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from simval.stats.summary import _pct, format_money
+from simval.format import short_money
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -25,7 +24,6 @@ __all__ = [
     "OKABE_ITO",
     "REFERENCE",
     "date_axis",
-    "format_probability",
     "log_limits",
     "money_axis",
     "new_axes",
@@ -36,7 +34,6 @@ __all__ = [
     "select_scenarios",
     "series_label",
     "series_name",
-    "short_money",
     "single_scenario",
 ]
 
@@ -64,30 +61,6 @@ _SERIES = {
     "market_value": ("market value V", True),
 }
 """Series with quantile fans and kept paths: (axis label, log scale by default)."""
-
-
-def format_probability(p: float) -> str:
-    """A probability as in the headline table: ``0.19%``, ``78.2%``, ``n/a`` for NaN."""
-    return _pct(float(p))
-
-
-def short_money(value: float, currency: str) -> str:
-    """:func:`simval.stats.summary.format_money` without trailing zeros, for tick labels.
-
-    Examples
-    --------
-    >>> short_money(1e12, "CNY"), short_money(62.5e9, "USD"), short_money(0.0, "CNY")
-    ('¥1T', '$62.5B', '¥0')
-    >>> short_money(-3.2e6, "CHF")
-    '-3.2M CHF'
-    """
-    text = format_money(value, currency)
-    match = re.search(r"(\d+)\.(\d+)", text)
-    if match:
-        frac = match.group(2).rstrip("0")
-        number = match.group(1) + (f".{frac}" if frac else "")
-        text = text[:match.start()] + number + text[match.end():]
-    return text
 
 
 def scenario_colors(ds: xr.Dataset) -> dict[str, str]:
