@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 AMAZON = ROOT / "configs" / "schwartz_moon_amazon.toml"
 
 
+@pytest.mark.slow
 def test_run_show_and_no_overwrite(tmp_path, capsys):
     out = tmp_path / "out"
     args = ["run", str(AMAZON), "--paths", "4096", "--out", str(out), "--no-progress"]
@@ -33,6 +34,7 @@ def test_run_show_and_no_overwrite(tmp_path, capsys):
     assert main([*args, "--force"]) == 0
 
 
+@pytest.mark.slow
 def test_threads_give_identical_numbers(tmp_path, capsys):
     tables = []
     for threads in ("1", "2"):
@@ -60,6 +62,7 @@ def test_validate(capsys, tmp_path):
     ["run", str(AMAZON), "--scenario", "nope", "--no-progress"],
     ["frobnicate"],
 ])
+@pytest.mark.slow
 def test_bad_input_exits_2_without_traceback(argv, tmp_path):
     proc = subprocess.run([sys.executable, "-m", "simval", *argv], capture_output=True,
                           text=True, cwd=tmp_path)

@@ -15,6 +15,8 @@ import xarray as xr
 
 import simval
 
+pytestmark = pytest.mark.slow  # subprocesses, a Dask cluster or whole experiments
+
 distributed = pytest.importorskip("distributed")
 da = pytest.importorskip("dask.array")
 

@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow
 def test_config_table_in_model_md_is_generated_from_the_schema():
     proc = subprocess.run([sys.executable, "docs/generate_config_table.py", "--check"],
                           cwd=ROOT, capture_output=True, text=True)

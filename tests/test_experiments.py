@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # subprocesses, a Dask cluster or whole experiments
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -170,6 +170,7 @@ def _run_cli(argv: list[str]) -> int:
     return simval.cli.main(argv) if wired else research_cli.main(argv)
 
 
+@pytest.mark.slow
 def test_cli_implied(tmp_path, capsys):
     path = tmp_path / "cf.toml"
     path.write_text(CLOSED_FORM)

@@ -48,6 +48,7 @@ def test_clopper_pearson_is_scipy_beta_ppf(n):
     np.testing.assert_allclose(est.high, high, rtol=1e-12, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_a_run_does_not_import_scipy_stats_or_plotting():
     code = ("import json, sys, simval\n"
             "simval.simulate('configs/schwartz_moon_amazon.toml', n_paths=64, keep_paths=0)\n"

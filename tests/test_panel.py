@@ -147,6 +147,7 @@ def panel_report(tmp_path_factory):
     return out
 
 
+@pytest.mark.slow
 def test_panel_report_compares_the_companies(panel_report, capsys):
     from simval.format import format_percent as _pct
     from simval.plot.panel import independence_product
@@ -225,6 +226,7 @@ def test_panel_report_compares_the_companies(panel_report, capsys):
     assert provenance["config of b"] == f"{panel_report.parent / 'b.toml'} (sha256 {sha})"
 
 
+@pytest.mark.slow
 def test_panel_report_from_saved_results_and_in_markdown(panel_report, tmp_path, capsys):
     from simval.cli import main
 

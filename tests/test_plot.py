@@ -127,6 +127,7 @@ MONEY = re.compile(r"^-?[¥$€£]\d+(\.\d+)?[kMBT]?$")
 
 # ---------------------------------------------------------------------------- import cost
 
+@pytest.mark.slow
 def test_import_simval_plot_and_accessor_do_not_import_matplotlib():
     code = ("import sys, simval, simval.plot, simval.report, xarray as xr; "
             "ds = xr.Dataset(); ds.simval; ds.simval.plot; "
@@ -161,6 +162,7 @@ CALLS = [
 @pytest.mark.parametrize("which", ["full", "edge", "single"])
 @pytest.mark.parametrize(("name", "kwargs"), CALLS, ids=[f"{n}-{i}" for i, (n, _) in
                                                           enumerate(CALLS)])
+@pytest.mark.slow
 def test_every_figure_runs_without_warnings(request, which, name, kwargs):
     ds = request.getfixturevalue(which)
     ax = _quiet(getattr(simval.plot, name), ds, **kwargs)
@@ -171,6 +173,7 @@ def test_every_figure_runs_without_warnings(request, which, name, kwargs):
 @pytest.mark.parametrize("scenario", ["hopeless", "doomed", "pricier"])
 @pytest.mark.parametrize("name", ["value_distribution", "fan", "survival", "revenue_mix",
                                   "sample_paths", "convergence", "scenario_comparison"])
+@pytest.mark.slow
 def test_every_figure_runs_for_each_edge_scenario_alone(edge, name, scenario):
     _quiet(getattr(simval.plot, name), edge, scenario=scenario)
 

@@ -128,6 +128,7 @@ def test_paired_estimate_reduces_to_iid_for_independent_pairs(rng):
     assert float(est.low) < k / n < float(est.high)
 
 
+@pytest.mark.slow
 def test_identical_across_processes(tmp_path):
     code = ("import simval, sys; ds = simval.simulate('configs/schwartz_moon_amazon.toml', "
             "n_paths=5000, keep_paths=50, threads=int(sys.argv[2])); "

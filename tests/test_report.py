@@ -117,6 +117,7 @@ def html_report(results_file):
     return results_file.parent / "report.html"
 
 
+@pytest.mark.slow
 def test_report_writes_html_and_pngs_beside_the_results(html_report):
     out = html_report.parent
     pngs = sorted((out / "report_figures").glob("*.png"))
@@ -217,6 +218,7 @@ def test_scenario_differences(html_report):
     assert ["calm_market", "market.volatility", "0.3", "0.1", "1/sqrt(year)"] in rows
 
 
+@pytest.mark.slow
 def test_markdown_report(results_file, tmp_path, capsys):
     out = tmp_path / "memo"
     assert main(["report", str(results_file), "-o", str(out), "--format", "md"]) == 0
@@ -231,6 +233,7 @@ def test_markdown_report(results_file, tmp_path, capsys):
     assert "http" not in text
 
 
+@pytest.mark.slow
 def test_existing_report_is_not_overwritten(results_file, tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(build, "report_figures", lambda ds: [])  # figures: tested above
     args = ["report", str(results_file), "-o", str(tmp_path)]
@@ -244,6 +247,7 @@ def test_existing_report_is_not_overwritten(results_file, tmp_path, monkeypatch,
     assert report.read_text().startswith("<!DOCTYPE html>")
 
 
+@pytest.mark.slow
 def test_a_figure_with_other_contents_is_not_overwritten(results_file, tmp_path, monkeypatch,
                                                          capsys):
     png = b"\x89PNG\r\n\x1a\n..."
@@ -264,6 +268,7 @@ def test_a_figure_with_other_contents_is_not_overwritten(results_file, tmp_path,
     assert not stale.exists() and figure.read_bytes() == png
 
 
+@pytest.mark.slow
 def test_run_with_report(full_config, tmp_path, capsys):
     config = tmp_path / "full.toml"
     config.write_text(full_config.text)
@@ -283,6 +288,7 @@ def test_run_with_report(full_config, tmp_path, capsys):
     assert not (out / "results.nc").exists()
 
 
+@pytest.mark.slow
 def test_report_of_the_edge_cases(tmp_path):
     """No kept paths, no market size, no threshold, P(justified) = 0, all paths bankrupt."""
     ds = simval.simulate(simval.parse_config(EDGE_CONFIG, source="edge.toml"), n_paths=4096)
@@ -321,6 +327,7 @@ def test_report_when_the_stored_config_no_longer_validates(results_file, tmp_pat
     assert "new_key" in html  # the text itself is still shown
 
 
+@pytest.mark.slow
 def test_bad_input_exits_2_without_traceback(tmp_path, capsys):
     proc = subprocess.run([sys.executable, "-m", "simval", "report", "missing.nc"],
                           capture_output=True, text=True, cwd=tmp_path)
@@ -380,6 +387,7 @@ def _images(path) -> int:
     return path.read_text(encoding="utf-8").count("data:image/png;base64,")
 
 
+@pytest.mark.slow
 def test_report_picks_up_the_research_beside_the_results(research_run, capsys):
     from simval.research.implied import describe, load_result
 
@@ -451,6 +459,7 @@ def test_report_picks_up_the_research_beside_the_results(research_run, capsys):
     assert provenance[f"implied {EXIT} (p_justified=0.5)"].startswith(str(implied_file))
 
 
+@pytest.mark.slow
 def test_no_research_and_research_named_on_the_command_line(research_run, tmp_path, capsys):
     out = research_run
     plain = out.parent / "plain" / "report.html"
@@ -480,6 +489,7 @@ def test_no_research_and_research_named_on_the_command_line(research_run, tmp_pa
     assert "not a simval sobol results file" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_research_of_another_config_or_scenario_is_left_out(research_run, tmp_path, capsys):
     from simval.research.implied import load_result
     from simval.research.sensitivity import tornado
@@ -523,6 +533,7 @@ def test_research_of_another_config_or_scenario_is_left_out(research_run, tmp_pa
         "keep_paths = 0", "keep_paths = 5"), "base")
 
 
+@pytest.mark.slow
 def test_markdown_report_with_research(research_run, tmp_path):
     out = research_run
     text, files = simval.report.render_markdown(
@@ -535,6 +546,7 @@ def test_markdown_report_with_research(research_run, tmp_path):
     assert "The memo assumed a 25% share of the 2029 market." in text
 
 
+@pytest.mark.slow
 def test_run_with_report_includes_the_research_in_its_folder(research_run, tmp_path, capsys):
     out = tmp_path / "out"
     out.mkdir()

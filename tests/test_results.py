@@ -94,6 +94,7 @@ def test_failed_write_leaves_nothing(ds, tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_import_does_not_load_matplotlib():
     import subprocess
     import sys

@@ -238,6 +238,7 @@ def test_sobol_indices_argument_errors():
         sobol_indices(ishigami_model, ISHIGAMI_BOUNDS, n_base=8, outputs=["z"])
 
 
+@pytest.mark.slow
 def test_sobol_on_simval_runs(config):
     ranges = {EXIT: (6.0, 10.0), "commercial.growth_long_run": (0.0, 0.2),
               "market.volatility": (0.1, 0.5)}
@@ -378,6 +379,7 @@ def test_plots(tornado_ds):
         plot_tornado(tornado_ds, output="nope")
 
 
+@pytest.mark.slow
 def test_imports_stay_light():
     code = ("import sys, simval.research, simval.plot.sensitivity; "
             "print('matplotlib' in sys.modules, 'SALib' in sys.modules)")
@@ -386,6 +388,7 @@ def test_imports_stay_light():
     assert out == ["False", "False"]
 
 
+@pytest.mark.slow
 def test_cli_sensitivity(tmp_path, capsys):
     path = tmp_path / "cf.toml"
     path.write_text(CLOSED_FORM)

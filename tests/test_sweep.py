@@ -283,6 +283,7 @@ def run_cli(argv: list[str]) -> int:
     return research_cli.main(argv)
 
 
+@pytest.mark.slow
 def test_cli_sweep_writes_and_refuses_to_overwrite(tmp_path, capsys):
     path = tmp_path / "cfg.toml"
     path.write_text(CONFIG)
