@@ -342,8 +342,10 @@ def run_paths(runs: Sequence[tuple[KernelParams, Keys]], path_start: int, path_s
     """The run loop: simulate the global paths ``path_start .. path_stop - 1`` of every run,
     chunk by chunk, and hand each chunk to ``on_chunk``.
 
-    Every caller goes through here: :func:`run_scenario` (single runs and the ranges of a
-    distributed run) and the panels, whose companies are several runs on the same paths.
+    Every run goes through here: :func:`run_scenario` (:func:`simval.simulate` and the ranges
+    of a distributed run) and the panels, whose companies are several runs on the same paths.
+    One chunk at any offset (the kernel-vs-reference check) is :func:`simulate_chunk`; both
+    call the kernel in :meth:`ChunkBuffers.simulate` only.
 
     Parameters
     ----------
