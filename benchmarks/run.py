@@ -77,8 +77,8 @@ def _setup(name: str):
 
 
 def _kernel(params, keys, n):
-    buffers = runner._buffers(params, n)
-    return buffers, lambda: runner.simulate_paths(params, keys, 0, buffers)
+    buffers = runner.ChunkBuffers(params, n)
+    return buffers.outputs, lambda: buffers.simulate(params, keys, 0)
 
 
 def bench_reference(name: str, n: int, repeat: int) -> dict:

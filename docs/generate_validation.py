@@ -99,10 +99,10 @@ def render(results: list[CheckResult], seed: int) -> str:
         "",
         "Each check simulates a small config in which one component is isolated (every other "
         "driver off or deterministic), computes a statistic over the paths and compares it with "
-        "the exact discrete-time value from `simval.testing`, in standard errors estimated from "
-        "the same simulation. The same comparison is made against a deliberately wrong target "
-        "(a plausible mistake), which must be rejected by the same rule: each check is known to "
-        "be able to fail. `tests/test_validation.py` runs every check (seed from "
+        "the exact discrete-time value from `simval.validation.closed_forms`, in standard errors "
+        "estimated from the same simulation. The same comparison is made against a deliberately "
+        "wrong target (a plausible mistake), which must be rejected by the same rule: each check "
+        "is known to be able to fail. `tests/test_validation.py` runs every check (seed from "
         "`SIMVAL_TEST_SEED`) and asserts both outcomes.",
         "",
         "## Rules",
@@ -128,9 +128,9 @@ def render(results: list[CheckResult], seed: int) -> str:
         "β = −ζ(½)/√(2π) ≈ 0.5826 (discrete monitoring misses crossings between grid times; "
         "moving the barrier away by βσ√Δt corrects this to o(√Δt)). BGK is an approximation: "
         "the row's note gives the numerically exact discrete-monitoring probability "
-        "(`simval.testing.barrier_hit_probability_discrete`) and the BGK error in SEs, which "
-        "the parameters were chosen to keep small. The wrong target is the continuous-barrier "
-        "formula without the shift.",
+        "(`simval.validation.closed_forms.barrier_hit_probability_discrete`) and the BGK error "
+        "in SEs, which the parameters were chosen to keep small. The wrong target is the "
+        "continuous-barrier formula without the shift.",
         "",
         "## Results",
         "",
@@ -144,9 +144,6 @@ def render(results: list[CheckResult], seed: int) -> str:
     if notes:
         lines += ["", "## Notes", ""]
         lines += [f"- `{r.name}`: {r.note}." for r in notes]
-    if "kernel_vs_reference" not in {r.name for r in results}:
-        lines += ["", "The numba kernel vs numpy reference row is absent: "
-                      "`simval.engine.reference` was not available."]
     return "\n".join(lines) + "\n"
 
 

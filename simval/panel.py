@@ -35,12 +35,11 @@ import xarray as xr
 from simval.config.load import Config, ConfigError, validate_merged
 from simval.engine import kernels
 from simval.engine.runner import (
-    BLOCK,
+    Chunk,
     ScenarioAccumulator,
-    _buffers,
-    default_chunk_size,
+    check_chunk_size,
     run_keys,
-    simulate_paths,
+    run_paths,
 )
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
@@ -238,9 +237,7 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
     never = grid.n_steps + 1
     breach = {n: np.zeros(never + 1, dtype=np.int64) for n in names}
     joint = np.zeros(never + 1, dtype=np.int64)
-    chunk_size = chunk_size or default_chunk_size(grid.n_steps)
-    if chunk_size % BLOCK:
-        raise ValueError(f"chunk_size must be a multiple of {BLOCK}; got {chunk_size}")
+    check_chunk_size(chunk_size)
     previous = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(threads)
@@ -249,23 +246,28 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
         from tqdm.auto import tqdm
 
         bar = tqdm(total=n_paths * len(names), unit="path", unit_scale=True, leave=False)
+    first_breach = np.empty(0, dtype=np.int64)  # of the chunk's paths, over the companies
+
+    def add(i: int, chunk: Chunk) -> None:
+        nonlocal first_breach
+        name = names[i]
+        accs[name].add_chunk(*chunk)
+        if threshold is not None:
+            if i == 0:
+                first_breach = np.full(chunk.n_paths, never, dtype=np.int64)
+            below = chunk.series[kernels.SERIES_MARKET_VALUE] < threshold
+            step = np.where(below.any(axis=1), below.argmax(axis=1), never)
+            breach[name] += np.bincount(step, minlength=never + 1)
+            first_breach = np.minimum(first_breach, step)
+            if i == len(names) - 1:
+                joint[:] += np.bincount(first_breach, minlength=never + 1)
+        if bar is not None:
+            bar.update(chunk.n_paths)
+
     try:
         with bar if bar is not None else nullcontext():
-            for path0 in range(0, n_paths, chunk_size):
-                n = min(chunk_size, n_paths - path0)
-                first_breach = np.full(n, never, dtype=np.int64)
-                for name in names:
-                    buffers = _buffers(params[name], n)
-                    simulate_paths(params[name], keys[name], path0, buffers)
-                    accs[name].add_chunk(path0, *buffers[:6])
-                    if threshold is not None:
-                        below = buffers[0][kernels.SERIES_MARKET_VALUE] < threshold
-                        step = np.where(below.any(axis=1), below.argmax(axis=1), never)
-                        breach[name] += np.bincount(step, minlength=never + 1)
-                        first_breach = np.minimum(first_breach, step)
-                    if bar is not None:
-                        bar.update(n)
-                joint += np.bincount(first_breach, minlength=never + 1)
+            run_paths([(params[n], keys[n]) for n in names], 0, n_paths, on_chunk=add,
+                      chunk_size=chunk_size)
     finally:
         numba.set_num_threads(previous)
     parts = []

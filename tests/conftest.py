@@ -142,8 +142,9 @@ market.volatility = 0.1
 
 
 # ev_sales, no costs, known terminal cash X = 2e8: P(justified) is a normal CDF of ln M
-# (simval.testing.justified_probability) and E[PV] is linear in M (pv_mean_ev_sales); used by
-# the sensitivity and implied-expectation tests, which need a known answer
+# (simval.validation.closed_forms.justified_probability) and E[PV] is linear in M
+# (pv_mean_ev_sales); used by the sensitivity and implied-expectation tests, which need a known
+# answer
 CLOSED_FORM = """
 [company]
 name = "Closed form"

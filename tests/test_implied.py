@@ -13,7 +13,6 @@ import pytest
 from scipy import special
 
 import simval
-from simval import testing as cf
 from simval.config.load import ConfigError
 from simval.research import cli as research_cli
 from simval.research.implied import (
@@ -26,6 +25,7 @@ from simval.research.implied import (
     solve,
 )
 from simval.research.sweep import override, parse_research_config
+from simval.validation import closed_forms as cf
 from tests.conftest import CLOSED_FORM as _BASE  # noqa: E402
 
 # the closed-form model (tests/conftest.py) with a market size, for the share in the sentence

@@ -66,9 +66,9 @@ CONFIGS = sorted(glob.glob(str(Path(__file__).resolve().parents[1] / "configs" /
 def run_kernel(values, grid, seed, path0, n, antithetic, company=0):
     params = build_kernel_params(values, grid, antithetic=antithetic)
     keys = runner.run_keys(seed, company)
-    bufs = runner._buffers(params, n)
-    kernels.simulate_chunk(params, *keys, path0, *bufs)
-    return ReferenceResult(*bufs[:5])
+    chunk = runner.simulate_chunk(params, keys, path0, n)
+    return ReferenceResult(chunk.series, chunk.scalars, chunk.counts, chunk.active,
+                           chunk.regimes)
 
 
 def _max_abs(x: np.ndarray, axis: int | None = None) -> np.ndarray:

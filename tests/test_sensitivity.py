@@ -15,7 +15,6 @@ from SALib.sample import sobol as salib_sample
 from SALib.test_functions import Ishigami
 
 import simval
-from simval import testing as cf
 from simval.config.load import ConfigError
 from simval.research import cli as research_cli
 from simval.research.sensitivity import (
@@ -29,6 +28,7 @@ from simval.research.sensitivity import (
     tornado_table,
 )
 from simval.research.sweep import override
+from simval.validation import closed_forms as cf
 from tests.conftest import CLOSED_FORM  # noqa: E402
 
 EXIT = "valuation.exit_multiple_median"

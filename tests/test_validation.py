@@ -1,4 +1,4 @@
-"""Every stochastic component against its closed form (the registry in simval.validation).
+"""Every stochastic component against its closed form (the registry of simval.validation).
 
 Each check must pass (|deviation| ≤ k standard errors, or a distribution test's p-value above
 α = 2Φ(−k)) AND reject its deliberately wrong target by the same rule, so each test is known to
@@ -13,7 +13,6 @@ recursion, numerical integration, direct sampling with numpy's generator).
 
 from __future__ import annotations
 
-import builtins
 import math
 import os
 import re
@@ -23,9 +22,9 @@ import numpy as np
 import pytest
 from scipy import integrate, stats
 
-import simval
-from simval import testing as cf
 from simval import validation
+from simval.validation import closed_forms as cf
+from simval.validation import configs, rules
 
 SEED = int(os.environ.get("SIMVAL_TEST_SEED", "20261122"))
 DOC = Path(__file__).resolve().parents[1] / "docs" / "validation.md"
@@ -58,27 +57,11 @@ def test_configs_of_the_checks_are_valid() -> None:
     from simval.config.schema import SCHEMA
 
     sections = set(SCHEMA) | {"contracts", "scenarios", "slowdown"}
-    configs = [v for k, v in vars(validation).items() if k.isupper() and isinstance(v, dict)
-               and v and set(v) <= sections and k != "BASE"]
-    assert len(configs) >= 15
-    for over in configs:
-        simval.parse_config(validation._toml(over))
-
-
-def test_reference_hook_is_empty_without_the_module(monkeypatch) -> None:
-    real_import = builtins.__import__
-
-    def no_reference(name, globals=None, locals=None, fromlist=(), level=0):
-        if name == "simval.engine.reference" or (name == "simval.engine"
-                                                 and "reference" in (fromlist or ())):
-            raise ImportError("simulated absence")
-        return real_import(name, globals, locals, fromlist, level)
-
-    monkeypatch.setattr(builtins, "__import__", no_reference)
-    assert validation._reference_module() is None
-    monkeypatch.setattr(validation, "CHECKS", type(validation.CHECKS)(
-        (k, v) for k, v in validation.CHECKS.items() if k != "kernel_vs_reference"))
-    assert validation._reference_rows(SEED) == []
+    overrides = [v for k, v in vars(configs).items() if k.isupper() and isinstance(v, dict)
+                 and v and set(v) <= sections and k != "BASE"]
+    assert len(overrides) >= 15
+    for over in overrides:
+        configs.check_config(over)
 
 
 # ------------------------------------------------------------------------------------------
@@ -233,16 +216,16 @@ def test_financing_survival_counts_raises() -> None:
 
 
 def test_chi2_pools_bins_and_flags_impossible_outcomes() -> None:
-    stat, p = validation._chi2_pvalue(np.array([50, 30, 20, 0]), np.array([0.5, 0.3, 0.2, 0.0]))
+    stat, p = rules.chi2_pvalue(np.array([50, 30, 20, 0]), np.array([0.5, 0.3, 0.2, 0.0]))
     assert stat == pytest.approx(0.0) and p == pytest.approx(1.0)
-    assert validation._chi2_pvalue(np.array([50, 30, 19, 1]),
+    assert rules.chi2_pvalue(np.array([50, 30, 19, 1]),
                                    np.array([0.5, 0.3, 0.2, 0.0]))[1] == 0.0
 
 
 def test_variance_standard_error() -> None:
     rng = np.random.default_rng(5)
     x = rng.standard_normal(100_000)
-    s2, se = validation._var_se(x)
+    s2, se = rules.variance_and_se(x)
     assert se == pytest.approx(math.sqrt(2 / x.size), rel=0.02)
 
 

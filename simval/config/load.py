@@ -14,7 +14,7 @@ import hashlib
 import math
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +29,8 @@ from simval.config.schema import (
     TerminalMethod,
 )
 
-__all__ = ["Config", "ConfigError", "load_config", "parse_config", "validate_merged"]
+__all__ = ["Config", "ConfigError", "config_from_dict", "load_config", "parse_config",
+           "validate_merged"]
 
 MAX_STEPS = 16_383  # the step index has 14 bits in the random-number counter
 MAX_NAMED_CONTRACTS = 2_048  # stream ids 16 .. 2063 (12-bit stream field)
@@ -123,6 +124,37 @@ def parse_config(text: str, source: str = "<string>") -> Config:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{source}: not valid TOML: {exc}"]) from None
+    return config_from_dict(raw, source, text)
+
+
+def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", text: str = "",
+                     overrides: Sequence[Mapping[str, Any]] = ()) -> Config:
+    """Validate a config given as nested tables, as :mod:`tomllib` reads a TOML file.
+
+    Parameters
+    ----------
+    raw : mapping
+        ``{section: {key: value}}`` (dates as :class:`datetime.date`), optionally with
+        ``scenarios``; not modified.
+    source : str, default: "<dict>"
+        Name of the config in messages.
+    text : str, default: ""
+        Stored as the config's text.
+    overrides : sequence of mappings, optional
+        Tables deep-merged onto ``raw`` in order before it is validated.
+
+    Returns
+    -------
+    Config
+
+    Raises
+    ------
+    ConfigError
+        As :func:`load_config`.
+    """
+    for override in overrides:
+        raw = _deep_merge(raw, override)
+    raw = dict(raw)
     errors: list[str] = []
     scenario_tables = raw.pop("scenarios", None)
     if scenario_tables is None:

@@ -13,7 +13,8 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -22,8 +23,9 @@ from simval.engine import kernels
 from simval.engine.histogram import FAN_GRID, VALUE_GRID, LogGrid
 from simval.model.params import KernelParams
 
-__all__ = ["BLOCK", "ScenarioAccumulator", "default_chunk_size", "run_keys", "run_scenario",
-           "seed_keys"]
+__all__ = ["BLOCK", "Chunk", "ChunkBuffers", "Keys", "ScenarioAccumulator", "check_chunk_size",
+           "default_chunk_size", "run_keys", "run_paths", "run_scenario", "seed_keys",
+           "simulate_chunk"]
 
 BLOCK = 4096
 """Paths per block: the unit of per-block sums and of chunk sizes."""
@@ -270,24 +272,124 @@ benchmark machine static halves made the 2-thread time vary by a third from run 
 path writes only its own row, so no result depends on it."""
 
 
-def simulate_paths(params: KernelParams, keys: tuple[np.uint64, ...], path0: int,
-                   buffers: tuple[np.ndarray, ...]) -> None:
-    """Run the path kernel for paths ``path0 ..`` into ``buffers`` (from :func:`_buffers`),
-    threads taking :data:`PATHS_PER_TASK` paths at a time."""
-    previous = numba.get_parallel_chunksize()
-    numba.set_parallel_chunksize(PATHS_PER_TASK)
-    try:
-        kernels.simulate_chunk(params, *keys, path0, *buffers)
-    finally:
-        numba.set_parallel_chunksize(previous)
+Keys = tuple[np.uint64, np.uint64, np.uint64, np.uint64]
+"""The four keys of a run, from :func:`run_keys`."""
 
 
-def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_paths: int,
+class Chunk(NamedTuple):
+    """What the kernel reports for the global paths ``path0 .. path0 + n_paths - 1``.
+
+    ``series`` (series, path, time), ``scalars`` (scalar, path), ``counts`` (count, path),
+    ``active`` (path, contract, time), ``regimes`` (path, time) and ``sources`` (named
+    contracts then the expansion pool, path, time), in the kernel's row order
+    (:mod:`simval.engine.kernels`). Unpacked, a chunk is the argument list of
+    :meth:`ScenarioAccumulator.add_chunk`.
+    """
+
+    path0: int
+    series: np.ndarray
+    scalars: np.ndarray
+    counts: np.ndarray
+    active: np.ndarray
+    regimes: np.ndarray
+    sources: np.ndarray
+
+    @property
+    def n_paths(self) -> int:
+        """Paths in the chunk."""
+        return self.scalars.shape[1]
+
+
+class ChunkBuffers:
+    """The arrays the kernel writes for ``n_paths`` paths of one parameter set: the outputs
+    of a :class:`Chunk` and the per-path contract scratch. :meth:`simulate` fills them; the
+    same buffers serve every chunk of that size."""
+
+    def __init__(self, params: KernelParams, n_paths: int) -> None:
+        n, times = n_paths, params.n_steps + 1
+        self.n_paths = n
+        self.outputs = (np.empty((kernels.N_SERIES, n, times)),
+                        np.empty((kernels.N_SCALARS, n)),
+                        np.empty((kernels.N_COUNTS, n), dtype=np.int64),
+                        np.empty((n, params.n_named, times), dtype=np.int8),
+                        np.empty((n, times), dtype=np.int8),
+                        np.empty((params.n_named + 1, n, times)))
+        self.scratch = (np.empty((n, params.n_slots), dtype=np.int8),
+                        np.empty((n, params.n_slots)),
+                        np.empty((n, params.n_slots), dtype=np.int64))
+
+    def simulate(self, params: KernelParams, keys: Keys, path0: int) -> Chunk:
+        """Run the path kernel for the global paths ``path0 .. path0 + n_paths - 1`` into
+        these buffers, threads taking :data:`PATHS_PER_TASK` paths at a time; the returned
+        chunk's arrays are the buffers (overwritten by the next call)."""
+        previous = numba.get_parallel_chunksize()
+        numba.set_parallel_chunksize(PATHS_PER_TASK)
+        try:
+            kernels.simulate_chunk(params, *keys, path0, *self.outputs, *self.scratch)
+        finally:
+            numba.set_parallel_chunksize(previous)
+        return Chunk(path0, *self.outputs)
+
+
+def simulate_chunk(params: KernelParams, keys: Keys, path0: int, n_paths: int) -> Chunk:
+    """The kernel's outputs for the global paths ``path0 .. path0 + n_paths - 1``, in new
+    arrays (any ``path0`` and ``n_paths``: a path's draws depend on its global index only)."""
+    return ChunkBuffers(params, n_paths).simulate(params, keys, path0)
+
+
+def run_paths(runs: Sequence[tuple[KernelParams, Keys]], path_start: int, path_stop: int, *,
+              on_chunk: Callable[[int, Chunk], None], chunk_size: int | None = None) -> None:
+    """The run loop: simulate the global paths ``path_start .. path_stop - 1`` of every run,
+    chunk by chunk, and hand each chunk to ``on_chunk``.
+
+    Every run goes through here: :func:`run_scenario` (:func:`simval.simulate` and the ranges
+    of a distributed run) and the panels, whose companies are several runs on the same paths.
+    One chunk at any offset (the kernel-vs-reference check) is :func:`simulate_chunk`; both
+    call the kernel in :meth:`ChunkBuffers.simulate` only.
+
+    Parameters
+    ----------
+    runs : sequence of (KernelParams, keys)
+        Parameter sets and their keys (from :func:`run_keys`), simulated on the same paths.
+    path_start, path_stop : int
+        Global indices: the first path and one past the last.
+    on_chunk : callable
+        ``on_chunk(i, chunk)`` for run ``i`` and each :class:`Chunk`, chunks in path order
+        and, within a chunk, runs in order. The chunk's arrays are valid only during the call
+        (the next chunk may reuse them): copy what must outlive it.
+    chunk_size : int, optional
+        Paths per chunk (default: :func:`default_chunk_size`). No path's outputs depend on it.
+
+    Notes
+    -----
+    A single run reuses its buffers from chunk to chunk; with several runs each run's buffers
+    are made for its chunk and dropped before the next run's, so at most one chunk of buffers
+    is alive at a time.
+    """
+    if not runs or path_stop <= path_start:
+        return
+    if chunk_size is None:
+        chunk_size = default_chunk_size(runs[0][0].n_steps)
+    if chunk_size <= 0:
+        raise ValueError(f"chunk_size must be positive; got {chunk_size}")
+    reused: ChunkBuffers | None = None
+    for path0 in range(path_start, path_stop, chunk_size):
+        n = min(chunk_size, path_stop - path0)
+        for i, (params, keys) in enumerate(runs):
+            # the last, shorter chunk gets new buffers: C-contiguous arrays for the kernel
+            buffers = reused if reused is not None and reused.n_paths == n else \
+                ChunkBuffers(params, n)
+            on_chunk(i, buffers.simulate(params, keys, path0))
+            reused = buffers if len(runs) == 1 else None
+            del buffers
+
+
+def run_scenario(params: KernelParams, keys: Keys, n_paths: int,
                  accumulator: ScenarioAccumulator, *, chunk_size: int | None = None,
                  path_start: int = 0,
                  on_chunk: Callable[[int], None] | None = None) -> ScenarioAccumulator:
     """Simulate paths ``path_start .. path_start + n_paths - 1`` of one scenario into
-    ``accumulator``.
+    ``accumulator`` (:func:`run_paths` with one run).
 
     Parameters
     ----------
@@ -305,40 +407,29 @@ def run_scenario(params: KernelParams, keys: tuple[np.uint64, np.uint64], n_path
     on_chunk : callable, optional
         Called with the number of paths of each finished chunk (progress bars).
     """
-    if chunk_size is None:
-        chunk_size = default_chunk_size(params.n_steps)
-    if chunk_size <= 0 or chunk_size % BLOCK:
-        raise ValueError(f"chunk_size must be a positive multiple of {BLOCK}; got {chunk_size}")
+    check_chunk_size(chunk_size)
     if path_start % BLOCK:
         raise ValueError(f"path_start must be a multiple of {BLOCK}; got {path_start}")
     if path_start != accumulator.path_start + accumulator.n_paths:
         raise ValueError(f"the accumulator ends at path "
                          f"{accumulator.path_start + accumulator.n_paths}; a run continued "
                          f"from it must start there, not at {path_start}")
-    end = path_start + n_paths
-    buffers = _buffers(params, min(chunk_size, n_paths))
-    for path0 in range(path_start, end, chunk_size):
-        n = min(chunk_size, end - path0)
-        if n != buffers[1].shape[1]:  # the last, shorter chunk: C-contiguous buffers again
-            buffers = _buffers(params, n)
-        simulate_paths(params, keys, path0, buffers)
-        accumulator.add_chunk(path0, *buffers[:6])
+
+    def add(_: int, chunk: Chunk) -> None:
+        accumulator.add_chunk(*chunk)
         if on_chunk is not None:
-            on_chunk(n)
+            on_chunk(chunk.n_paths)
+
+    run_paths([(params, keys)], path_start, path_start + n_paths, on_chunk=add,
+              chunk_size=chunk_size)
     return accumulator
 
 
-def _buffers(params: KernelParams, n: int) -> tuple[np.ndarray, ...]:
-    """Per-chunk arrays: series, scalars, counts, active, regimes, revenue by source, then
-    contract scratch."""
-    times = params.n_steps + 1
-    return (np.empty((kernels.N_SERIES, n, times)), np.empty((kernels.N_SCALARS, n)),
-            np.empty((kernels.N_COUNTS, n), dtype=np.int64),
-            np.empty((n, params.n_named, times), dtype=np.int8),
-            np.empty((n, times), dtype=np.int8),
-            np.empty((params.n_named + 1, n, times)),
-            np.empty((n, params.n_slots), dtype=np.int8), np.empty((n, params.n_slots)),
-            np.empty((n, params.n_slots), dtype=np.int64))
+def check_chunk_size(chunk_size: int | None) -> None:
+    """Raise ValueError unless ``chunk_size`` is None or a positive multiple of
+    :data:`BLOCK` (the chunk sizes of runs into a :class:`ScenarioAccumulator`)."""
+    if chunk_size is not None and (chunk_size <= 0 or chunk_size % BLOCK):
+        raise ValueError(f"chunk_size must be a positive multiple of {BLOCK}; got {chunk_size}")
 
 
 def set_threads(threads: int | None) -> None:
