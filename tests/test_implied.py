@@ -15,6 +15,8 @@ from scipy import special
 import simval
 from simval import testing as cf
 from simval.config.load import ConfigError
+from simval.config.override import override
+from simval.config.research import parse_research_config
 from simval.research import cli as research_cli
 from simval.research.implied import (
     ImpliedResult,
@@ -25,7 +27,6 @@ from simval.research.implied import (
     save_result,
     solve,
 )
-from simval.research.sweep import override, parse_research_config
 from tests.conftest import CLOSED_FORM as _BASE  # noqa: E402
 
 # the closed-form model (tests/conftest.py) with a market size, for the share in the sentence

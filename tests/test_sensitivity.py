@@ -17,6 +17,7 @@ from SALib.test_functions import Ishigami
 import simval
 from simval import testing as cf
 from simval.config.load import ConfigError
+from simval.config.override import override
 from simval.research import cli as research_cli
 from simval.research.sensitivity import (
     SimvalModel,
@@ -28,7 +29,6 @@ from simval.research.sensitivity import (
     tornado,
     tornado_table,
 )
-from simval.research.sweep import override
 from tests.conftest import CLOSED_FORM  # noqa: E402
 
 EXIT = "valuation.exit_multiple_median"

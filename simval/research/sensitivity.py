@@ -1,10 +1,10 @@
 """Which assumption matters most: a tornado on common random numbers, Sobol' indices through
 SALib, and what distinguishes the paths that collapse.
 
-Input ranges are a mapping of dot keys (as in :mod:`simval.research.sweep`) to ``(low, high)``,
+Input ranges are a mapping of dot keys (:mod:`simval.config.address`) to ``(low, high)``,
 e.g. ``{"chips.shock_rate": (0.2, 1.0), "commercial.growth_long_run": (0.05, 0.25)}``; a
 config file may declare them in a ``[sensitivity.ranges]`` table (read by
-:func:`simval.research.sweep.load_research_config`), the command line as ``--range KEY=LO,HI``.
+:func:`simval.config.research.load_research_config`), the command line as ``--range KEY=LO,HI``.
 Inputs fall into driver groups (growth, contracts, chips, regime, multiples, ...) by their
 section (:func:`default_group`) unless ``groups`` says otherwise.
 
@@ -32,15 +32,10 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from simval.config.address import ConfigKey, resolve_key, value_of
 from simval.config.load import Config, ConfigError
-from simval.research.sweep import (
-    ResearchConfig,
-    SweepKey,
-    as_config,
-    override,
-    resolve_key,
-    value_of,
-)
+from simval.config.override import override
+from simval.config.research import ResearchConfig, as_config
 from simval.simulate import simulate
 
 __all__ = [
@@ -99,12 +94,12 @@ def default_group(key: str) -> str:
 
 
 def resolve_ranges(config: Config, ranges: Mapping[str, Sequence[float]]
-                   ) -> list[tuple[SweepKey, float, float]]:
+                   ) -> list[tuple[ConfigKey, float, float]]:
     """Check input ranges: known numeric keys, ``low < high``, both ends valid for the config.
 
     Returns
     -------
-    list of (SweepKey, low, high)
+    list of (ConfigKey, low, high)
 
     Raises
     ------
@@ -157,7 +152,7 @@ def pick_scenario(config: Config, scenario: str) -> Config:
     return config.select([scenario])
 
 
-def _cast(key: SweepKey, value: float) -> float | int:
+def _cast(key: ConfigKey, value: float) -> float | int:
     """An integer key takes the nearest integer (Sobol' samples are continuous)."""
     return int(round(value)) if key.field.kind == "int" else float(value)
 
@@ -178,7 +173,7 @@ class SimvalModel:
     """One scenario of a config as a deterministic function of some of its keys.
 
     ``model({"chips.shock_rate": 0.8})`` simulates the scenario with the key(s) overridden
-    (:func:`simval.research.sweep.override`) and returns its headline outputs. Every call uses
+    (:func:`simval.config.override.override`) and returns its headline outputs. Every call uses
     the same seed, so for a fixed seed the outputs are deterministic functions of the inputs
     (common random numbers); results are cached by input values.
 
@@ -211,7 +206,7 @@ class SimvalModel:
         self.n_runs = 0
         self._cache: dict[tuple, dict[str, float]] = {}
 
-    def key(self, name: str) -> SweepKey:
+    def key(self, name: str) -> ConfigKey:
         """The schema field of a dot key of this config."""
         return resolve_key(self.config, name)
 
