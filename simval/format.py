@@ -19,6 +19,7 @@ __all__ = [
     "format_probability",
     "format_value",
     "short_money",
+    "table_row",
 ]
 
 CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "¥"}
@@ -146,3 +147,15 @@ def format_value(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     return str(value)
+
+
+def table_row(cells: list[str] | tuple[str, ...], widths: list[int] | tuple[int, ...],
+              indent: str = "  ") -> str:
+    """One line of a plain-text table: each cell left-aligned in its column's width.
+
+    Examples
+    --------
+    >>> table_row(["a", "bb"], [3, 2])
+    '  a    bb'
+    """
+    return (indent + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))).rstrip()

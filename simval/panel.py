@@ -33,6 +33,7 @@ import numpy as np
 import xarray as xr
 
 from simval.config.load import Config, ConfigError, validate_merged
+from simval.config.tables import flatten
 from simval.engine import kernels
 from simval.engine.runner import (
     Chunk,
@@ -184,15 +185,7 @@ def parse_panel(text: str, path: Path, read: Callable[[str], str]) -> Panel:
         raise ConfigError(list(dict.fromkeys(errors)))
     return Panel(source=str(path), name=str(panel.get("name", path.stem)),
                  threshold=None if threshold is None else float(threshold), companies=companies,
-                 scenario=scenario, shared=_dot_keys(shared), text=text)
-
-
-def _dot_keys(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in table.items():
-        name = f"{prefix}.{key}" if prefix else key
-        out.update(_dot_keys(value, name) if isinstance(value, dict) else {name: value})
-    return out
+                 scenario=scenario, shared=flatten(shared), text=text)
 
 
 def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,

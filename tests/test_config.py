@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import json
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -19,6 +17,7 @@ import pytest
 
 from simval.config.load import Config, ConfigError, load_config, parse_config
 from simval.config.schema import CONTRACT_FIELDS, REQUIRED, SCHEMA, Field
+from simval.config.toml import to_toml
 
 SOURCE = "fixture.toml"
 CONFIGS = sorted((Path(__file__).resolve().parents[1] / "configs").glob("*.toml"))
@@ -69,43 +68,6 @@ def minimal_text() -> str:
 
 # --------------------------------------------------------------------------------------------
 # helpers: apply changes to the minimal config and collect the ConfigError
-
-
-def _toml_key(key: str) -> str:
-    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else json.dumps(key)
-
-
-def _toml_value(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int | float):
-        return repr(value)  # 'inf' and 'nan' are TOML too
-    if isinstance(value, str):
-        return json.dumps(value)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + "}"
-    raise TypeError(value)
-
-
-def to_toml(data: dict[str, Any]) -> str:
-    """Write nested dicts as TOML, one [table] per dict, in insertion order."""
-    lines: list[str] = []
-
-    def emit(table: dict[str, Any], path: tuple[str, ...]) -> None:
-        scalars = {k: v for k, v in table.items() if not isinstance(v, dict)}
-        tables = {k: v for k, v in table.items() if isinstance(v, dict)}
-        if path and (scalars or not tables):
-            lines.append("[" + ".".join(map(_toml_key, path)) + "]")
-        lines.extend(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in scalars.items())
-        for k, v in tables.items():
-            emit(v, (*path, k))
-
-    emit(data, ())
-    return "\n".join(lines) + "\n"
 
 
 def modified(changes: dict[str | tuple[str, ...], Any] | None = None) -> str:

@@ -14,6 +14,8 @@ from scipy import special
 
 import simval
 from simval.config.load import ConfigError
+from simval.config.override import override
+from simval.config.research import parse_research_config
 from simval.research import cli as research_cli
 from simval.research.implied import (
     ImpliedResult,
@@ -24,7 +26,6 @@ from simval.research.implied import (
     save_result,
     solve,
 )
-from simval.research.sweep import override, parse_research_config
 from simval.validation import closed_forms as cf
 from tests.conftest import CLOSED_FORM as _BASE  # noqa: E402
 

@@ -16,6 +16,7 @@ from SALib.test_functions import Ishigami
 
 import simval
 from simval.config.load import ConfigError
+from simval.config.override import override
 from simval.research import cli as research_cli
 from simval.research.sensitivity import (
     SimvalModel,
@@ -27,7 +28,6 @@ from simval.research.sensitivity import (
     tornado,
     tornado_table,
 )
-from simval.research.sweep import override
 from simval.validation import closed_forms as cf
 from tests.conftest import CLOSED_FORM  # noqa: E402
 

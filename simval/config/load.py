@@ -28,6 +28,7 @@ from simval.config.schema import (
     Measure,
     TerminalMethod,
 )
+from simval.config.tables import merge
 
 __all__ = ["Config", "ConfigError", "config_from_dict", "load_config", "parse_config",
            "validate_merged"]
@@ -152,9 +153,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", text: str =
     ConfigError
         As :func:`load_config`.
     """
-    for override in overrides:
-        raw = _deep_merge(raw, override)
-    raw = dict(raw)
+    raw = merge(raw, *overrides)
     errors: list[str] = []
     scenario_tables = raw.pop("scenarios", None)
     if scenario_tables is None:
@@ -180,7 +179,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", text: str =
             if base_values is not None:
                 scenarios[name] = copy.deepcopy(base_values)
             continue
-        merged = _deep_merge(raw, override)
+        merged = merge(raw, override)
         scenario_errors: list[str] = []
         values = _validate(merged, _Context(source, name, override), scenario_errors)
         # a problem of the base config is reported once, for the base; a problem that only
@@ -204,10 +203,7 @@ def validate_merged(raw: dict[str, Any], source: str, overrides: list[dict[str, 
     a config is assembled from several tables, e.g. a panel's company with its scenario and
     the panel's shared overrides.
     """
-    merged = dict(raw)
-    for override in overrides:
-        merged = _deep_merge(merged, override)
-    return _validate(merged, _Context(source, None, None), errors)
+    return _validate(merge(raw, *overrides), _Context(source, None, None), errors)
 
 
 # --------------------------------------------------------------------------------------------
@@ -246,16 +242,6 @@ def _show(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return repr(value)
-
-
-def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(dict(base))
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
 
 
 def _check_value(field: Field, value: Any, ctx: _Context, path: tuple[str, ...], key: str,
@@ -356,7 +342,7 @@ def _validate_table(table: Any, fields: Mapping[str, Field], ctx: _Context,
 def _validate(raw: dict[str, Any], ctx: _Context, errors: list[str]) -> dict[str, Any] | None:
     n_errors = len(errors)
     values: dict[str, Any] = {}
-    # [sweep], [sensitivity] and [implied] are read by simval.research
+    # [sweep], [sensitivity] and [implied] are read by simval.config.research
     # (load_research_config); a run ignores them
     known = {*SCHEMA, "contracts", "slowdown", "sweep", "sensitivity", "implied"}
     for section in raw:

@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 from simval.config.load import ConfigError
+from simval.config.toml import toml_value
 from simval.format import format_money, format_percent, format_probability
 from simval.report import content
 from simval.report.assumptions import _flatten, _unit, format_value
@@ -231,7 +232,7 @@ def _assumption_blocks(ds: xr.Dataset, panel: Panel | None, problem: str) -> lis
         rows.append([".".join(key), _unit(field, values[first])]
                     + [format_value(field, r, values[n], key[-1]) if p is not None else "—"
                        for n, p, r in zip(names, present, raw, strict=True)])
-    shared = ", ".join(f"{k} = {_toml(v)}" for k, v in panel.shared.items()) or "nothing"
+    shared = ", ".join(f"{k} = {toml_value(v)}" for k, v in panel.shared.items()) or "nothing"
     return [
         f"Each company's config (scenario {panel.scenario}), with the panel's [shared] table "
         f"applied to every company: {shared}. The table lists every parameter whose value "
@@ -241,15 +242,6 @@ def _assumption_blocks(ds: xr.Dataset, panel: Panel | None, problem: str) -> lis
         "at the end of the report.",
         Table("panel-assumptions", ["parameter", "unit", *names], rows),
     ]
-
-
-def _toml(value: Any) -> str:
-    """A [shared] value as the panel file writes it: ``true``, ``0.5``, ``"base"``."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str):
-        return f'"{value}"'
-    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _provenance(ds: xr.Dataset, panel: Panel | None,

@@ -113,7 +113,7 @@ def mismatch(ds: xr.Dataset, config: Config | None, text: str, scenario: str) ->
     >>> mismatch(ds, cfg, cfg.text.replace("valuation = 8.6e9", "valuation = 9e9"), "base")
     'it was computed from another config: company.valuation is ¥9.00B there, ¥8.60B here'
     """
-    from simval.research.sweep import parse_research_config
+    from simval.config.research import parse_research_config
 
     names = [str(s) for s in ds.scenario.values]
     if scenario not in names:
@@ -211,15 +211,15 @@ def tornado_sentences(t: xr.Dataset, config: Config | None = None) -> str:
 
 def _quantity(t: xr.Dataset, config: Config | None, key: str, value: float) -> str:
     """An input's value in its unit: ``30% a year``, ``1.5 per year``, ``0.85``."""
-    from simval.research.implied import _is_percent, format_quantity
-    from simval.research.sweep import resolve_key
+    from simval.config.address import resolve_key
+    from simval.research.implied import format_quantity
 
     currency = str(t.attrs.get("currency", ""))
     unit = str(t.unit.sel(input=key).values) if "unit" in t.coords else ""
     percent = False
     if config is not None:
         try:
-            percent = _is_percent(resolve_key(config, key))
+            percent = resolve_key(config, key).percent
         except ConfigError:
             percent = False
     return format_quantity(value, unit, currency, percent=percent)

@@ -1,7 +1,7 @@
 """Research tools: sweeps as dimensions, sensitivity, market-implied expectations.
 
 - :func:`sweep` (:mod:`simval.research.sweep`): config keys over a grid become Dataset
-  dimensions, every grid point on the same random numbers;
+  dimensions, every grid point on the same random numbers (:func:`sweep_table` prints it);
 - :mod:`simval.research.sensitivity`: :func:`~simval.research.sensitivity.tornado` (paired
   changes on common random numbers), :func:`~simval.research.sensitivity.sobol` (Sobol'
   indices through SALib), :func:`~simval.research.sensitivity.explain_collapse`;
@@ -12,6 +12,8 @@
 Importing this package imports neither SALib nor matplotlib.
 """
 
+from simval.config.override import override
+from simval.config.research import ResearchConfig, load_research_config, parse_research_config
 from simval.research import implied, sensitivity
 from simval.research.implied import ImpliedResult, describe, solve
 from simval.research.sensitivity import (
@@ -24,14 +26,8 @@ from simval.research.sensitivity import (
     tornado,
     tornado_table,
 )
-from simval.research.sweep import (
-    ResearchConfig,
-    load_research_config,
-    override,
-    parse_research_config,
-    sweep,
-    sweep_table,
-)
+from simval.research.sweep import sweep
+from simval.research.sweep_text import sweep_table
 
 __all__ = [
     "ImpliedResult",

@@ -155,7 +155,9 @@ def _duplicates(pairs: list[tuple[str, Any]], option: str) -> dict[str, Any]:
 
 def _sweep(args: argparse.Namespace) -> int:
     import simval
-    from simval.research.sweep import load_research_config, sweep, sweep_table
+    from simval.config.research import load_research_config
+    from simval.research.sweep import sweep
+    from simval.research.sweep_text import sweep_table
 
     research = load_research_config(args.config)
     grid = _duplicates(args.sets, "--set") or research.sweep
@@ -173,6 +175,7 @@ def _sweep(args: argparse.Namespace) -> int:
 
 
 def _implied(args: argparse.Namespace) -> int:
+    from simval.config.research import load_research_config
     from simval.research.implied import (
         describe,
         parse_target,
@@ -180,7 +183,6 @@ def _implied(args: argparse.Namespace) -> int:
         save_result,
         solve,
     )
-    from simval.research.sweep import load_research_config
 
     name, level = parse_target(args.target)  # a malformed target fails before any simulation
     research = load_research_config(args.config)
@@ -201,8 +203,8 @@ def _implied(args: argparse.Namespace) -> int:
 
 def _sensitivity(args: argparse.Namespace) -> int:
     import simval
+    from simval.config.research import load_research_config
     from simval.research.sensitivity import sobol, sobol_table, tornado, tornado_table
-    from simval.research.sweep import load_research_config
 
     research = load_research_config(args.config)
     ranges = _duplicates(args.ranges, "--range") or research.ranges

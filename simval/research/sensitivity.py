@@ -1,10 +1,10 @@
 """Which assumption matters most: a tornado on common random numbers, Sobol' indices through
 SALib, and what distinguishes the paths that collapse.
 
-Input ranges are a mapping of dot keys (as in :mod:`simval.research.sweep`) to ``(low, high)``,
+Input ranges are a mapping of dot keys (:mod:`simval.config.address`) to ``(low, high)``,
 e.g. ``{"chips.shock_rate": (0.2, 1.0), "commercial.growth_long_run": (0.05, 0.25)}``; a
 config file may declare them in a ``[sensitivity.ranges]`` table (read by
-:func:`simval.research.sweep.load_research_config`), the command line as ``--range KEY=LO,HI``.
+:func:`simval.config.research.load_research_config`), the command line as ``--range KEY=LO,HI``.
 Inputs fall into driver groups (growth, contracts, chips, regime, multiples, ...) by their
 section (:func:`default_group`) unless ``groups`` says otherwise.
 
@@ -32,16 +32,11 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
+from simval.config.address import ConfigKey, resolve_key, value_of
 from simval.config.load import Config, ConfigError
-from simval.format import format_number, format_percent
-from simval.research.sweep import (
-    ResearchConfig,
-    SweepKey,
-    as_config,
-    override,
-    resolve_key,
-    value_of,
-)
+from simval.config.override import override
+from simval.config.research import ResearchConfig, as_config
+from simval.format import format_number, format_percent, table_row
 from simval.simulate import simulate
 
 __all__ = [
@@ -100,12 +95,12 @@ def default_group(key: str) -> str:
 
 
 def resolve_ranges(config: Config, ranges: Mapping[str, Sequence[float]]
-                   ) -> list[tuple[SweepKey, float, float]]:
+                   ) -> list[tuple[ConfigKey, float, float]]:
     """Check input ranges: known numeric keys, ``low < high``, both ends valid for the config.
 
     Returns
     -------
-    list of (SweepKey, low, high)
+    list of (ConfigKey, low, high)
 
     Raises
     ------
@@ -158,7 +153,7 @@ def pick_scenario(config: Config, scenario: str) -> Config:
     return config.select([scenario])
 
 
-def _cast(key: SweepKey, value: float) -> float | int:
+def _cast(key: ConfigKey, value: float) -> float | int:
     """An integer key takes the nearest integer (Sobol' samples are continuous)."""
     return int(round(value)) if key.field.kind == "int" else float(value)
 
@@ -179,7 +174,7 @@ class SimvalModel:
     """One scenario of a config as a deterministic function of some of its keys.
 
     ``model({"chips.shock_rate": 0.8})`` simulates the scenario with the key(s) overridden
-    (:func:`simval.research.sweep.override`) and returns its headline outputs. Every call uses
+    (:func:`simval.config.override.override`) and returns its headline outputs. Every call uses
     the same seed, so for a fixed seed the outputs are deterministic functions of the inputs
     (common random numbers); results are cached by input values.
 
@@ -212,7 +207,7 @@ class SimvalModel:
         self.n_runs = 0
         self._cache: dict[tuple, dict[str, float]] = {}
 
-    def key(self, name: str) -> SweepKey:
+    def key(self, name: str) -> ConfigKey:
         """The schema field of a dot key of this config."""
         return resolve_key(self.config, name)
 
@@ -417,13 +412,9 @@ def tornado_table(ds: xr.Dataset) -> str:
                     row.append(f"{d:+.3g} [{lo:+.3g}, {hi:+.3g}]")
             rows.append(row)
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    lines.append(_row(header, widths, indent=""))
-    lines += [_row(r, widths, indent="") for r in rows]
+    lines.append(table_row(header, widths, indent=""))
+    lines += [table_row(r, widths, indent="") for r in rows]
     return "\n".join(lines) + "\n"
-
-
-def _row(cells: Sequence[str], widths: Sequence[int], indent: str = "  ") -> str:
-    return (indent + "  ".join(c.ljust(w) for c, w in zip(cells, widths, strict=True))).rstrip()
 
 
 def _fmt_output(name: str, value: float) -> str:
@@ -746,8 +737,8 @@ def sobol_table(ds: xr.Dataset) -> str:
                  f"{float(s.total_conf.sel({dim: name})):.3f}"]
                 for name in s[dim].values]
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
-        lines.append(_row(header, widths))
-        lines += [_row(r, widths) for r in rows]
+        lines.append(table_row(header, widths))
+        lines += [table_row(r, widths) for r in rows]
     return "\n".join(lines) + "\n"
 
 
