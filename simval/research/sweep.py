@@ -66,7 +66,7 @@ from simval.config.schema import (
     SLOWDOWN_FIELDS,
     Field,
 )
-from simval.simulate import simulate
+from simval.simulate import check_names, check_whole, simulate
 
 __all__ = [
     "ResearchConfig",
@@ -768,8 +768,12 @@ def sweep(config: Config | ResearchConfig | str | Path,
     """
     research = as_config(config)
     cfg = research.config
+    n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+    seed = check_whole("seed", seed, 0, 2**63 - 1)
+    keep_paths = check_whole("keep_paths", keep_paths, 0)
+    scenarios = check_names("scenarios", scenarios)
     if scenarios is not None:
-        cfg = cfg.select(list(scenarios))
+        cfg = cfg.select(scenarios)
     if grid is None:
         grid = research.sweep
     keys, values = _grid(cfg, grid)
@@ -878,7 +882,9 @@ def sweep_table(ds: xr.Dataset) -> str:
             for name in ("p_justified", "p_collapse"):
                 row.append(f"{_pct(float(point[name]))} [{_pct(float(point[name + '_low']))}, "
                            f"{_pct(float(point[name + '_high']))}]")
-            row.append(f"{float(point.value_ratio):.3g} ± {float(point.value_ratio_se):.2g}")
+            se = float(point.value_ratio_se)
+            row.append(f"{float(point.value_ratio):.3g} ± "
+                       + (f"{se:.2g}" if np.isfinite(se) else "n/a"))
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines += ["", f"{scenario}"]
