@@ -98,9 +98,9 @@ def short_money(value: float, currency: str) -> str:
 
 
 def short_label(name: str, width: int = LABEL_WIDTH) -> str:
-    """``name`` cut to ``width`` columns (a Chinese character takes two) with an ellipsis, for tick labels, titles and
-    table columns that a long name would overflow (the full name goes in a legend, a caption
-    or a tooltip).
+    """``name`` cut to ``width`` columns (a Chinese character takes two) with an ellipsis,
+    for tick labels, titles and table columns that a long name would overflow (the full name
+    goes in a legend, a caption or a tooltip).
 
     Examples
     --------
@@ -360,6 +360,11 @@ def date_axis(axis: Axis) -> None:
 
         def __call__(self, x, pos=None):
             return concise(x, pos) if step() is None else year_format(x, pos)
+
+        def format_ticks(self, values):
+            if step() is None:
+                return concise.format_ticks(values)
+            return [year_format(v, i) for i, v in enumerate(values)]
 
     axis.set_major_locator(_Years())
     axis.set_major_formatter(_Labels())
