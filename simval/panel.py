@@ -309,8 +309,6 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
                 out[var + suffix] = xr.Variable(dims, data, {"units": "1", "description": desc})
         out.attrs["panel_threshold"] = threshold
         out.attrs["currency"] = cur
-    # the run date of the first company (the companies' can differ by a second)
-    out.attrs["created"] = parts[0].attrs.get("created", "")
     out.attrs.update({"title": f"simval panel: {panel.name}", "panel": panel.name,
                       "panel_source": panel.source, "companies": ", ".join(names),
                       "seed": seed, "n_paths": n_paths, "keep_paths": keep,

@@ -328,6 +328,17 @@ def config_file_check(ds: xr.Dataset) -> str:
             "config of this run, use the stored config")
 
 
+def run_date(source: str | Path | None) -> str:
+    """When the run was made: the time its results file was written (UTC), which a run's
+    Dataset does not carry (the same seed gives an identical Dataset, whenever it runs)."""
+    import datetime as dt
+
+    if source is None or not Path(source).exists():
+        return "unknown (no results file)"
+    stamp = dt.datetime.fromtimestamp(Path(source).stat().st_mtime, dt.UTC)
+    return f"{stamp.isoformat(timespec='seconds')} (the results file was written)"
+
+
 CONFIG_FILE = "config.toml"
 """The stored config text of a run, written beside its report: what the reproduce line runs."""
 
@@ -353,7 +364,7 @@ def provenance(ds: xr.Dataset, config: Config | None = None,
     rows = [
         ("company", str(a.get("company", ""))),
         ("as of", str(a.get("as_of", ""))),
-        ("run date", str(a.get("created", "not recorded (results of an older simval)"))),
+        ("run date", run_date(source)),
         ("config file", Path(str(a.get("config_source", ""))).name
          + (f" ({on_disk})" if on_disk else " (unchanged since the run)")),
         ("config sha256", f"{stored} ({check})"),

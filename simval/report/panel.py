@@ -256,7 +256,7 @@ def _provenance(ds: xr.Dataset, panel: Panel | None, source: str | Path | None,
     a: dict[str, Any] = ds.attrs
     rows = [("panel", str(a.get("panel", ""))),
             ("panel config", Path(str(a.get("panel_source", ""))).name),
-            ("run date", str(a.get("created", "not recorded (results of an older simval)")))]
+            ("run date", content.run_date(source))]
     for name in (str(c) for c in ds.company.values):
         text = a.get(f"config_{name}")
         sha = hashlib.sha256(text.encode()).hexdigest() if isinstance(text, str) else ""

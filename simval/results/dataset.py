@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 import platform
 from collections.abc import Mapping, Sequence
@@ -268,7 +267,6 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                           "functions of (path, stream, step, slot); common to all scenarios",
         "quantile_method": f"streamed log histograms: PV {VALUE_GRID.relative_width:.3%} "
                            f"bins, fans {FAN_GRID.relative_width:.2%} bins, interpolated",
-        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "simval_version": __version__,
         "numpy_version": np.__version__,
         "numba_version": numba.__version__,
