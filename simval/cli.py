@@ -11,6 +11,7 @@ Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 inter
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from pathlib import Path
 
@@ -25,24 +26,60 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
 
 
+SEED_MAX = 2**63 - 1  # as the config's simulation.seed
+
+
+def _whole_number(text: str) -> int:
+    """``"4096"``, ``"1e4"`` or ``"10_000"`` -> an int; anything else is not a whole number."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value != int(value):
+        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}")
+    return int(value)
+
+
 def _positive(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive integer; got {text}")
+        raise argparse.ArgumentTypeError(f"must be a positive whole number; got {text}")
     return value
 
 
 def _non_negative(text: str) -> int:
-    value = int(text)
+    value = _whole_number(text)
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative integer; got {text}")
+        raise argparse.ArgumentTypeError(f"must be a non-negative whole number; got {text}")
     return value
 
 
+def root_seed(text: str) -> int:
+    value = _non_negative(text)
+    if value > SEED_MAX:
+        raise argparse.ArgumentTypeError(f"must be a whole number in [0, 2**63 - 1]; got {text}")
+    return value
+
+
+def output_folder(text: str) -> Path:
+    """An output folder: not an empty name (``Path("")`` would be the current folder)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must name a folder; got an empty name (for the "
+                                         "current folder, give .)")
+    return Path(text)
+
+
 def _probability_width(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
     if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(f"must be in (0, 0.5); got {text}")
+        raise argparse.ArgumentTypeError(f"must be a number in (0, 0.5); got {text!r}")
     return value
 
 
@@ -54,9 +91,9 @@ def _build_parser() -> argparse.ArgumentParser:
                                      "results.nc (or results.zarr)")
     run.add_argument("config", type=Path)
     run.add_argument("--paths", type=_positive, help="paths per scenario")
-    run.add_argument("--seed", type=_non_negative, help="root seed")
+    run.add_argument("--seed", type=root_seed, help="root seed")
     run.add_argument("--scenario", action="append", help="run only this scenario (repeatable)")
-    run.add_argument("-o", "--out", type=Path,
+    run.add_argument("-o", "--out", type=output_folder,
                      help="output folder (default: results/<config name>)")
     run.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
     run.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
@@ -95,7 +132,7 @@ def _build_parser() -> argparse.ArgumentParser:
                     "and --implied name others instead. Research computed from another config "
                     "or scenario is left out, and the report says so.")
     report.add_argument("results", type=Path)
-    report.add_argument("-o", "--out", type=Path,
+    report.add_argument("-o", "--out", type=output_folder,
                         help="output folder (default: the folder of RESULTS)")
     report.add_argument("--format", choices=("html", "md"), default="html",
                         help="html: one self-contained report.html (default); md: report.md "
@@ -115,9 +152,9 @@ def _build_parser() -> argparse.ArgumentParser:
                                          "macro regime and chip shocks)")
     panel.add_argument("panel", type=Path)
     panel.add_argument("--paths", type=_positive, help="paths")
-    panel.add_argument("--seed", type=_non_negative, help="root seed")
+    panel.add_argument("--seed", type=root_seed, help="root seed")
     panel.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
-    panel.add_argument("-o", "--out", type=Path,
+    panel.add_argument("-o", "--out", type=output_folder,
                        help="output folder (default: results/<panel name>)")
     panel.add_argument("--force", action="store_true",
                        help="overwrite existing results (and the report, with --report)")
@@ -148,7 +185,7 @@ def _write_report(ds, out_dir: Path, *, format: str, overwrite: bool, source: Pa
     """Collect and write the report; say which research it includes and which it leaves out."""
     from simval.report.build import collect, write_content
 
-    report = collect(ds, source, **research)
+    report = collect(ds, source, out_dir=out_dir, **research)
     path = write_content(report, out_dir, format=format, overwrite=overwrite)
     files = [p for p in (research["tornado"], research["sobol"], *research["implied"]) if p]
     left = report.left_out()
@@ -156,72 +193,110 @@ def _write_report(ds, out_dir: Path, *, format: str, overwrite: bool, source: Pa
         print(f"simval: note: {what} is left out of the report: {why}", file=sys.stderr)
     if files and len(left) < len(files):
         print("research included: " + ", ".join(
-            str(p) for p in files if not any(str(p) in why for _, why in left)))
+            str(p) for p in files if not any(Path(p).name in why for _, why in left)))
     print(f"report written to {path}")
     return path
+
+
+def _out_dir(args: argparse.Namespace, default: Path) -> Path:
+    """``--out``, else ``default``."""
+    return default if args.out is None else args.out
+
+
+def _check_keep(keep: int | None, n_paths: int, what: str = "--paths") -> None:
+    if keep is not None and keep > n_paths:
+        raise ValueError(f"--keep-paths ({keep}) must be at most the paths per scenario "
+                         f"({n_paths}, {what})")
+
+
+def _refuse_non_finite(ds) -> None:
+    """Stop (exit 2) on results that overflowed float64: inf or NaN where a number must be."""
+    from simval.results.dataset import non_finite
+
+    problems = non_finite(ds)
+    if problems:
+        raise ValueError("the simulation overflowed (numbers beyond float64): "
+                         + "; ".join(problems) + ". Check the config's values for amounts, "
+                         "multiples or growth rates far outside any plausible range; nothing "
+                         "was written")
+
+
+def _warn_base(config) -> None:
+    for line in config.warnings():
+        print(f"simval: warning: {line}", file=sys.stderr)
 
 
 def _panel(args: argparse.Namespace) -> int:
     import simval
     from simval.panel import load_panel, simulate_panel
+    from simval.results.io import claim_output
     from simval.results.summary import panel_table
 
     panel = load_panel(args.panel)
-    out_dir = args.out or Path("results") / args.panel.stem
+    out_dir = _out_dir(args, Path("results") / args.panel.stem)
     target = out_dir / "panel.nc"
-    if target.exists() and not args.force:
-        raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
-    if args.report:  # refuse before simulating, not after
-        from simval.report.build import check_writable
-
-        check_writable(out_dir, "html", args.force)
-    ds = simulate_panel(panel, n_paths=args.paths, seed=args.seed, keep_paths=args.keep_paths,
-                        progress=sys.stderr.isatty())
-    simval.save(ds, target, overwrite=args.force)
-    print(panel_table(ds))
-    print(f"results written to {target}")
-    if args.report:
-        _write_report(ds, out_dir, format="html", overwrite=args.force, source=target,
-                      research=_research(out_dir, auto=False))
+    first = next(iter(panel.companies.values())).base["simulation"]
+    _check_keep(args.keep_paths, args.paths or first["n_paths"],
+                "--paths" if args.paths else "simulation.n_paths")
+    names = [target.name, "report.html"] if args.report else [target.name]
+    with claim_output(out_dir, names, overwrite=args.force):  # refuse before simulating
+        ds = simulate_panel(panel, n_paths=args.paths, seed=args.seed,
+                            keep_paths=args.keep_paths, progress=sys.stderr.isatty())
+        _refuse_non_finite(ds)
+        simval.save(ds, target, overwrite=args.force)
+        print(panel_table(ds))
+        print(f"results written to {target}")
+        if args.report:
+            _write_report(ds, out_dir, format="html", overwrite=args.force, source=target,
+                          research=_research(out_dir, auto=False))
     return EXIT_OK
 
 
 def _run(args: argparse.Namespace) -> int:
     import simval
+    from simval.results.io import claim_output
 
     config = simval.load_config(args.config)
-    out_dir = args.out or Path("results") / args.config.stem
+    _warn_base(config)
+    out_dir = _out_dir(args, Path("results") / args.config.stem)
     target = out_dir / ("results.zarr" if args.format == "zarr" else "results.nc")
-    if target.exists() and not args.force:
-        raise simval.ResultsExistError(f"{target} exists; use --force to overwrite it")
-    if args.report:  # refuse before simulating, not after
-        from simval.report.build import check_writable
+    if args.max_paths is not None and args.precision is None:
+        raise ValueError("--max-paths caps the paths of a --precision run; give --precision "
+                         "too, or use --paths for a fixed number of paths")
+    chosen = [config.scenarios[n] for n in args.scenario or [] if n in config.scenarios]
+    sim = (chosen or [config.base])[0]["simulation"]
+    _check_keep(args.keep_paths, args.paths or sim["n_paths"],
+                "--paths" if args.paths else "simulation.n_paths")
+    if args.max_paths is not None and args.paths is not None and args.max_paths < args.paths:
+        raise ValueError(f"--max-paths ({args.max_paths}) must be at least --paths "
+                         f"({args.paths})")
+    names = [target.name, "report.html"] if args.report else [target.name]
+    with claim_output(out_dir, names, overwrite=args.force):  # refuse before simulating
+        client = None
+        if args.dask or args.scheduler:
+            from simval.engine.distributed import make_client
 
-        check_writable(out_dir, "html", args.force)
-    client = None
-    if args.dask or args.scheduler:
-        from simval.engine.distributed import make_client
-
-        client = make_client(args.dask, args.scheduler)
-    try:  # the kept paths of a distributed run live on its workers until the client closes
-        ds = simval.simulate(config, n_paths=args.paths, seed=args.seed,
-                             keep_paths=args.keep_paths, scenarios=args.scenario,
-                             threads=args.threads,
-                             progress=not args.no_progress and sys.stderr.isatty(),
-                             antithetic=args.antithetic, precision=args.precision,
-                             max_paths=args.max_paths, client=client)
-        simval.save(ds, target, overwrite=args.force)  # saved before printing: a closed
-        print(simval.headline_table(ds))                # pipe cannot lose the results
-        print(f"results written to {target}")
-        if args.report:
-            _write_report(ds, out_dir, format="html", overwrite=args.force, source=target,
-                          research=_research(out_dir))
-    finally:
-        if client is not None:
-            cluster = client.cluster if args.dask else None
-            client.close()
-            if cluster is not None:
-                cluster.close()
+            client = make_client(args.dask, args.scheduler)
+        try:  # the kept paths of a distributed run live on its workers until the client closes
+            ds = simval.simulate(config, n_paths=args.paths, seed=args.seed,
+                                 keep_paths=args.keep_paths, scenarios=args.scenario,
+                                 threads=args.threads,
+                                 progress=not args.no_progress and sys.stderr.isatty(),
+                                 antithetic=args.antithetic, precision=args.precision,
+                                 max_paths=args.max_paths, client=client)
+            _refuse_non_finite(ds)
+            simval.save(ds, target, overwrite=args.force)  # saved before printing: a closed
+            print(simval.headline_table(ds))                # pipe cannot lose the results
+            print(f"results written to {target}")
+            if args.report:
+                _write_report(ds, out_dir, format="html", overwrite=args.force, source=target,
+                              research=_research(out_dir))
+        finally:
+            if client is not None:
+                cluster = client.cluster if args.dask else None
+                client.close()
+                if cluster is not None:
+                    cluster.close()
     return EXIT_OK
 
 
@@ -229,8 +304,16 @@ def _validate(args: argparse.Namespace) -> int:
     import simval
 
     config = simval.load_config(args.config)
+    _warn_base(config)
     print(f"{args.config}: valid; scenarios: {', '.join(config.scenarios)}")
     return EXIT_OK
+
+
+_OTHER_RESULTS = (  # (how to tell, what it is) of the files that sit beside results.nc
+    (lambda ds: "sweep_keys" in ds.attrs, "the results of simval sweep"),
+    (lambda ds: "delta_p_justified" in ds, "a tornado of simval sensitivity"),
+    (lambda ds: "first_order" in ds, "Sobol' indices of simval sensitivity"),
+)
 
 
 def _open(path: Path):
@@ -238,16 +321,29 @@ def _open(path: Path):
 
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such results file")
+    if path.is_dir() and path.suffix != ".zarr":
+        raise ValueError(f"{path}: a folder, not a results file (results.nc or results.zarr)")
     try:
         ds = simval.open_results(path)
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{path}: not a simval results file ({exc})") from None
-    needed = ("currency", "panel", "n_paths") if "company" in ds.dims else (
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # any failure to read a user's file: corrupt, truncated, other
+        raise ValueError(f"{path}: not a simval results file, or a damaged one "
+                         f"({type(exc).__name__}: {exc})") from None
+    for test, what in _OTHER_RESULTS:
+        if test(ds):
+            raise ValueError(f"{path}: {what}, not the results of simval run or simval panel; "
+                             "give the results.nc (or panel.nc) of the run")
+    dim = "company" if "company" in ds.dims else "scenario"
+    needed = ("currency", "panel", "n_paths") if dim == "company" else (
         "currency", "company", "n_paths")
     missing = [k for k in needed if k not in ds.attrs]
     if missing or "p_justified" not in ds:
         raise ValueError(f"{path}: not a simval results file (no "
                          f"{', '.join(missing) or 'p_justified'})")
+    if ds.p_justified.dims != (dim,):
+        raise ValueError(f"{path}: not the results of simval run or simval panel "
+                         f"(p_justified has dimensions {', '.join(ds.p_justified.dims)})")
     return ds
 
 
@@ -262,9 +358,11 @@ def _show(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     from simval.report.build import check_writable
+    from simval.results.io import prepare_folder
 
-    out_dir = args.out or args.results.parent
+    out_dir = _out_dir(args, args.results.parent)
     ds = _open(args.results)
+    prepare_folder(out_dir)
     check_writable(out_dir, args.format, args.force)
     research = _research(args.results.parent, args.tornado, args.sobol, args.implied,
                          auto=not args.no_research)
@@ -289,6 +387,12 @@ def main(argv: list[str] | None = None) -> int:
         return handlers[args.command](args)
     except (ConfigError, ResultsExistError, FileNotFoundError, ValueError) as exc:
         print(f"simval: error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (PermissionError, NotADirectoryError, IsADirectoryError, FileExistsError) as exc:
+        # a place the user named that cannot be written (caught here whatever wrote it)
+        where = f"{exc.filename}: " if getattr(exc, "filename", None) else ""
+        print(f"simval: error: {where}cannot write there: {exc.strerror or exc}",
+              file=sys.stderr)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into a program that stopped reading (| head)
         import os

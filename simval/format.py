@@ -13,6 +13,7 @@ from typing import Any
 
 __all__ = [
     "CURRENCY_SYMBOLS",
+    "format_mean",
     "format_money",
     "format_number",
     "format_percent",
@@ -132,6 +133,17 @@ def format_number(value: float | None, digits: int = 3) -> str:
     if value is None or not math.isfinite(value):
         return NOT_AVAILABLE
     return f"{value:.{digits}g}"
+
+
+def format_mean(value: float, se: float) -> str:
+    """A mean with its standard error, ``0.158 ± 0.00039`` (``n/a`` for a missing one).
+
+    Examples
+    --------
+    >>> format_mean(0.15812, 0.000391), format_mean(1.2, float("nan"))
+    ('0.158 ± 0.00039', '1.2 ± n/a')
+    """
+    return f"{format_number(value)} ± {format_number(se, 2)}"
 
 
 def format_value(value: Any) -> str:

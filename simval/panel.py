@@ -119,6 +119,7 @@ def parse_panel(text: str, path: Path, read: Callable[[str], str]) -> Panel:
     """Validate the panel config ``text`` of file ``path``; ``read(name)`` returns the text of
     the company config named ``name`` in ``[panel].companies`` (or raises :class:`OSError`).
     """
+    text = text.removeprefix("\ufeff")  # a byte-order mark some editors write
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -149,7 +150,7 @@ def parse_panel(text: str, path: Path, read: Callable[[str], str]) -> Panel:
         company_path = path.parent / name
         source = f"{path} -> {company_path}"
         try:
-            company_text = read(name)
+            company_text = read(name).removeprefix("\ufeff")
             company_raw = tomllib.loads(company_text)
         except (OSError, tomllib.TOMLDecodeError) as exc:
             errors.append(f"{source}: cannot read the company config: {exc}")
@@ -210,6 +211,13 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
         P(V_s >= B for every s <= t), and ``p_all_stay_above`` (time), the probability that
         every company does, each with standard error and 95% Clopper-Pearson interval.
     """
+    from simval.simulate import check_whole
+
+    n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+    seed = check_whole("seed", seed, 0, 2**63 - 1)
+    keep_paths = check_whole("keep_paths", keep_paths, 0)
+    chunk_size = check_whole("chunk_size", chunk_size, 1)
+    threads = check_whole("threads", threads, 1)
     if not isinstance(panel, Panel):
         panel = load_panel(panel)
     first = next(iter(panel.companies.values())).base

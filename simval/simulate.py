@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
@@ -18,12 +19,78 @@ from simval.model.params import build_kernel_params, make_time_grid, required_te
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
-__all__ = ["simulate"]
+__all__ = ["check_names", "check_whole", "simulate"]
 
 _SHARED_KEYS = (("company", "as_of"), ("company", "currency"),
                 ("simulation", "horizon_years"), ("simulation", "steps_per_year"),
                 ("simulation", "n_paths"), ("simulation", "seed"),
                 ("simulation", "keep_paths"), ("simulation", "measure"))
+
+
+def check_whole(name: str, value: Any, low: int = 0, high: int | None = None) -> int | None:
+    """``value`` of the argument ``name`` as an int in [low, high], or None for None.
+
+    A whole number of any numeric type (``4096``, ``np.int64(4096)``, ``4096.0``) is
+    accepted; a string, a bool or a fraction is not.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is not a number (e.g. ``"100"``).
+    ValueError
+        If it is a number but not a whole one, or out of range.
+
+    Examples
+    --------
+    >>> check_whole("n_paths", 1e4, low=1)
+    10000
+    >>> check_whole("n_paths", 1.5, low=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: n_paths must be a whole number; got 1.5
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a whole number; got {value!r} "
+                        f"({type(value).__name__})")
+    if not isinstance(value, numbers.Integral) and not (
+            math.isfinite(value) and float(value).is_integer()):
+        raise ValueError(f"{name} must be a whole number; got {value!r}")
+    number = int(value)
+    if number < low or (high is not None and number > high):
+        upper = "" if high is None else f", at most {high}"
+        raise ValueError(f"{name} must be at least {low}{upper}; got {number}")
+    return number
+
+
+def check_names(name: str, value: Any) -> list[str] | None:
+    """``value`` of the argument ``name`` as a list of scenario names, or None for None.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` is a single string (``"base"`` would be the names 'b', 'a', 's', 'e') or
+        not a sequence of strings.
+
+    Examples
+    --------
+    >>> check_names("scenarios", ("base", "stress"))
+    ['base', 'stress']
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        raise TypeError(f"{name} must be a list of scenario names, e.g. [{value!r}]; got the "
+                        f"string {value!r}")
+    try:
+        names = list(value)
+    except TypeError:
+        raise TypeError(f"{name} must be a list of scenario names; got {value!r}") from None
+    bad = [n for n in names if not isinstance(n, str)]
+    if bad:
+        raise TypeError(f"{name} must be a list of scenario names (strings); got {bad[0]!r}")
+    return names
 
 
 def simulate(config: Config | str | Path, *, n_paths: int | None = None,
@@ -89,6 +156,9 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     ------
     ConfigError
         If the config is invalid or the scenarios do not share a time grid and run settings.
+    TypeError, ValueError
+        If an argument has the wrong type (``n_paths="100"``, ``scenarios="base"``) or value
+        (``n_paths=1.5``, ``max_paths`` without ``precision``); the message names it.
 
     Examples
     --------
@@ -96,10 +166,22 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     >>> float(ds.p_bankrupt.sel(scenario="base")) > 0
     True
     """
+    n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+    seed = check_whole("seed", seed, 0, 2**63 - 1)
+    keep_paths = check_whole("keep_paths", keep_paths, 0)
+    chunk_size = check_whole("chunk_size", chunk_size, 1)
+    threads = check_whole("threads", threads, 1)
+    max_paths = check_whole("max_paths", max_paths, 1, 2**31 - 1)
+    scenarios = check_names("scenarios", scenarios)
+    if precision is not None and (isinstance(precision, bool | str)
+                                  or not isinstance(precision, numbers.Real)):
+        raise TypeError(f"precision must be a number in (0, 0.5); got {precision!r}")
+    if max_paths is not None and precision is None:
+        raise ValueError("max_paths caps the paths of a precision run; give precision too")
     if not isinstance(config, Config):
         config = load_config(config)
     if scenarios is not None:
-        config = config.select(list(scenarios))
+        config = config.select(scenarios)
     base = config.base
     problems = [
         f"{config.source}: [scenarios.{name}] changes {section}.{key}; all scenarios of a run "

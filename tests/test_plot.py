@@ -191,21 +191,25 @@ def test_the_edge_results_are_the_edge_cases(edge):
 # ------------------------------------------------------------------------ value distribution
 
 @pytest.mark.parametrize("kind", ["density", "ecdf"])
-def test_value_distribution_marks_today_valuation_and_collapse_level(full, kind):
+def test_value_distribution_marks_today_valuation_not_the_collapse_level(full, kind):
     ax = _quiet(simval.plot.value_distribution, full, kind=kind, log=True)
     v0 = float(full.valuation[0])
     level = float(full.collapse_level[0])
     vertical = [tuple(line.get_xdata()) for line in ax.get_lines()
                 if len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1]]
     assert (v0, v0) in vertical
-    assert (level, level) in vertical
+    # the collapse level is a level of the market value, not of PV: not on this axis
+    assert (level, level) not in vertical
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert not any("collapse" in t for t in legend)
+    if kind == "density" and full.sizes["path"]:  # the histogram says it is the kept paths
+        assert f"histogram: the {full.sizes['path']:,} kept paths only" in legend
     assert ax.get_xscale() == "log"
     labels = _labels(ax, "x")
     assert labels and all(MONEY.match(t) and t.startswith("¥") for t in labels), labels
     assert "present value" in ax.get_xlabel() and "CNY" in ax.get_xlabel()
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any(text.startswith("V0 = ¥50B") for text in legend)
-    assert any(text.startswith("collapse level") for text in legend)
 
 
 def test_value_distribution_log_axis_when_the_spread_calls_for_it(full):
@@ -380,7 +384,10 @@ def test_scenario_comparison_is_a_forest_of_every_scenario(full):
     circles = [line for line in ax.get_lines() if line.get_marker() == "o"]
     assert sorted(float(c.get_xdata()[0]) for c in circles) == sorted(
         full.p_justified.values.tolist())
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["0%", "25%", "50%", "75%", "100%"]
+    # a symmetric-log axis: small probabilities apart from 0 and from each other
+    assert ax.get_xscale() == "symlog"
+    ticks = [t.get_text() for t in ax.get_xticklabels()]
+    assert ticks[0] == "0%" and ticks[-3:] == ["1%", "10%", "100%"]
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert legend == ["P(justified: PV ≥ V0)", "P(collapse: V ≤ ¥10B by T)"]
 

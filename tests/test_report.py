@@ -200,11 +200,11 @@ def test_assumptions_table_has_every_parameter_with_value_and_unit(html_report):
     assert params["company.valuation"]["value"] == "¥50.0B"
     assert params["company.valuation"]["unit"] == "CNY"
     assert params["commercial.revenue"]["unit"] == "CNY/year"
-    assert params["commercial.growth"]["value"] == "0.4"
+    assert params["commercial.growth"]["value"] == "0.4 (49.2% a year)"  # exp(0.4) - 1
     assert params["commercial.growth"]["unit"] == "1/year"
     assert params["market_size.fx_rate"]["unit"] == "CNY per USD"
     assert params["market_size.points"]["value"] == "2024: $5.00B, 2027: $12.0B, 2030: $25.0B"
-    assert params["commercial.growth_long_run"]["in a slowdown"] == "0.05"
+    assert params["commercial.growth_long_run"]["in a slowdown"] == "0.05 (5.13% a year)"
     assert params["contracts.city.renewal_probability"]["in a slowdown"] == "0.5"
     assert params["bankruptcy.recovery"]["source"] == "default"
     assert params["simulation.n_paths"]["value"] == "6,000 (this run: 8,192)"
@@ -451,12 +451,16 @@ def test_report_picks_up_the_research_beside_the_results(research_run, capsys):
     rows = page.tables["implied-table"]
     assert rows[1][0] == EXIT and rows[1][3] == "8"
     assert rows[1][2] == f"{result.value:.4g} [{result.low:.4g}, {result.high:.4g}]"
-    # the provenance names each file with its hash
+    # the column of the source's assumption shows the one the sentence above mentions
+    assert rows[0][4] == "assumed by the source"
+    assert rows[1][4] == "a 25% share of the 2029 market (the memo)"
+    # the provenance names each file, relative to the report, with its hash
     provenance = {row[0]: row[1] for row in page.tables["provenance"]}
-    assert provenance["tornado"] == (f"{out / 'tornado.nc'} (sha256 "
+    assert provenance["tornado"] == (f"tornado.nc (sha256 "
                                      f"{build.content.sha256_file(out / 'tornado.nc')})")
-    assert provenance["sobol"].startswith(str(out / "sobol.nc"))
-    assert provenance[f"implied {EXIT} (p_justified=0.5)"].startswith(str(implied_file))
+    assert provenance["sobol"].startswith("sobol.nc (sha256 ")
+    assert provenance[f"implied {EXIT} (p_justified=0.5)"].startswith(implied_file.name)
+    assert str(out) not in text
 
 
 @pytest.mark.slow
@@ -479,7 +483,7 @@ def test_no_research_and_research_named_on_the_command_line(research_run, tmp_pa
     html = (tmp_path / "b" / "report.html").read_text(encoding="utf-8")
     assert _images(tmp_path / "b" / "report.html") == _images(plain) + 1
     assert "09_tornado" in html and "Sobol" not in html and "What the price implies" not in html
-    assert str(other) in html
+    assert "../elsewhere/t.nc (sha256" in html and str(other) not in html  # relative
     # a file that is not there, or not of its kind, is an error (exit 2)
     assert main(["report", str(out / "results.nc"), "-o", str(tmp_path / "c"), "--sobol",
                  str(tmp_path / "missing.nc")]) == 2

@@ -79,6 +79,17 @@ class Config:
         """Hash of the config text."""
         return hashlib.sha256(self.text.encode()).hexdigest()
 
+    def warnings(self) -> list[str]:
+        """Things to tell the user about a valid config: today, that it has scenarios but none
+        named ``base``, so that the first one is the reference every other is compared with.
+        """
+        if "base" in self.scenarios:
+            return []
+        first = next(iter(self.scenarios))
+        return [f"{self.source}: there is no [scenarios.base]; the first scenario, {first!r}, "
+                "is the reference that the summary, the tables and the other scenarios are "
+                "compared with"]
+
     def select(self, names: list[str] | tuple[str, ...]) -> Config:
         """Keep only the scenarios ``names``, in that order."""
         missing = [n for n in names if n not in self.scenarios]
@@ -120,7 +131,11 @@ def load_config(path: str | Path) -> Config:
 
 
 def parse_config(text: str, source: str = "<string>") -> Config:
-    """Validate a config given as TOML text. See :func:`load_config`."""
+    """Validate a config given as TOML text. See :func:`load_config`.
+
+    A byte-order mark at the start (some editors write one) is dropped.
+    """
+    text = text.removeprefix("\ufeff")
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -165,7 +165,7 @@ CONTRACT_FIELDS: dict[str, Field] = {
                            doc="date of the first renewal decision (after as_of)"),
     "renewal_probability": _prob(symbol="p_j", per_regime=True,
                                  doc="probability the contract is renewed at a renewal date"),
-    "price_change_median": _f(1.0, 0.0, None, low_open=True, unit="1", per_regime=True,
+    "price_change_median": _f(1.0, 0.0, 100.0, low_open=True, unit="1", per_regime=True,
                               symbol="m_j", doc="median price multiplier at renewal"),
     "price_change_dispersion": _f(0.0, 0.0, 5.0, unit="1", symbol="s_j",
                                   doc="log-standard deviation of the price multiplier"),
@@ -176,6 +176,10 @@ CONTRACT_FIELDS: dict[str, Field] = {
     "capacity_elasticity": _f(0.0, 0.0, 10.0, unit="1", symbol="beta_j",
                               doc="elasticity of delivered contract revenue to capacity"),
 }
+
+# Multiples and multipliers are bounded far beyond any plausible value, so that an absurd one
+# (1e300) is refused here instead of overflowing float64 in the simulation; an overflow that
+# other values still cause is detected after the run (simval.results.dataset.non_finite).
 
 _EXPANSION_CONTRACT_KEYS = (
     "escalation", "term_years", "renewal_probability", "price_change_median",
@@ -331,7 +335,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "terminal_earnings": Field("choice", TerminalEarnings.ANNUALISED,
                                    choices=TerminalEarnings,
                                    doc="terminal base: last step's flow, or annualised"),
-        "exit_multiple_median": _f(None, 0.0, None, low_open=True, unit="1",
+        "exit_multiple_median": _f(None, 0.0, 1000.0, low_open=True, unit="1",
                                    doc="median exit multiple (ev_sales, ev_ebitda)"),
         "exit_multiple_dispersion": _f(0.0, 0.0, 5.0, unit="1",
                                        doc="log-sd of the exit multiple around the median"),
@@ -341,13 +345,13 @@ SCHEMA: dict[str, dict[str, Field]] = {
     },
     "market": {
         "enabled": _switch(False, "simulate the market multiple (else it stays at M_0)"),
-        "long_run_multiple": _f(None, 0.0, None, low_open=True, unit="1", symbol="M_bar",
+        "long_run_multiple": _f(None, 0.0, 1000.0, low_open=True, unit="1", symbol="M_bar",
                                 per_regime=True, doc="long-run market value / sales multiple"),
         "mean_reversion": _f(0.0, 0.0, 50.0, unit="1/year", symbol="kappa_M",
                              doc="speed of mean reversion of log M"),
         "volatility": _f(0.0, 0.0, 5.0, unit="1/sqrt(year)", symbol="sigma_M", per_regime=True,
                          doc="volatility of log M"),
-        "slowdown_jump_median": _f(1.0, 0.0, None, low_open=True, unit="1",
+        "slowdown_jump_median": _f(1.0, 0.0, 100.0, low_open=True, unit="1",
                                    doc="median multiplier of M on entering a slowdown"),
         "slowdown_jump_dispersion": _f(0.0, 0.0, 5.0, unit="1",
                                        doc="log-sd of that multiplier"),

@@ -60,11 +60,21 @@ def make_client(spec: str | None = None, scheduler: str | None = None) -> Any:
         ``"local:N"`` (N workers).
     scheduler : str, optional
         Address of an existing scheduler.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is malformed or no scheduler answers at ``scheduler`` (after the connect
+        timeout of Dask's ``distributed.comm.timeouts.connect``).
     """
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        return Client(scheduler)
+        try:
+            return Client(scheduler)
+        except (OSError, TimeoutError, ValueError, TypeError) as exc:  # nothing listens there
+            raise ValueError(f"--scheduler {scheduler}: cannot reach a Dask scheduler there "
+                             f"({type(exc).__name__}: {exc})") from None
     if spec is None or not (spec == "local" or spec.startswith("local:")):
         raise ValueError(f"--dask takes 'local' or 'local:N'; got {spec!r}")
     if spec == "local":

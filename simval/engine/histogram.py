@@ -5,7 +5,8 @@ functions of the set of paths (not of their order, chunking or threads) and need
 does not grow with the number of paths. A grid has ``bins_per_decade`` bins per decade of
 ``|x|`` from ``10**log_low`` to ``10**(log_low + decades)``, mirrored for negative values, and
 one bin for zero (and anything smaller in magnitude than ``10**log_low``). Values beyond the
-top edge land in the outermost bin.
+top edge land in the outermost bin, so a quantile that falls in an outermost bin is out of the
+grid's range (:meth:`LogGrid.side`), not a measured value.
 """
 
 from __future__ import annotations
@@ -61,11 +62,30 @@ class LogGrid:
         return self.value_at_rank(counts, np.asarray(probs) * counts.sum(axis=-1,
                                                                          keepdims=True))
 
+    @property
+    def edge(self) -> float:
+        """The grid's outer edge ``10**(log_low + decades)``: the outermost bins hold everything
+        beyond it (and beyond ``-edge``), so a statistic there is out of range."""
+        return 10.0 ** (self.log_low + self.decades)
+
     def value_at_rank(self, counts: np.ndarray, ranks: np.ndarray) -> np.ndarray:
         """Values at continuous ranks (0 .. n) of a histogram (last axis = bins).
 
         ``ranks`` broadcasts against ``counts`` without its last axis plus one trailing axis.
         """
+        position = self.position_at_rank(counts, ranks)
+        return np.where(np.isnan(position), np.nan, self.value(position))
+
+    def side(self, position: np.ndarray) -> np.ndarray:
+        """+1 where a bin position is in the outermost positive bin (at or beyond ``edge``),
+        -1 in the outermost negative bin, 0 inside the grid; positions may be NaN (no paths)."""
+        position = np.asarray(position, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            return np.where(position >= self.n_bins - 1, 1, np.where(position < 1, -1, 0))
+
+    def position_at_rank(self, counts: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+        """Continuous bin positions (bin index + fraction) at ranks, as
+        :meth:`value_at_rank` (NaN where the histogram is empty)."""
         counts = np.asarray(counts)
         cdf = np.cumsum(counts, axis=-1)
         ranks = np.broadcast_to(np.asarray(ranks, dtype=np.float64),
@@ -85,7 +105,7 @@ class LogGrid:
             below = np.where(b > 0, flat_cdf[row, np.maximum(b - 1, 0)], 0)
             in_bin = flat_counts[row, b]
             frac = np.where(in_bin > 0, (r - below) / np.maximum(in_bin, 1), 0.5)
-            out[row] = self.value(b + frac)
+            out[row] = b + frac
         return out.reshape(ranks.shape)
 
 

@@ -156,7 +156,8 @@ class ScenarioAccumulator:
         self.contract_active += active.sum(axis=0, dtype=np.int64)
         starts = np.arange(0, n, BLOCK)
         self.block_sums["pv"].extend(np.add.reduceat(pv, starts).tolist())
-        self.block_sums["pv_sq"].extend(np.add.reduceat(pv * pv, starts).tolist())
+        with np.errstate(over="ignore"):  # inf: an overflow, reported after the run
+            self.block_sums["pv_sq"].extend(np.add.reduceat(pv * pv, starts).tolist())
         self.block_sums["terminal_revenue"].extend(
             np.add.reduceat(terminal_revenue, starts).tolist())
         self.block_counts["paths"].extend(np.diff(np.append(starts, n)).tolist())
@@ -189,8 +190,9 @@ class ScenarioAccumulator:
             kernels.count_pairs_at_least(series[kernels.SERIES_MARKET_VALUE], self.threshold,
                                          self.pairs_above_threshold)
         pair_mean = pv.reshape(-1, 2).mean(axis=1)
-        self.block_sums["pv_pair_sq"].extend(
-            np.add.reduceat(pair_mean * pair_mean, starts // 2).tolist())
+        with np.errstate(over="ignore"):  # inf: an overflow, reported after the run
+            self.block_sums["pv_pair_sq"].extend(
+                np.add.reduceat(pair_mean * pair_mean, starts // 2).tolist())
 
     def merge(self, other: ScenarioAccumulator) -> None:
         """Fold in the accumulator of the paths that follow this one's.

@@ -36,7 +36,8 @@ class TimeGrid:
         K; the grid has K + 1 times t_0 .. t_K.
     dates : ndarray of datetime64[ns], shape (K + 1,)
         Calendar date of each time: as_of plus whole months when a step is a whole number of
-        months, else plus ``round(k * dt * 365.25)`` days.
+        months (from the last day of a month, the last day of the month that many months on:
+        30 June, 31 December), else plus ``round(k * dt * 365.25)`` days.
     """
 
     as_of: dt.date
@@ -69,7 +70,10 @@ def make_time_grid(values: dict[str, Any]) -> TimeGrid:
     n = sim["steps_per_year"]
     k_max = round(sim["horizon_years"] * n)
     as_of = pd.Timestamp(values["company"]["as_of"])
-    if 12 % n == 0:
+    if 12 % n == 0 and (as_of + pd.Timedelta(days=1)).day == 1:
+        months = 12 // n  # from the last day of a month: month ends (30 June -> 31 December)
+        dates = [as_of] + [as_of + pd.offsets.MonthEnd(months * k) for k in range(1, k_max + 1)]
+    elif 12 % n == 0:
         months = 12 // n
         dates = [as_of + pd.DateOffset(months=months * k) for k in range(k_max + 1)]
     else:

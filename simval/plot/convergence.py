@@ -96,7 +96,7 @@ def convergence(ds: xr.Dataset, quantity: str = "p_justified", *,
     _style.percent_axis(ax.yaxis)
     ax.set_xlabel("paths simulated per scenario")
     ax.set_ylabel("running estimate (% of paths)")
-    prefix = f"{names[0]}: c" if len(names) == 1 else "C"
+    prefix = f"{_style.short_label(names[0])}: c" if len(names) == 1 else "C"
     ax.set_title(f"{prefix}onvergence of {_QUANTITIES[key]} (95% interval)", loc="left")
     ax.grid(color="0.92")
     ax.set_axisbelow(True)

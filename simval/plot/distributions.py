@@ -34,8 +34,9 @@ def value_distribution(ds: xr.Dataset, *, scenario: str | Sequence[str] | None =
 
     PV is the value to today's holders of the simulated cash flows and exit (the fundamental
     value); the valuation is justified on a path where PV >= V0. Both kinds draw today's
-    valuation V0 (dashed) and the collapse level (dotted) as vertical lines and give
-    P(justified) = P(PV >= V0) with its 95% interval.
+    valuation V0 (dashed) as a vertical line and give P(justified) = P(PV >= V0) with its 95%
+    interval. (The collapse level is a level of the market value, not of PV: it is not drawn
+    here.)
 
     ``kind="density"`` gives one row per scenario: a histogram of the PV of the kept paths
     (the same scale in every row), its part at or above V0 shaded dark (the mass that
@@ -45,8 +46,10 @@ def value_distribution(ds: xr.Dataset, *, scenario: str | Sequence[str] | None =
     kept paths' PV per scenario, the quantiles of all paths as dots with their 95% intervals,
     and 1 - P(justified) at V0 as a diamond.
 
-    The kept paths are the first paths of the run (an unselected sample); with none kept
-    (``keep_paths = 0``) only the quantiles of all paths are drawn. A value of 0 (bankrupt or
+    The kept paths are the first paths of the run (an unselected sample), and the figure's
+    legend says that its histogram shows them only, while the quantiles and P(justified) are
+    of all paths; with none kept (``keep_paths = 0``) only the quantiles of all paths are
+    drawn. A value of 0 (bankrupt or
     worthless) cannot sit on a log axis: it is drawn as a triangle on the left edge.
 
     Parameters
@@ -86,16 +89,14 @@ def value_distribution(ds: xr.Dataset, *, scenario: str | Sequence[str] | None =
     sub = ds.sel(scenario=names)
     q = sub.pv_quantile.sel(quantile=list(_LEVELS), method="nearest").values.astype(float)
     v0 = sub.valuation.values.astype(float)
-    collapse = sub.collapse_level.values.astype(float)
     kept = sub.path_pv.values.astype(float) if "path_pv" in sub else np.empty((len(names), 0))
     if log is None:
         log = _spread_calls_for_log(q)
     if log:
-        lo, hi = _style.log_limits([q, v0, collapse, kept], fallback=float(np.nanmax(v0)),
-                                   pad=1.8)
+        lo, hi = _style.log_limits([q, v0, kept], fallback=float(np.nanmax(v0)), pad=1.8)
     else:
         lo = 0.0
-        hi = float(np.nanmax(np.concatenate([q.ravel(), v0, collapse, kept.ravel()]))) * 1.06
+        hi = float(np.nanmax(np.concatenate([q.ravel(), v0, kept.ravel()]))) * 1.06
     if kind == "density":
         ax = _style.new_axes(ax, (9.0, 1.7 + 0.95 * len(names)))
         _density(ax, ds, names, q, kept, v0, lo, hi, log, style)
@@ -103,17 +104,16 @@ def value_distribution(ds: xr.Dataset, *, scenario: str | Sequence[str] | None =
         ax = _style.new_axes(ax, (9.0, 5.0))
         _ecdf(ax, ds, names, q, kept, v0, lo, hi, log, style)
     cur = ds.attrs["currency"]
-    same_v0, same_collapse = _shared(v0), _shared(collapse)
+    same_v0 = _shared(v0)
     if same_v0 is not None:
         ax.axvline(same_v0, zorder=7, **_style.REFERENCE["valuation"])
-    if same_collapse is not None:
-        ax.axvline(same_collapse, zorder=7, **_style.REFERENCE["collapse"])
     ax.set_xlim(lo, hi)
     if log:
         ax.set_xscale("log")
     _style.money_axis(ax.xaxis, cur, log=log)
     ax.set_xlabel(f"present value to today's holders, PV ({cur}{', log scale' if log else ''})")
     company = ds.attrs.get("company", "")
+    company = _style.short_label(company, int(1.5 * _style.LABEL_WIDTH))
     ax.set_title(f"{company + ': ' if company else ''}value to today's holders (PV) against "
                  "today's valuation", loc="left")
     ax.grid(axis="x", which="major", color="0.9", zorder=0)
@@ -133,13 +133,10 @@ def _reference_handles(ds: xr.Dataset, names: list[str]) -> list[Any]:
 
     cur = ds.attrs["currency"]
     sub = ds.sel(scenario=names)
-    v0, collapse = _shared(sub.valuation.values), _shared(sub.collapse_level.values)
+    v0 = _shared(sub.valuation.values)
     v0_label = (f"V0 = {short_money(v0, cur)} (today's valuation)" if v0 is not None
                 else "V0 (today's valuation)")
-    collapse_label = (f"collapse level {short_money(collapse, cur)}"
-                      if collapse is not None else "collapse level")
-    return [Line2D([], [], label=v0_label, **_style.REFERENCE["valuation"]),
-            Line2D([], [], label=collapse_label, **_style.REFERENCE["collapse"])]
+    return [Line2D([], [], label=v0_label, **_style.REFERENCE["valuation"])]
 
 
 def _edges(lo: float, hi: float, v0: float, log: bool) -> np.ndarray:
@@ -218,17 +215,22 @@ def _density(ax: Axes, ds: xr.Dataset, names: list[str], q: np.ndarray, kept: np
         ax.annotate(f"P(justified) {format_probability(s, 'p_justified')}", (1.0, y + 0.3),
                     xycoords=("axes fraction", "data"), xytext=(6, 0),
                     textcoords="offset points", ha="left", va="center", fontsize="small")
-    ax.set_yticks(rows + 0.25, names)
+    ax.set_yticks(rows + 0.25, [_style.short_label(name) for name in names])
     ax.tick_params(axis="y", length=0, pad=12)
     ax.set_ylim(-0.4, n - 1 + 0.95)
     grey = "0.45"
     handles = []
+    n_all = int(ds.attrs.get("n_paths", 0))
+    every = f"all {n_all:,} paths" if n_all else "all paths"
     if has_kept:
         handles += [Patch(facecolor=grey, alpha=0.35,
-                          label=f"PV of the {kept.shape[1]:,} kept paths"),
+                          label=f"histogram: the {kept.shape[1]:,} kept paths only"),
                     Patch(facecolor=grey, alpha=0.9, label="of which PV ≥ V0 (justified)")]
-    handles += [Line2D([], [], color=grey, linewidth=1.4, label="all paths: 5-95%"),
+    handles += [Line2D([], [], color=grey, linewidth=1.4, label=f"{every}: 5-95%"),
                 Patch(facecolor=grey, edgecolor="0.2", alpha=0.85, label="25-75%, white: median")]
+    if has_kept:
+        handles.append(Line2D([], [], linestyle="none",
+                              label=f"P(justified) at the right: {every}"))
     handles += _reference_handles(ds, names)
     if any_zero:
         handles.append(Line2D([], [], color=grey, marker="<", linestyle="none",
@@ -286,6 +288,33 @@ def _ecdf(ax: Axes, ds: xr.Dataset, names: list[str], q: np.ndarray, kept: np.nd
     handles += _reference_handles(ds, names)
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False,
               fontsize="small")
+
+
+def _probability_scale(ax: Axes, ds: xr.Dataset, metrics: Sequence[str]) -> float:
+    """A symmetric-log probability axis from 0 to 1: linear up to a threshold at or below the
+    smallest positive value shown (at least 0.01%), logarithmic above it, so that 0.2% and 1%
+    do not sit on top of 0 as on a linear axis; returns the threshold."""
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    values = np.concatenate([np.ravel(ds[f"{m}{suffix}"].isel(time=-1).values
+                                      if m == "p_above_threshold"
+                                      else ds[f"{m}{suffix}"].values)
+                             for m in metrics for suffix in ("", "_low", "_high")])
+    positive = values[np.isfinite(values) & (values > 0)]
+    smallest = float(positive.min()) if positive.size else 1e-3
+    linear = min(1e-3, 10.0 ** math.floor(math.log10(max(smallest, 1e-4))))
+    ax.set_xscale("symlog", linthresh=linear, linscale=0.6)
+    ax.set_xlim(-0.25 * linear, 1.05)
+    ticks = [0.0] + [10.0 ** k for k in range(round(math.log10(linear)), 1)]
+    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_minor_locator(NullLocator())
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: _percent_tick(x)))
+    return linear
+
+
+def _percent_tick(x: float) -> str:
+    """``0%``, ``0.01%``, ``0.1%``, ``1%``, ``10%``, ``100%``."""
+    return "0%" if x == 0 else f"{100 * x:.{max(0, -round(math.log10(x)) - 2)}f}%"
 
 
 _METRICS = {
@@ -385,15 +414,14 @@ def scenario_comparison(ds: xr.Dataset, *, scenario: str | Sequence[str] | None 
                     xycoords="axes fraction", xytext=(12 + 150 * k, 6),
                     textcoords="offset points", va="bottom", fontsize="small",
                     fontweight="bold")
-    ax.set_yticks(rows, names)
+    ax.set_yticks(rows, [_style.short_label(name) for name in names])
     for tick, name in zip(ax.get_yticklabels(), names, strict=True):
         tick.set_color(colors[name])
         tick.set_fontweight("bold")
     ax.set_ylim(-0.6, n - 0.4)
-    ax.set_xlim(-0.02, 1.02)
-    ax.set_xticks([0.0, 0.25, 0.5, 0.75, 1.0])
-    _style.percent_axis(ax.xaxis)
-    ax.set_xlabel("probability over the simulated paths (bars: 95% interval)")
+    linear = _probability_scale(ax, ds.sel(scenario=names), metrics)
+    ax.set_xlabel(f"probability over the simulated paths, bars: 95% interval (axis linear "
+                  f"below {_percent_tick(linear)}, logarithmic above)")
     ax.set_title("Headline probabilities by scenario", loc="left")
     ax.grid(axis="x", color="0.88")
     ax.set_axisbelow(True)

@@ -79,7 +79,8 @@ def sample_paths(ds: xr.Dataset, variable: str = "market_value", *,
     s = s.isel(path=slice(0, max(int(n), 0)))
     values = s[f"path_{series}"].values.astype(float)
     what = _style.series_label(ds, series).split(" (")[0]
-    ax.set_title(f"{what[0].upper()}{what[1:]}: {values.shape[0]} simulated paths, {name}",
+    ax.set_title(f"{what[0].upper()}{what[1:]}: {values.shape[0]} simulated paths, "
+                 f"{_style.short_label(name)}",
                  loc="left")
     if values.shape[0] == 0:
         _style.note(ax, "no paths were kept in these results (keep_paths = 0)")

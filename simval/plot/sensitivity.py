@@ -100,7 +100,8 @@ def tornado(ds: xr.Dataset, *, output: str = "p_justified", sort: bool = True,
     else:
         base_text = format_number(base_level)
         ax.set_xlabel(f"change in {label} against the base run")
-    ax.set_title(f"{ds.attrs.get('company', '')}: what moves {label} "
+    ax.set_title(f"{_style.short_label(ds.attrs.get('company', ''), 2 * _style.LABEL_WIDTH)}: "
+                 f"what moves {label} "
                  f"(base {base_text}, {ds.attrs.get('n_paths', 0):,} paths, "
                  "paired 95% intervals)", fontsize="medium")
     ax.legend(loc="best", fontsize="small")
@@ -165,7 +166,8 @@ def sobol_indices(ds: xr.Dataset, *, output: str = "p_justified", ax: Axes | Non
     ax.set_xlabel("driver group" if dim == "group" else "input")
     runs = ds.attrs.get("n_runs", ds.sizes.get("run", 0))
     paths = f" of {ds.attrs['n_paths']:,} paths" if "n_paths" in ds.attrs else ""
-    ax.set_title(f"{ds.attrs.get('company', '')}: Sobol' indices of "
+    ax.set_title(f"{_style.short_label(ds.attrs.get('company', ''), 2 * _style.LABEL_WIDTH)}: "
+                 "Sobol' indices of "
                  f"{_LABELS.get(output, output)} ({runs:,} runs{paths}, "
                  f"{ds.attrs.get('conf_level', 0.95):.0%} bootstrap intervals)",
                  fontsize="medium")

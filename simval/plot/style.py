@@ -33,9 +33,16 @@ __all__ = [
     "scenario_handles",
     "select_scenarios",
     "series_label",
+    "short_label",
     "series_name",
     "single_scenario",
+    "cjk_family",
+    "needs_cjk",
+    "text_font",
 ]
+
+LABEL_WIDTH = 24
+"""Longest scenario or company name shown in full in a figure label or a table column."""
 
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442",
              "#000000")
@@ -61,6 +68,81 @@ _SERIES = {
     "market_value": ("market value V", True),
 }
 """Series with quantile fans and kept paths: (axis label, log scale by default)."""
+
+
+def short_label(name: str, width: int = LABEL_WIDTH) -> str:
+    """``name`` cut to ``width`` columns (a Chinese character takes two) with an ellipsis,
+    for tick labels, titles and table columns that a long name would overflow (the full name
+    goes in a legend, a caption or a tooltip).
+
+    Examples
+    --------
+    >>> short_label("base")
+    'base'
+    >>> short_label("an_extremely_long_scenario_name_indeed", 16)
+    'an_extremely_lo…'
+    >>> short_label("北京智谱华章科技股份有限公司", 16)
+    '北京智谱华章科…'
+    """
+    import unicodedata
+
+    name = str(name)
+
+    def columns(c: str) -> int:  # a Chinese character is as wide as two Latin letters
+        return 2 if unicodedata.east_asian_width(c) in ("W", "F") else 1
+
+    if sum(columns(c) for c in name) <= width:
+        return name
+    out, used = "", 0
+    for c in name:
+        if used + columns(c) > width - 1:
+            break
+        out, used = out + c, used + columns(c)
+    return out.rstrip() + "…"
+
+
+_CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Sans SC",
+                 "Source Han Sans SC", "Source Han Sans", "WenQuanYi Zen Hei",
+                 "WenQuanYi Micro Hei", "Droid Sans Fallback", "AR PL UMing CN",
+                 "Microsoft YaHei", "SimHei", "PingFang SC", "Hiragino Sans GB")
+
+
+def needs_cjk(text: str) -> bool:
+    """Whether ``text`` has Chinese, Japanese or Korean characters (which DejaVu Sans, the
+    default font, does not have)."""
+    return any(0x2E80 <= ord(c) <= 0x9FFF or 0xAC00 <= ord(c) <= 0xD7AF
+               or 0xF900 <= ord(c) <= 0xFAFF or 0xFF00 <= ord(c) <= 0xFFEF for c in str(text))
+
+
+def cjk_family() -> str | None:
+    """An installed font family with Chinese, Japanese and Korean characters, or None."""
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    family = next((f for f in _CJK_FAMILIES if f in installed), None)
+    return family or next((f for f in sorted(installed) if "CJK" in f), None)
+
+
+def text_font(text: str) -> tuple[list[str] | None, str]:
+    """The font families to draw ``text`` with, and a note.
+
+    ``(None, "")`` when the default font has its characters; ``([default, CJK family], "")``
+    when ``text`` needs a CJK font and one is installed (matplotlib falls back to it glyph by
+    glyph); ``(None, note)`` when none is: the note says so (install e.g. the Noto CJK fonts,
+    ``fonts-noto-cjk``).
+    """
+    if not needs_cjk(text):
+        return None, ""
+    from matplotlib import rcParams
+
+    family = cjk_family()
+    if family is None:
+        return None, (f"No installed font can draw {text!r} (Chinese, Japanese or Korean "
+                      "characters), so the figures leave it out of their titles; install a "
+                      "font with those characters (e.g. Noto Sans CJK, the Debian package "
+                      "fonts-noto-cjk) to see it there.")
+    default = list(rcParams["font.sans-serif"])[:1] or ["DejaVu Sans"]
+    return [*default, family], ""
 
 
 def scenario_colors(ds: xr.Dataset) -> dict[str, str]:
@@ -213,12 +295,52 @@ def percent_axis(axis: Axis, *, full: bool = False) -> None:
 
 
 def date_axis(axis: Axis) -> None:
-    """Concise date ticks on the time axis (``2027``, ``Jul``, ...)."""
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+    """Date ticks on the time axis: at the turn of the years (``2027``, ``2028``, or every
+    few years on a long horizon) when the axis spans two years or more, else concise month
+    ticks (``2027``, ``Apr``, ``Jul``). Decided when the ticks are drawn, so the limits may be
+    set before or after."""
+    from matplotlib.dates import (
+        AutoDateLocator,
+        ConciseDateFormatter,
+        DateFormatter,
+        YearLocator,
+        num2date,
+    )
+    from matplotlib.ticker import Formatter, Locator
 
-    locator = AutoDateLocator(minticks=4, maxticks=9)
-    axis.set_major_locator(locator)
-    axis.set_major_formatter(ConciseDateFormatter(locator))
+    auto = AutoDateLocator(minticks=4, maxticks=9)
+    concise = ConciseDateFormatter(auto)
+    year_format = DateFormatter("%Y")
+
+    def step() -> int | None:
+        lo, hi = sorted(axis.get_view_interval())
+        years = (num2date(hi) - num2date(lo)).days / 365.25 if hi > lo else 0.0
+        if years < 2.0:
+            return None
+        return next((s for s in (1, 2, 5, 10, 20, 25, 50) if years / s <= 10), 100)
+
+    class _Years(Locator):
+        def __call__(self):
+            every = step()
+            chosen = auto if every is None else YearLocator(base=every)
+            chosen.set_axis(self.axis)
+            return chosen()
+
+    class _Labels(Formatter):
+        def set_locs(self, locs):
+            super().set_locs(locs)
+            concise.set_locs(locs)
+
+        def __call__(self, x, pos=None):
+            return concise(x, pos) if step() is None else year_format(x, pos)
+
+        def format_ticks(self, values):
+            if step() is None:
+                return concise.format_ticks(values)
+            return [year_format(v, i) for i, v in enumerate(values)]
+
+    axis.set_major_locator(_Years())
+    axis.set_major_formatter(_Labels())
 
 
 def note(ax: Axes, text: str) -> None:
@@ -231,4 +353,5 @@ def scenario_handles(names: Sequence[str], colors: dict[str, str]) -> list[Any]:
     """Legend handles, one coloured line per scenario."""
     from matplotlib.lines import Line2D
 
-    return [Line2D([], [], color=colors[s], linewidth=2.5, label=s) for s in names]
+    return [Line2D([], [], color=colors[s], linewidth=2.5, label=short_label(s, 2 * LABEL_WIDTH))
+            for s in names]

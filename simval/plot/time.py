@@ -87,7 +87,7 @@ def fan(ds: xr.Dataset, variable: str = "market_value", *,
     q = _quantiles(s[f"{series}_quantile"])
     t = ds.time.values
     what = _style.series_label(ds, series).split(" (")[0]
-    ax.set_title(f"{what[0].upper()}{what[1:]}: {name}", loc="left")
+    ax.set_title(f"{what[0].upper()}{what[1:]}: {_style.short_label(name)}", loc="left")
     _style.date_axis(ax.xaxis)
     ax.set_xlim(t[0], t[-1])
     if not np.isfinite(q[0.5]).any():
@@ -358,7 +358,7 @@ def revenue_mix(ds: xr.Dataset, *, scenario: str | Sequence[str] | None = None,
     _style.date_axis(ax.xaxis)
     _style.money_axis(ax.yaxis, cur, log=False)
     ax.set_ylabel(f"revenue ({cur}/year)")
-    ax.set_title(f"Revenue by source: {name}", loc="left")
+    ax.set_title(f"Revenue by source: {_style.short_label(name)}", loc="left")
     ax.grid(color="0.92")
     ax.set_axisbelow(True)
     ax.legend(fontsize="small", loc="upper left", framealpha=0.9)

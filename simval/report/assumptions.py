@@ -75,8 +75,15 @@ def _unit(field: Field, values: dict[str, Any]) -> str:
     return unit.replace("{currency}", currency)
 
 
+CONTINUOUS_RATES = frozenset({"growth", "growth_long_run", "escalation", "fixed_cost_growth",
+                              "risk_free_rate", "discount_rate"})
+"""Keys that are continuously compounded annual rates: shown also as the annual percentage
+exp(r) - 1 (``0.405 (49.9% a year)``)."""
+
+
 def format_value(field: Field, value: Any, values: dict[str, Any], key: str = "") -> str:
-    """A config value as the report shows it (money with its symbol, dates in ISO form)."""
+    """A config value as the report shows it (money with its symbol, dates in ISO form; a
+    continuously compounded rate, :data:`CONTINUOUS_RATES`, also as an annual percentage)."""
     currency = values["company"]["currency"]
     if value is None:
         return "—"
@@ -97,9 +104,11 @@ def format_value(field: Field, value: Any, values: dict[str, Any], key: str = ""
         if field.unit.startswith("{currency}") and "per unit" not in field.unit:
             return format_money(x, currency).replace("0.00", "0", 1) if x == 0 else \
                 format_money(x, currency)
-        if math.isfinite(x) and x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3):
-            return f"{x:.4g}"
-        return f"{x:g}"
+        text = f"{x:.4g}" if math.isfinite(x) and x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3) \
+            else f"{x:g}"
+        if key in CONTINUOUS_RATES and field.unit == "1/year" and x != 0:
+            text += f" ({100 * math.expm1(x):.3g}% a year)"
+        return text
     return str(value)
 
 
@@ -161,7 +170,7 @@ def assumptions(config: Config, *, run: dict[str, Any] | None = None) -> list[As
                 text += f" (this run: {format_value(field, run[key], values, key)})"
             slow_text = ""
             if field.per_regime and section in slow and slow[section][key] != value:
-                slow_text = format_value(field, slow[section][key], values)
+                slow_text = format_value(field, slow[section][key], values, key)
             rows.append(Assumption(f"{section}.{key}", field.symbol, text, _unit(field, values),
                                    field.doc, "config" if _explicit(raw, (section, key))
                                    else "default", slow_text))
@@ -170,10 +179,10 @@ def assumptions(config: Config, *, run: dict[str, Any] | None = None) -> list[As
             value = contract[key]
             slow_value = slow.get("contracts", {}).get(name, {}).get(key, value)
             rows.append(Assumption(
-                f"contracts.{name}.{key}", field.symbol, format_value(field, value, values),
+                f"contracts.{name}.{key}", field.symbol, format_value(field, value, values, key),
                 _unit(field, values), field.doc,
                 "config" if _explicit(raw, ("contracts", name, key)) else "default",
-                format_value(field, slow_value, values) if slow_value != value else ""))
+                format_value(field, slow_value, values, key) if slow_value != value else ""))
     return rows
 
 

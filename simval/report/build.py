@@ -22,7 +22,8 @@ from simval.report.figures import report_figures
 from simval.report.html import to_html
 from simval.report.markdown import to_markdown
 from simval.report.research import gather, research_sections
-from simval.results.io import ResultsExistError, write_file_atomic
+from simval.report.sections import Block, Note
+from simval.results.io import ResultsExistError, prepare_folder, write_file_atomic
 
 __all__ = ["ReportContent", "collect", "render_html", "render_markdown", "write_content",
            "write_report"]
@@ -34,7 +35,8 @@ FIGURE_DIR = "report_figures"
 def collect(ds: xr.Dataset, source: str | Path | None = None, *,
             tornado: xr.Dataset | str | Path | None = None,
             sobol: xr.Dataset | str | Path | None = None,
-            implied: Sequence[Any] | None = None) -> ReportContent:
+            implied: Sequence[Any] | None = None,
+            out_dir: str | Path | None = None) -> ReportContent:
     """Gather the content of the report of ``ds`` (renders the figures).
 
     Parameters
@@ -56,6 +58,10 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
         files (:func:`simval.research.implied.save_result`): the section "What the price
         implies" states each in words (:func:`simval.research.implied.describe`), with its
         interval and the comparison with what the config's source assumed.
+    out_dir : str or Path, optional
+        The folder the report will be written to: the provenance then names files relative
+        to it, and the reproduce line runs the stored config that :func:`write_content`
+        writes there (``config.toml``).
 
     Returns
     -------
@@ -86,7 +92,7 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     if "company" in ds.dims:
         from simval.report.panel import collect_panel
 
-        return collect_panel(ds, source, research=research)
+        return collect_panel(ds, source, research=research, out_dir=out_dir)
     config: Config | None
     try:
         config = config_of(ds)
@@ -100,8 +106,19 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
                 f"{a.get('currency')} · {int(a.get('n_paths', 0)):,} paths per scenario · "
                 f"{a.get('measure')} measure · seed {a.get('seed')}")
     figures = report_figures(ds)
+    names = [str(s) for s in ds.scenario.values]
+    blocks: list[Block] = []
+    if "base" not in names:  # never let another scenario pass for the base one
+        blocks.append(Note(f"This run has no scenario named base: {names[0]}, its first "
+                           "scenario, is the reference of the summary above, of the "
+                           "assumptions tables and of the comparisons between scenarios."))
+    from simval.plot.style import text_font
+
+    _, font_note = text_font(str(a.get("company", "")))
+    if font_note:
+        blocks.append(Note(font_note))
     sections, research_rows = research_sections(ds, config, research,
-                                                first_figure=len(figures) + 1)
+                                                first_figure=len(figures) + 1, out_dir=out_dir)
     return ReportContent(
         title=content.title(ds),
         subtitle=subtitle,
@@ -113,9 +130,12 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
         differences=scenario_differences(config) if config is not None else {},
         notes=scenario_notes(config) if config is not None else {},
         config_problem=problem,
-        provenance=content.provenance(ds, config, source) + research_rows,
+        provenance=content.provenance(ds, config, source, out_dir) + research_rows,
         config_text=str(a.get("config", "")),
-        scenarios=[str(s) for s in ds.scenario.values],
+        config_file=content.CONFIG_FILE if out_dir is not None and str(
+            a.get("config", "")).strip() else "",
+        scenarios=names,
+        headline_blocks=blocks,
         sections=sections,
     )
 
@@ -184,7 +204,8 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
     ``format="html"`` writes ``report.html``, one self-contained page (figures embedded as
     ``data:`` URIs, no external reference: it opens without a network). ``format="md"``
     writes ``report.md``, which links the figures. Both write the figures as PNG files in
-    ``report_figures/`` for pasting elsewhere.
+    ``report_figures/`` for pasting elsewhere, and the config stored in the results as
+    ``config.toml``, which the report's reproduce line runs.
 
     Parameters
     ----------
@@ -235,7 +256,7 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
     '01_scenario_comparison.png'
     """
     check_writable(out_dir, format, overwrite)
-    report = collect(ds, source, tornado=tornado, sobol=sobol, implied=implied)
+    report = collect(ds, source, tornado=tornado, sobol=sobol, implied=implied, out_dir=out_dir)
     return write_content(report, out_dir, format=format, overwrite=overwrite)
 
 
@@ -251,18 +272,22 @@ def write_content(report: ReportContent, out_dir: str | Path, *, format: str = "
     out_dir = Path(out_dir)
     target = report_paths(out_dir, format)
     check_writable(out_dir, format, overwrite)
+    prepare_folder(out_dir)
     files = {out_dir / FIGURE_DIR / f"{f.name}.png": f.png for f in report.all_figures()}
-    clashes = [p for p, data in files.items() if p.exists() and p.read_bytes() != data]
+    extra = ({out_dir / report.config_file: report.config_text.encode("utf-8")}
+             if report.config_file else {})
+    clashes = [p for p, data in {**files, **extra}.items()
+               if p.exists() and (not p.is_file() or p.read_bytes() != data)]
     if clashes and not overwrite:
         raise ResultsExistError(f"{clashes[0]} exists with other contents; use --force "
-                                "(overwrite=True) to replace the report's figures")
+                                "(overwrite=True) to replace the report's files")
     text = to_html(report) if format == "html" else to_markdown(report, FIGURE_DIR)
     (out_dir / FIGURE_DIR).mkdir(parents=True, exist_ok=True)
     if overwrite:  # figures of an earlier report that this one does not have
         for stale in (out_dir / FIGURE_DIR).glob("[0-9][0-9]_*.png"):
             if stale not in files:
                 stale.unlink()
-    for path, data in files.items():
+    for path, data in {**files, **extra}.items():
         write_file_atomic(path, data)
     write_file_atomic(target, text.encode("utf-8"))
     return target

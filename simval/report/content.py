@@ -17,9 +17,10 @@ from simval.format import format_money, format_percent
 from simval.report.assumptions import Assumption, Difference
 from simval.report.figures import ReportFigure
 from simval.report.sections import Block, Section, figures_of
-from simval.results.summary import headline_table
+from simval.results.summary import format_quantile, headline_table
 
-__all__ = ["Headline", "glossary", "headline", "how_to_read", "provenance", "title"]
+__all__ = ["CONFIG_FILE", "Headline", "config_file_check", "glossary", "headline",
+           "how_to_read", "provenance", "shown_path", "title"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +105,7 @@ class ReportContent:
     column_kind: str = "scenario"
     headline_command: str = "simval show"
     config_title: str = "The config of this run, as stored in the results"
+    config_file: str = ""     # written beside the report with config_text ("" for none)
 
     def left_out(self) -> list[tuple[str, str]]:
         """Research results left out of the report, and why (from the provenance)."""
@@ -287,8 +289,7 @@ def how_to_read(ds: xr.Dataset, config: Config | None) -> list[str]:
     first = ds.sel(scenario=names[0])
     share = float(first.required_share)
     required = format_money(float(first.required_revenue), cur)
-    median = format_money(float(first.terminal_revenue_quantile.sel(quantile=0.5,
-                                                                    method="nearest")), cur)
+    median = format_quantile(first, "terminal_revenue_quantile", 0.5, cur)
     facts = (f"In short: in {names[0]}, the valuation is justified on "
              f"{format_percent(float(first.p_justified))} of paths and the market value "
              "collapses on "
@@ -337,23 +338,91 @@ def software_rows(attrs: dict) -> list[tuple[str, str]]:
             ("report made with", f"simval {__version__}, matplotlib {matplotlib.__version__}")]
 
 
+def shown_path(path: str | Path, out_dir: str | Path | None) -> str:
+    """``path`` as a shared report names it: relative to the report's folder ``out_dir``
+    (a page that travels must not carry the absolute paths of the machine that made it).
+
+    Examples
+    --------
+    >>> shown_path("/home/me/results/zhipu/tornado.nc", "/home/me/results/zhipu")
+    'tornado.nc'
+    >>> shown_path("/home/me/results/zhipu/results.nc", "/home/me/reports")
+    '../results/zhipu/results.nc'
+    """
+    import os
+
+    if out_dir is None:
+        return str(path)
+    try:
+        return Path(os.path.relpath(Path(path).resolve(), Path(out_dir).resolve())).as_posix()
+    except ValueError:  # another drive (Windows)
+        return Path(path).name
+
+
+def config_file_check(ds: xr.Dataset) -> str:
+    """Whether the config file the run was made from (``attrs["config_source"]``, as named
+    then) still holds the stored config text: ``""`` when it does, else what is different."""
+    a = ds.attrs
+    source = Path(str(a.get("config_source", "")))
+    stored = str(a.get("config_sha256", ""))
+    if not str(a.get("config_source", "")) or not source.is_file():
+        return "not found from here; use the stored config"
+    try:
+        text = source.read_text(encoding="utf-8").removeprefix("\ufeff")
+    except (OSError, UnicodeDecodeError):
+        return "cannot be read; use the stored config"
+    actual = hashlib.sha256(text.encode()).hexdigest()
+    if actual == stored:
+        return ""
+    return (f"CHANGED since the run: the file's sha256 is now {actual}; it no longer holds the "
+            "config of this run, use the stored config")
+
+
+def run_date(source: str | Path | None) -> str:
+    """When the run was made: the time its results file was written (UTC), which a run's
+    Dataset does not carry (the same seed gives an identical Dataset, whenever it runs)."""
+    import datetime as dt
+
+    if source is None or not Path(source).exists():
+        return "unknown (no results file)"
+    stamp = dt.datetime.fromtimestamp(Path(source).stat().st_mtime, dt.UTC)
+    return f"{stamp.isoformat(timespec='seconds')} (the results file was written)"
+
+
+CONFIG_FILE = "config.toml"
+"""The stored config text of a run, written beside its report: what the reproduce line runs."""
+
+
 def provenance(ds: xr.Dataset, config: Config | None = None,
-               source: str | Path | None = None) -> list[tuple[str, str]]:
-    """``(what, value)`` rows: how to reproduce the run and what made the report."""
+               source: str | Path | None = None,
+               out_dir: str | Path | None = None) -> list[tuple[str, str]]:
+    """``(what, value)`` rows: how to reproduce the run and what made the report.
+
+    Files are named relative to the report's folder ``out_dir`` when it is given, and the
+    reproduce line runs :data:`CONFIG_FILE`, the stored config written beside the report, so
+    that reproducing never depends on the original file (which may have changed since: the
+    rows say so).
+    """
     a: dict[str, Any] = ds.attrs
     text = a.get("config", "")
     stored = a.get("config_sha256", "")
     actual = hashlib.sha256(text.encode()).hexdigest() if isinstance(text, str) else ""
     check = "matches the stored config text" if stored == actual else (
         f"DOES NOT match the stored config text (sha256 {actual})")
+    on_disk = config_file_check(ds)
+    has_text = isinstance(text, str) and bool(text.strip())
     rows = [
         ("company", str(a.get("company", ""))),
         ("as of", str(a.get("as_of", ""))),
-        ("config file", str(a.get("config_source", ""))),
+        ("run date", run_date(source)),
+        ("config file", Path(str(a.get("config_source", ""))).name
+         + (f" ({on_disk})" if on_disk else " (unchanged since the run)")),
         ("config sha256", f"{stored} ({check})"),
     ]
+    if has_text and out_dir is not None:
+        rows.append(("stored config", f"{CONFIG_FILE} beside this report"))
     if source is not None:
-        rows += [("results file", str(source))]
+        rows += [("results file", shown_path(source, out_dir))]
         if Path(source).is_file():
             rows += [("results sha256", sha256_file(source))]
     rows += [
@@ -370,11 +439,13 @@ def provenance(ds: xr.Dataset, config: Config | None = None,
         rows.append(("precision target", f"95% half-width <= {a['precision_target']:g}: "
                      + ("met" if a.get("precision_reached") else
                         f"not met (cap {int(a.get('max_paths', 0)):,} paths)")))
+    config_arg = (CONFIG_FILE if has_text and out_dir is not None
+                  else str(a.get("config_source", "CONFIG")))
     rows += [
         ("random numbers", str(a.get("random_numbers", ""))),
         ("quantiles", str(a.get("quantile_method", ""))),
         *software_rows(a),
-        ("reproduce", f"simval run {a.get('config_source', 'CONFIG')} --paths "
+        ("reproduce", f"simval run {config_arg} --paths "
                       f"{int(a.get('n_paths', 0))} --seed {a.get('seed', '')} --keep-paths "
                       f"{int(a.get('keep_paths', 0))}"
                       + (" --antithetic" if a.get("antithetic") else "")

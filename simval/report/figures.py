@@ -14,6 +14,7 @@ import xarray as xr
 from simval import plot
 from simval.format import format_money, format_percent
 from simval.plot import style as _style
+from simval.results.summary import format_quantile
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -36,13 +37,40 @@ class ReportFigure:
 
 def render(figsize: tuple[float, float], draw: Callable[[Figure], None]) -> bytes:
     """PNG bytes of a new figure of ``figsize`` inches on which ``draw`` has drawn."""
+    import matplotlib
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=figsize, layout="constrained")
-    draw(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
+    # an installed CJK font backs up the default one glyph by glyph (a company named in
+    # Chinese); Latin text is drawn as before
+    cjk = _style.cjk_family()
+    fonts = {"font.family": [*matplotlib.rcParams["font.sans-serif"][:1], cjk]} if cjk else {}
+    with matplotlib.rc_context(fonts):
+        fig = Figure(figsize=figsize, layout="constrained")
+        draw(fig)
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
     return buf.getvalue()
+
+
+def drawable(ds: xr.Dataset) -> xr.Dataset:
+    """``ds`` with a company name that no installed font can draw left out of the figures'
+    titles (the report says so in a note, :func:`simval.plot.style.text_font`)."""
+    company = str(ds.attrs.get("company", ""))
+    _, note = _style.text_font(company)
+    if not note:
+        return ds
+    out = ds.copy()
+    out.attrs = {**ds.attrs, "company": ""}
+    return out
+
+
+def full_names(names: list[str]) -> str:
+    """A caption's sentence giving the full names that figure labels shorten; ``""`` if none
+    is shortened."""
+    long = [n for n in names if _style.short_label(n) != n]
+    if not long:
+        return ""
+    return " Full names: " + "; ".join(f"{_style.short_label(n)} = {n}" for n in long) + "."
 
 
 def _grid_shape(n: int) -> tuple[int, int]:
@@ -61,7 +89,7 @@ def _fan_grid(ds: xr.Dataset, series: str) -> Callable[[Figure], None]:
         for ax, name in zip(axes, names, strict=False):
             plot.fan(ds, series, scenario=name, ax=ax)
             limits.append(ax.get_ylim())
-            ax.set_title(name, loc="left", fontsize="medium")
+            ax.set_title(_style.short_label(name), loc="left", fontsize="medium")
             if ax is not axes[0] and ax.get_legend() is not None:
                 ax.get_legend().remove()
             if ax.get_subplotspec().colspan.start != 0:
@@ -92,7 +120,8 @@ def _convergence_grid(ds: xr.Dataset) -> Callable[[Figure], None]:
             for ax, quantity in zip(row, ("p_justified", "p_collapse"), strict=True):
                 plot.convergence(ds, quantity, scenario=name, ax=ax)
                 what = "P(justified)" if quantity == "p_justified" else "P(collapse)"
-                ax.set_title(f"{name}: {what}", loc="left", fontsize="medium")
+                ax.set_title(f"{_style.short_label(name)}: {what}", loc="left",
+                             fontsize="medium")
                 ax.set_ylabel("")
                 if ax is not axes[-1][0] and ax is not axes[-1][1]:
                     ax.set_xlabel("")
@@ -124,6 +153,7 @@ def report_figures(ds: xr.Dataset) -> list[ReportFigure]:
     the kept paths when none were kept, the convergence of a run of a single block.
     """
     cur = ds.attrs["currency"]
+    ds = drawable(ds)
     names = [str(s) for s in ds.scenario.values]
     first = names[0]
     n = len(names)
@@ -141,20 +171,22 @@ def report_figures(ds: xr.Dataset) -> list[ReportFigure]:
         "Each marker is the share of simulated paths on which the event happens (filled "
         "circle: the valuation is justified; open square: the market value collapses), the "
         "bar its 95% interval; the numbers at the right are those of the headline table. The "
-        "axis is linear, so a small probability sits near 0: read its number.",
+        "axis is linear near 0 and logarithmic above (as its label says), so that small "
+        "probabilities stay apart from 0 and from each other.",
         (10.0, 1.9 + 0.55 * n), single(plot.scenario_comparison)))
     specs.append((
         "value_distribution", "Present value to today's holders against today's valuation",
         "Per scenario, the distribution of the present value PV on a log scale: the histogram "
-        "of the kept paths (the dark part at or right of the dashed line V0 is where the "
-        "valuation is justified) and, under it, the quantiles of all paths (whisker 5-95%, "
-        "box 25-75%, white tick the median). The dotted line is the collapse level of the "
-        "market value, for scale. P(justified) of all paths is at the right."
+        f"of the {ds.sizes.get('path', 0):,} kept paths only (the first of the run; the dark "
+        "part at or right of the dashed line V0 is where the valuation is justified) and, "
+        "under it, the quantiles of all paths (whisker 5-95%, box 25-75%, white tick the "
+        "median). P(justified) at the right is that of all paths; with few kept paths the "
+        "histogram can look different from it."
         if ds.sizes.get("path", 0) else
         "Per scenario, the quantiles of the present value PV over all paths on a log scale "
         "(whisker 5-95%, box 25-75%, white tick the median); the dashed line is today's "
-        "valuation V0, the dotted one the collapse level. P(justified) is at the right. (No "
-        "paths were kept in full, so there is no histogram.)",
+        "valuation V0. P(justified) is at the right. (No paths were kept in full, so there is "
+        "no histogram.)",
         (10.0, 1.9 + 0.95 * n), single(plot.value_distribution)))
     specs.append((
         "survival", "Collapse and bankruptcy over time",
@@ -174,13 +206,13 @@ def report_figures(ds: xr.Dataset) -> list[ReportFigure]:
         "(bankrupt paths).",
         (10.0, 0.6 + 3.0 * rows) if n > 1 else (10.0, 4.8), _fan_grid(ds, "market_value")))
     required = float(s0.required_revenue)
-    median = float(s0.terminal_revenue_quantile.sel(quantile=0.5, method="nearest"))
+    median = format_quantile(s0, "terminal_revenue_quantile", 0.5, cur)
     specs.append((
         "total_revenue_fans", "Total revenue over time, every scenario",
         "Quantile fans of total revenue (annual run-rate) on one shared log axis; the star "
         "is the revenue at the horizon that would justify today's valuation at the median "
         f"exit multiple ({first}: {format_money(required, cur)}/year against a median of "
-        f"{format_money(median, cur)}/year).",
+        f"{median}/year).",
         (10.0, 0.6 + 3.0 * rows) if n > 1 else (10.0, 4.8), _fan_grid(ds, "total_revenue")))
     specs.append((
         "revenue_mix", f"Revenue by source, {first}",
@@ -209,7 +241,8 @@ def report_figures(ds: xr.Dataset) -> list[ReportFigure]:
             "with its 95% interval; each panel has its own scale. Flat curves with narrow bands "
             "mean enough paths were simulated.",
             (10.0, 0.5 + 1.9 * n), _convergence_grid(ds)))
-    return [ReportFigure(f"{i:02d}_{name}", title, caption, render(size, draw))
+    names_note = full_names(names)
+    return [ReportFigure(f"{i:02d}_{name}", title, caption + names_note, render(size, draw))
             for i, (name, title, caption, size, draw) in enumerate(specs, start=1)]
 
 
@@ -237,6 +270,7 @@ def panel_figures(ds: xr.Dataset) -> list[ReportFigure]:
     cur = ds.attrs["currency"]
     runs = as_scenarios(ds)
     n = runs.sizes["scenario"]
+    names_note = full_names([str(c) for c in runs.scenario.values])
     specs: list[tuple[str, str, str, tuple[float, float], Callable[[Figure], None]]] = []
     if "p_stays_above" in ds:
         line = format_money(float(ds.attrs["panel_threshold"]), cur)
@@ -261,10 +295,10 @@ def panel_figures(ds: xr.Dataset) -> list[ReportFigure]:
         "value_distribution", "Present value to today's holders against each company's valuation",
         "Per company, the distribution of the present value PV on a log scale against its own "
         "valuation V0 (dashed): "
-        + ("the histogram of the kept paths (dark where PV >= V0) over the quantiles of all "
-           "paths" if ds.sizes.get("path", 0) else "the quantiles of all paths")
-        + " (whisker 5-95%, box 25-75%, white tick the median). The dotted line is the "
-          "collapse level. P(justified) of all paths is at the right.",
+        + ("the histogram of the kept paths only (dark where PV >= V0) over the quantiles of "
+           "all paths" if ds.sizes.get("path", 0) else "the quantiles of all paths")
+        + " (whisker 5-95%, box 25-75%, white tick the median). P(justified) of all paths is "
+          "at the right.",
         (10.0, 1.9 + 0.95 * n),
         _retitled(plot.value_distribution, runs,
                   "Value to today's holders (PV) against each company's valuation")))
@@ -275,5 +309,5 @@ def panel_figures(ds: xr.Dataset) -> list[ReportFigure]:
         "median) on one shared log axis, with its valuation, its collapse level and the "
         "panel's line. A band that reaches the bottom edge includes zero (bankrupt paths).",
         (10.0, 0.6 + 3.0 * rows), _fan_grid(runs, "market_value")))
-    return [ReportFigure(f"{i:02d}_{name}", title, caption, render(size, draw))
+    return [ReportFigure(f"{i:02d}_{name}", title, caption + names_note, render(size, draw))
             for i, (name, title, caption, size, draw) in enumerate(specs, start=1)]

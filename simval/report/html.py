@@ -10,6 +10,7 @@ import base64
 from html import escape
 from typing import TYPE_CHECKING
 
+from simval.plot.style import short_label
 from simval.report.content import ReportContent, split_interval
 from simval.report.figures import ReportFigure
 from simval.report.sections import Block, Note, Section, Table, split_cell
@@ -37,7 +38,8 @@ th, td { border-bottom: 1px solid #e3e3e3; padding: 5px 10px; text-align: left;
 th { background: #f4f6f8; font-weight: 600; }
 table.headline { width: 100%; table-layout: fixed; }
 table.headline th:first-child { width: 190px; }
-table.headline td { font-variant-numeric: tabular-nums; }
+table.headline td { font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+table.headline thead th { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 table.headline td b { font-weight: 600; }
 span.ci { display: block; color: #666; font-size: 12px; }
 td.key, td.mono, pre, code { font-family: "SFMono-Regular", Menlo, Consolas, "Liberation Mono",
@@ -77,8 +79,9 @@ def _cell(value: str) -> str:
 
 def _headline(report: ReportContent, colors: dict[str, str]) -> str:
     head = "".join(
-        f"<th scope=\"col\"><span class=\"swatch\" style=\"background:{colors.get(s, '#888')}\">"
-        f"</span>{escape(s)}</th>" for s in report.scenarios)
+        f"<th scope=\"col\" title=\"{escape(s)}\"><span class=\"swatch\" "
+        f"style=\"background:{colors.get(s, '#888')}\"></span>{escape(short_label(s))}</th>"
+        for s in report.scenarios)
     body = []
     for label, values in report.headline.rows():
         cells = "".join(f"<td>{_cell(v)}</td>" for v in values)

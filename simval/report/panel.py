@@ -21,13 +21,13 @@ import xarray as xr
 
 from simval.config.load import ConfigError
 from simval.config.toml import toml_value
-from simval.format import format_money, format_percent, format_probability
+from simval.format import format_mean, format_money, format_percent, format_probability
 from simval.report import content
 from simval.report.assumptions import _flatten, _unit, format_value
 from simval.report.content import ReportContent
 from simval.report.figures import panel_figures
 from simval.report.sections import Block, Note, Section, Table
-from simval.results.summary import panel_table
+from simval.results.summary import format_quantile, panel_table
 
 if TYPE_CHECKING:
     from simval.panel import Panel
@@ -82,7 +82,6 @@ def _headline(ds: xr.Dataset, panel: Panel | None) -> content.Headline:
         rows = []
         if panel is not None and str(company) in panel.companies:
             rows.append(("company", str(panel.companies[str(company)].base["company"]["name"])))
-        median = s.pv_quantile.sel(quantile=0.5, method="nearest")
         low = s.pv_quantile_low.sel(quantile=0.5, method="nearest")
         high = s.pv_quantile_high.sel(quantile=0.5, method="nearest")
         rows += [
@@ -91,9 +90,9 @@ def _headline(ds: xr.Dataset, panel: Panel | None) -> content.Headline:
             (f"P(collapse: V <= {format_money(float(s.collapse_level), cur)} by T)",
              format_probability(s, "p_collapse")),
             ("P(bankrupt by T)", format_probability(s, "p_bankrupt")),
-            ("median PV", f"{format_money(float(median), cur)} "
+            ("median PV", f"{format_quantile(s, 'pv_quantile', 0.5, cur)} "
                           f"[{format_money(float(low), cur)}, {format_money(float(high), cur)}]"),
-            ("E[PV] / V0", f"{float(s.value_ratio):.3g} ± {float(s.value_ratio_se):.2g} "
+            ("E[PV] / V0", f"{format_mean(float(s.value_ratio), float(s.value_ratio_se))} "
                            "(1 s.e.)"),
         ]
         rows += [(_stays_label(ds, i), format_probability(s.isel(time=i), "p_stays_above"))
@@ -244,17 +243,19 @@ def _assumption_blocks(ds: xr.Dataset, panel: Panel | None, problem: str) -> lis
     ]
 
 
-def _provenance(ds: xr.Dataset, panel: Panel | None,
-                source: str | Path | None) -> list[tuple[str, str]]:
+def _provenance(ds: xr.Dataset, panel: Panel | None, source: str | Path | None,
+                out_dir: str | Path | None = None) -> list[tuple[str, str]]:
     a: dict[str, Any] = ds.attrs
-    rows = [("panel", str(a.get("panel", ""))), ("panel config", str(a.get("panel_source", "")))]
+    rows = [("panel", str(a.get("panel", ""))),
+            ("panel config", Path(str(a.get("panel_source", ""))).name),
+            ("run date", content.run_date(source))]
     for name in (str(c) for c in ds.company.values):
         text = a.get(f"config_{name}")
         sha = hashlib.sha256(text.encode()).hexdigest() if isinstance(text, str) else ""
-        rows.append((f"config of {name}", f"{a.get(f'config_source_{name}', '')}"
+        rows.append((f"config of {name}", Path(str(a.get(f"config_source_{name}", ""))).name
                      + (f" (sha256 {sha})" if sha else "")))
     if source is not None:
-        rows.append(("results file", str(source)))
+        rows.append(("results file", content.shown_path(source, out_dir)))
         if Path(source).is_file():
             rows.append(("results sha256", content.sha256_file(source)))
     rows += [
@@ -279,7 +280,8 @@ def _provenance(ds: xr.Dataset, panel: Panel | None,
 
 
 def collect_panel(ds: xr.Dataset, source: str | Path | None = None, *,
-                  research: Research | None = None) -> ReportContent:
+                  research: Research | None = None,
+                  out_dir: str | Path | None = None) -> ReportContent:
     """Gather the content of the side-by-side report of a company panel.
 
     Parameters
@@ -290,6 +292,8 @@ def collect_panel(ds: xr.Dataset, source: str | Path | None = None, *,
         The results file ``ds`` was read from, named with its hash in the provenance.
     research : Research, optional
         Research results: each is left out with a note (they belong to one company's run).
+    out_dir : str or Path, optional
+        The report's folder: files are named relative to it in the provenance.
 
     Returns
     -------
@@ -309,21 +313,22 @@ def collect_panel(ds: xr.Dataset, source: str | Path | None = None, *,
                 f"valuation as of {a.get('as_of')} to {_date(ds, -1)} · money in "
                 f"{a.get('currency')} · {int(a.get('n_paths', 0)):,} paths · "
                 f"{a.get('measure')} measure · seed {a.get('seed')}")
-    provenance = _provenance(ds, panel, source)
+    provenance = _provenance(ds, panel, source, out_dir)
     sections = []
     if research:
         notes: list[Block] = []
         files = research.files
         for kind, data in (("tornado", research.tornado), ("sobol", research.sobol)):
             if data is not None:
-                where = str(files.get(kind) or f"the {kind} results")
+                where = (content.shown_path(files[kind], out_dir) if files.get(kind)
+                         else f"the {kind} results")
                 notes.append(Note(f"{Path(where).name} is left out: research results belong "
                                   "to one company's run, not to a panel."))
                 provenance.append((f"{kind} (left out)", f"{where}: a panel report has no "
                                    "research section"))
         for i, r in enumerate(research.implied):
             path = files.get("implied", [])[i] if i < len(files.get("implied", [])) else None
-            where = str(path or f"implied {r.key}")
+            where = content.shown_path(path, out_dir) if path else f"implied {r.key}"
             notes.append(Note(f"{Path(where).name} is left out: research results belong to "
                               "one company's run, not to a panel."))
             provenance.append((f"implied {r.key} (left out)",

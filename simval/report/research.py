@@ -23,7 +23,7 @@ import xarray as xr
 from simval.config.load import Config, ConfigError
 from simval.format import format_percent
 from simval.report.assumptions import _flatten, format_value
-from simval.report.content import sha256_file
+from simval.report.content import sha256_file, shown_path
 from simval.report.figures import ReportFigure, render
 from simval.report.sections import Block, Note, Section, Table
 
@@ -195,6 +195,14 @@ def tornado_sentences(t: xr.Dataset, config: Config | None = None) -> str:
     text = []
     for output in ("p_justified", "p_collapse"):
         name, j, d, lo, hi = _top(t, output)
+        low = t[f"delta_{output}_low"].values
+        high = t[f"delta_{output}_high"].values
+        if not np.any((low > 0.0) | (high < 0.0)):  # every interval holds 0
+            text.append(f"no input moves {_LABELS[output]} beyond the Monte Carlo noise: the "
+                        f"largest change, {100 * d:+.2f} percentage points with {name} at its "
+                        f"{t.side.values[j]} value ({level:.0%} interval {100 * lo:+.2f} to "
+                        f"{100 * hi:+.2f}), is within it, like every other.")
+            continue
         point = t.sel(input=name)
         side = str(t.side.values[j])
         base = float(t[f"{output}_base"])
@@ -206,7 +214,8 @@ def tornado_sentences(t: xr.Dataset, config: Config | None = None) -> str:
                 f"percentage points, {level:.0%} interval {100 * lo:+.2f} to {100 * hi:+.2f}")
         what += ("; a change within the Monte Carlo noise)." if lo <= 0.0 <= hi else ").")
         text.append(what)
-    return f"Of the {n} inputs moved one at a time over their ranges, {text[0]} {text[1]}"
+    second = "N" + text[1][1:] if text[1].startswith("no input") else text[1]
+    return f"Of the {n} inputs moved one at a time over their ranges, {text[0]} {second}"
 
 
 def _quantity(t: xr.Dataset, config: Config | None, key: str, value: float) -> str:
@@ -318,20 +327,21 @@ def _sobol_figure(s: xr.Dataset, name: str) -> ReportFigure:
 
 def implied_table(results: list[Any]) -> Table:
     """One row per implied result: the solution, its interval, the config's value."""
-    from simval.research.implied import TARGETS, format_quantity
+    from simval.research.implied import TARGETS, format_quantity, reference_assumptions
 
     rows = []
     for r in results:
         def q(x: float, r=r) -> str:
             return format_quantity(x, r.unit, r.currency, percent=r.percent)
 
-        ref = r.reference.get(r.key)
+        assumed = reference_assumptions(r)  # as the sentence above the table says it
         rows.append([
             r.key, f"{TARGETS.get(r.target, r.target)} = {r.level:g}",
             f"{q(r.value)} [{q(r.low) if math.isfinite(r.low) else 'open'}, "
             f"{q(r.high) if math.isfinite(r.high) else 'open'}]",
             q(r.base_value) if math.isfinite(r.base_value) else "—",
-            f"{q(float(ref))} ({r.reference.get('by', '')})" if ref is not None else "—",
+            (" and ".join(assumed) + (f" ({r.reference['by']})" if r.reference.get("by")
+                                      else "")) if assumed else "—",
             f"{r.achieved:.4g} ± {r.achieved_se:.2g}",
             f"{r.n_runs} × {r.n_paths:,} paths, seed {r.seed}",
         ])
@@ -347,11 +357,13 @@ def implied_table(results: list[Any]) -> Table:
 
 
 def research_sections(ds: xr.Dataset, config: Config | None, research: Research, *,
-                      first_figure: int = 1) -> tuple[list[Section], list[tuple[str, str]]]:
+                      first_figure: int = 1, out_dir: str | Path | None = None
+                      ) -> tuple[list[Section], list[tuple[str, str]]]:
     """The report sections of ``research`` for the run ``ds``, and provenance rows.
 
     Research that does not belong to the run (:func:`mismatch`) is left out with a note in
-    its section and in the provenance. Figures are named from ``first_figure`` on.
+    its section and in the provenance. Figures are named from ``first_figure`` on; files are
+    named relative to the report's folder ``out_dir`` when it is given.
     """
     provenance: list[tuple[str, str]] = []
     sections: list[Section] = []
@@ -361,7 +373,8 @@ def research_sections(ds: xr.Dataset, config: Config | None, research: Research,
         path = research.files.get(kind)
         if i is not None:
             path = path[i] if path and i < len(path) else None
-        return f"{path} (sha256 {sha256_file(path)})" if path is not None else "given in Python"
+        return (f"{shown_path(path, out_dir)} (sha256 {sha256_file(path)})" if path is not None
+                else "given in Python")
 
     def label(kind: str, i: int | None = None) -> str:
         path = research.files.get(kind)

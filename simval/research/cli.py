@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from simval.cli import _non_negative, _positive
+from simval.cli import _non_negative, _positive, output_folder, root_seed
 
 __all__ = ["add_subcommands", "handlers", "main"]
 
@@ -79,13 +79,14 @@ def add_subcommands(subparsers: Any) -> None:
                             "values (repeatable: the full grid is run; default: the config's "
                             "[sweep] table)")
     sweep.add_argument("--paths", type=_positive, help="paths per scenario and grid point")
-    sweep.add_argument("--seed", type=_non_negative, help="root seed, shared by every point")
+    sweep.add_argument("--seed", type=root_seed, help="root seed, shared by every point")
     sweep.add_argument("--scenario", action="append", help="run only this scenario "
                                                            "(repeatable)")
     sweep.add_argument("--keep-paths", type=_non_negative, default=0,
                        help="paths kept in full at every grid point (default: 0)")
     sweep.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
-    sweep.add_argument("--out", type=Path, help="output folder (default: results/<config name>)")
+    sweep.add_argument("--out", type=output_folder,
+                       help="output folder (default: results/<config name>)")
     sweep.add_argument("--force", action="store_true", help="overwrite an existing sweep.nc")
 
     implied = subparsers.add_parser(
@@ -101,10 +102,10 @@ def add_subcommands(subparsers: Any) -> None:
                               "value)")
     implied.add_argument("--paths", type=_positive, default=4000,
                          help="paths per run (default: 4000)")
-    implied.add_argument("--seed", type=_non_negative, help="root seed, shared by every run")
+    implied.add_argument("--seed", type=root_seed, help="root seed, shared by every run")
     implied.add_argument("--scenario", default="base", help="scenario (default: base)")
     implied.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
-    implied.add_argument("--out", type=Path,
+    implied.add_argument("--out", type=output_folder,
                          help="output folder (default: results/<config name>)")
     implied.add_argument("--force", action="store_true", help="overwrite an existing result")
 
@@ -127,21 +128,16 @@ def add_subcommands(subparsers: Any) -> None:
     sens.add_argument("--n-base", type=_positive, default=64,
                       help="Sobol' base sample size, a power of 2 (default: 64): "
                            "N x (inputs + 2) runs")
-    sens.add_argument("--seed", type=_non_negative, help="root seed, shared by every run")
+    sens.add_argument("--seed", type=root_seed, help="root seed, shared by every run")
     sens.add_argument("--scenario", default="base", help="scenario (default: base)")
     sens.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
-    sens.add_argument("--out", type=Path, help="output folder (default: results/<config name>)")
+    sens.add_argument("--out", type=output_folder,
+                      help="output folder (default: results/<config name>)")
     sens.add_argument("--force", action="store_true", help="overwrite existing results")
 
 
-def _targets(out_dir: Path, names: list[str], force: bool) -> list[Path]:
-    from simval.results.io import ResultsExistError
-
-    paths = [out_dir / n for n in names]
-    for path in paths:
-        if path.exists() and not force:
-            raise ResultsExistError(f"{path} exists; use --force to overwrite it")
-    return paths
+def _targets(out_dir: Path, names: list[str]) -> list[Path]:
+    return [out_dir / n for n in names]
 
 
 def _duplicates(pairs: list[tuple[str, Any]], option: str) -> dict[str, Any]:
@@ -158,17 +154,23 @@ def _sweep(args: argparse.Namespace) -> int:
     from simval.config.research import load_research_config
     from simval.research.sweep import sweep
     from simval.research.sweep_text import sweep_table
+    from simval.results.io import claim_output
 
     research = load_research_config(args.config)
     grid = _duplicates(args.sets, "--set") or research.sweep
     if not grid:
         raise ValueError(f"{args.config}: nothing to sweep: give --set KEY=V1,V2,... or a "
                          "[sweep] table in the config")
-    (target,) = _targets(args.out or Path("results") / args.config.stem, ["sweep.nc"],
-                         args.force)
-    ds = sweep(research, grid, n_paths=args.paths, seed=args.seed, scenarios=args.scenario,
-               keep_paths=args.keep_paths, threads=args.threads)
-    simval.save(ds, target, overwrite=args.force)
+    n_paths = args.paths or research.config.base["simulation"]["n_paths"]
+    if args.keep_paths > n_paths:
+        raise ValueError(f"--keep-paths ({args.keep_paths}) must be at most the paths per "
+                         f"grid point ({n_paths})")
+    out_dir = args.out if args.out is not None else Path("results") / args.config.stem
+    (target,) = _targets(out_dir, ["sweep.nc"])
+    with claim_output(out_dir, [target.name], overwrite=args.force):
+        ds = sweep(research, grid, n_paths=args.paths, seed=args.seed, scenarios=args.scenario,
+                   keep_paths=args.keep_paths, threads=args.threads)
+        simval.save(ds, target, overwrite=args.force)
     print(sweep_table(ds), end="")
     print(f"results written to {target}")
     return 0
@@ -183,15 +185,17 @@ def _implied(args: argparse.Namespace) -> int:
         save_result,
         solve,
     )
+    from simval.results.io import claim_output
 
     name, level = parse_target(args.target)  # a malformed target fails before any simulation
     research = load_research_config(args.config)
-    (target,) = _targets(args.out or Path("results") / args.config.stem,  # refuse before solving
-                         [result_filename(args.solve, name, level)], args.force)
-    result = solve(research, args.solve, (name, level), bracket=args.bracket,
-                   n_paths=args.paths, seed=args.seed, scenario=args.scenario,
-                   threads=args.threads)
-    save_result(result, target, overwrite=args.force)
+    out_dir = args.out if args.out is not None else Path("results") / args.config.stem
+    (target,) = _targets(out_dir, [result_filename(args.solve, name, level)])
+    with claim_output(out_dir, [target.name], overwrite=args.force):  # refuse before solving
+        result = solve(research, args.solve, (name, level), bracket=args.bracket,
+                       n_paths=args.paths, seed=args.seed, scenario=args.scenario,
+                       threads=args.threads)
+        save_result(result, target, overwrite=args.force)
     print(describe(result))
     print(f"{result.key} = {result.value:.6g} [{result.low:.6g}, {result.high:.6g}] "
           f"({result.confidence:.0%}); achieved {result.target} = {result.achieved:.4g} "
@@ -205,6 +209,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     import simval
     from simval.config.research import load_research_config
     from simval.research.sensitivity import sobol, sobol_table, tornado, tornado_table
+    from simval.results.io import claim_output
 
     research = load_research_config(args.config)
     ranges = _duplicates(args.ranges, "--range") or research.ranges
@@ -215,22 +220,23 @@ def _sensitivity(args: argparse.Namespace) -> int:
     methods = ["tornado", "sobol"] if args.method == "both" else [args.method]
     if "sobol" in methods and args.n_base & (args.n_base - 1):
         raise ValueError(f"--n-base must be a power of 2; got {args.n_base}")
-    out_dir = args.out or Path("results") / args.config.stem
-    targets = _targets(out_dir, [f"{m}.nc" for m in methods], args.force)
-    for method, target in zip(methods, targets, strict=True):
-        if method == "tornado":
-            ds = tornado(research, ranges, n_paths=args.paths or 4000, seed=args.seed,
-                         scenario=args.scenario, groups=groups, threads=args.threads)
-            table = tornado_table(ds)
-        else:
-            ds = sobol(research, ranges, n_base=args.n_base, n_paths=args.paths or 2000,
-                       seed=args.seed, scenario=args.scenario,
-                       groups=(groups or True) if args.by_group else None,
-                       threads=args.threads)
-            table = sobol_table(ds)
-        simval.save(ds, target, overwrite=args.force)
-        print(table)
-        print(f"results written to {target}")
+    out_dir = args.out if args.out is not None else Path("results") / args.config.stem
+    targets = _targets(out_dir, [f"{m}.nc" for m in methods])
+    with claim_output(out_dir, [t.name for t in targets], overwrite=args.force):
+        for method, target in zip(methods, targets, strict=True):
+            if method == "tornado":
+                ds = tornado(research, ranges, n_paths=args.paths or 4000, seed=args.seed,
+                             scenario=args.scenario, groups=groups, threads=args.threads)
+                table = tornado_table(ds)
+            else:
+                ds = sobol(research, ranges, n_base=args.n_base, n_paths=args.paths or 2000,
+                           seed=args.seed, scenario=args.scenario,
+                           groups=(groups or True) if args.by_group else None,
+                           threads=args.threads)
+                table = sobol_table(ds)
+            simval.save(ds, target, overwrite=args.force)
+            print(table)
+            print(f"results written to {target}")
     return 0
 
 

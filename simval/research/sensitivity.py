@@ -37,7 +37,7 @@ from simval.config.load import Config, ConfigError
 from simval.config.override import override
 from simval.config.research import ResearchConfig, as_config
 from simval.format import format_number, format_percent, table_row
-from simval.simulate import simulate
+from simval.simulate import check_whole, simulate
 
 __all__ = [
     "DRIVER_GROUPS",
@@ -148,6 +148,9 @@ def pick_scenario(config: Config, scenario: str) -> Config:
     """``config`` with only ``scenario`` (``"base"`` means the first scenario when none is
     named base); the loader's :class:`ConfigError` names the scenarios if there is no such
     scenario."""
+    if not isinstance(scenario, str):
+        raise TypeError(f"scenario must be the name of one scenario (a string); got "
+                        f"{scenario!r}")
     if scenario == "base" and "base" not in config.scenarios:
         scenario = next(iter(config.scenarios))
     return config.select([scenario])
@@ -199,10 +202,12 @@ class SimvalModel:
     def __init__(self, config: Config | ResearchConfig | str | Path, *, n_paths: int,
                  seed: int | None = None, scenario: str = "base",
                  threads: int | None = None):
+        n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+        seed = check_whole("seed", seed, 0, 2**63 - 1)
         self.config = pick_scenario(as_config(config).config, scenario)
         self.scenario = next(iter(self.config.scenarios))
-        self.n_paths = int(n_paths)
-        self.seed = self.config.base["simulation"]["seed"] if seed is None else int(seed)
+        self.n_paths = n_paths
+        self.seed = self.config.base["simulation"]["seed"] if seed is None else seed
         self.threads = threads
         self.n_runs = 0
         self._cache: dict[tuple, dict[str, float]] = {}
@@ -302,7 +307,8 @@ def tornado(config: Config | ResearchConfig | str | Path,
     cfg = pick_scenario(cfg, scenario)
     scenario = next(iter(cfg.scenarios))
     specs = resolve_ranges(cfg, ranges)
-    n_paths = int(n_paths)
+    n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+    seed = check_whole("seed", seed, 0, 2**63 - 1)
     if n_paths < 2:
         raise ValueError(f"n_paths must be at least 2; got {n_paths}")
     seed = cfg.base["simulation"]["seed"] if seed is None else int(seed)
@@ -503,7 +509,7 @@ def sobol_indices(model: Callable[[dict[str, float]], Mapping[str, float] | floa
     from SALib.analyze import sobol as sobol_analyze
     from SALib.sample import sobol as sobol_sample
 
-    n_base = int(n_base)
+    n_base = check_whole("n_base", n_base, 1)
     if not _is_power_of_two(n_base):
         raise ValueError(f"n_base must be a power of 2 (the Sobol' sequence is balanced only "
                          f"then); got {n_base}")

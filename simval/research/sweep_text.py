@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from simval.format import format_probability, format_value, table_row
+from simval.format import format_mean, format_probability, format_value, table_row
 from simval.research.sweep import sweep_keys
 
 __all__ = ["sweep_table"]
@@ -39,7 +39,7 @@ def sweep_table(ds: xr.Dataset) -> str:
             row = [format_value(point[k].values) for k in keys]
             for name in ("p_justified", "p_collapse"):
                 row.append(format_probability(point, name))
-            row.append(f"{float(point.value_ratio):.3g} ± {float(point.value_ratio_se):.2g}")
+            row.append(format_mean(float(point.value_ratio), float(point.value_ratio_se)))
             rows.append(row)
         widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
         lines += ["", f"{scenario}"]

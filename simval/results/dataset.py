@@ -17,10 +17,10 @@ from simval.engine.histogram import FAN_GRID, VALUE_GRID
 from simval.engine.runner import KEPT_SERIES, ScenarioAccumulator
 from simval.model.params import TimeGrid
 from simval.results.kept import KEPT_VARIABLES, kept_in_memory, kept_on_cluster
-from simval.stats.distribution import QUANTILES, histogram_quantiles
+from simval.stats.distribution import QUANTILES, histogram_quantiles, out_of_range_note
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
-__all__ = ["build_dataset"]
+__all__ = ["build_dataset", "non_finite"]
 
 _SERIES_META = {
     "total_revenue": ("{c}/year", "total delivered revenue run-rate S_t"),
@@ -130,16 +130,20 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                     "P(bankrupt by T)",
                     k_both=[pairs - a.pair_bankrupt_steps[never] for a in accs])
     pv_mean = np.array([a.mean("pv") for a in accs])
-    if antithetic:  # the variance of the mean of the independent pair averages
-        pair_var = np.array([math.fsum(a.block_sums["pv_pair_sq"]) / pairs for a in accs]) \
-            - pv_mean**2
-        pv_se = np.sqrt(np.maximum(pair_var, 0.0) / max(pairs - 1, 1))
-    else:
-        pv_var = np.array([a.mean("pv_sq") for a in accs]) - pv_mean**2
-        pv_se = np.sqrt(np.maximum(pv_var, 0.0) / max(n_paths - 1, 1))
+    with np.errstate(over="ignore", invalid="ignore"):  # an overflow: see non_finite()
+        if antithetic:  # the variance of the mean of the independent pair averages
+            pair_var = np.array([math.fsum(a.block_sums["pv_pair_sq"]) / pairs for a in accs]) \
+                - pv_mean**2
+            pv_se = np.sqrt(np.maximum(pair_var, 0.0) / max(pairs - 1, 1))
+        else:
+            pv_var = np.array([a.mean("pv_sq") for a in accs]) - pv_mean**2
+            pv_se = np.sqrt(np.maximum(pv_var, 0.0) / max(n_paths - 1, 1))
+    if (pairs if antithetic else n_paths) < 2:  # no spread to measure from one path (pair)
+        pv_se = np.full_like(pv_mean, np.nan)
     add("pv_mean", ("scenario",), pv_mean, "{c}", "E[PV]: mean present value to today's "
                                                   "holders")
-    add("pv_mean_se", ("scenario",), pv_se, "{c}", "standard error of pv_mean")
+    add("pv_mean_se", ("scenario",), pv_se, "{c}", "standard error of pv_mean (NaN from "
+                                                   "fewer than two paths)")
     add("value_ratio", ("scenario",), pv_mean / valuation, "1", "E[PV] / V_0")
     add("value_ratio_se", ("scenario",), pv_se / valuation, "1", "standard error of value_ratio")
     for name, attr, units, what in (
@@ -204,6 +208,11 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
             f"lower bound of the 95% order-statistic interval of {series}_quantile")
         add(f"{series}_quantile_high", dims_q, est.high, units,
             f"upper bound of the 95% order-statistic interval of {series}_quantile")
+    for name, var in v.items():  # say what a NaN quantile means
+        if name.endswith(("_quantile", "_quantile_low", "_quantile_high")):
+            hist = VALUE_GRID if name.startswith(("pv_", "terminal_revenue_")) else FAN_GRID
+            var.attrs["out_of_range"] = out_of_range_note(hist)
+            var.attrs["grid_edge"] = hist.edge
     # ---- running estimates after each block of paths (convergence)
     block_end = np.cumsum(accs[0].block_counts["paths"])
     for name, key, what in (("p_justified_running", "justified", "P(justified)"),
@@ -265,3 +274,24 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "python_version": platform.python_version(),
     }
     return xr.Dataset(v, coords=coords, attrs=attrs)
+
+
+def non_finite(ds: xr.Dataset) -> list[str]:
+    """What overflowed float64 in the results ``ds`` of a run or a panel: one line per
+    scenario (company) whose mean PV, E[PV]/V0 or mean terminal revenue is not finite, or
+    whose standard error is not (a NaN standard error of fewer than two paths is not an
+    overflow; one of more paths is: their squares overflowed). Empty when all are finite.
+    """
+    dim = "company" if "company" in ds.dims else "scenario"
+    enough = int(ds.attrs.get("n_paths", 0)) >= (4 if ds.attrs.get("antithetic") else 2)
+    out = []
+    for name in ds[dim].values:
+        s = ds.sel({dim: name})
+        bad = [var for var in ("pv_mean", "value_ratio", "terminal_revenue_mean")
+               if var in s and not np.isfinite(float(s[var]))]
+        bad += [var for var in ("pv_mean_se", "value_ratio_se")
+                if var in s and (np.isinf(float(s[var])) or (enough and np.isnan(float(s[var]))))]
+        if bad:
+            values = ", ".join(f"{var} = {float(s[var])}" for var in bad)
+            out.append(f"{dim} {name}: {values}")
+    return out

@@ -6,9 +6,35 @@ import math
 
 import xarray as xr
 
-from simval.format import format_money, format_percent, format_probability
+from simval.format import (
+    format_mean,
+    format_money,
+    format_percent,
+    format_probability,
+)
 
-__all__ = ["headline_table", "panel_table"]
+__all__ = ["format_quantile", "headline_table", "panel_table"]
+
+
+def format_quantile(s: xr.Dataset, name: str, level: float, currency: str) -> str:
+    """A money quantile ``s[name]`` at ``level`` (one scenario), or, where it is out of the
+    streamed histogram's range (NaN, see :func:`simval.stats.distribution.histogram_quantiles`),
+    ``"> X"`` or ``"< -X"`` with X the grid's edge: never the edge as if it were measured.
+    """
+    value = float(s[name].sel(quantile=level))
+    if math.isfinite(value):
+        return format_money(value, currency)
+    edge = float(s[name].attrs.get("grid_edge", math.nan))
+    low = float(s[f"{name}_low"].sel(quantile=level)) if f"{name}_low" in s else math.nan
+    high = float(s[f"{name}_high"].sel(quantile=level)) if f"{name}_high" in s else math.nan
+    if math.isfinite(edge) and high == math.inf and low != -math.inf:
+        return f"> {format_money(edge, currency)}"
+    if math.isfinite(edge) and low == -math.inf and high != math.inf:
+        return f"< {format_money(-edge, currency)}"
+    return "n/a"
+
+
+
 
 def headline_table(ds: xr.Dataset) -> str:
     """The headline figures of every scenario, as printed by ``simval run`` and ``simval show``.
@@ -55,15 +81,16 @@ def headline_table(ds: xr.Dataset) -> str:
                          format_probability(last, "p_above_threshold")))
         share = float(s.required_share)
         rows += [
-            ("E[PV] / V0", f"{float(s.value_ratio):.3g} ± {float(s.value_ratio_se):.2g} "
+            ("E[PV] / V0", f"{format_mean(float(s.value_ratio), float(s.value_ratio_se))} "
                            "(1 s.e.)"),
             ("PV quantiles 5/25/50/75/95%",
-             " / ".join(format_money(float(q.sel(quantile=p)), cur) for p in q["quantile"].values)),
+             " / ".join(format_quantile(s, "pv_quantile", p, cur)
+                        for p in q["quantile"].values)),
             ("required revenue at T",
              f"{format_money(float(s.required_revenue), cur)}/year"
              + (f" = {format_percent(share)} of the market" if math.isfinite(share) else "")),
             ("median revenue at T",
-             f"{format_money(float(s.terminal_revenue_quantile.sel(quantile=0.5)), cur)}/year"),
+             f"{format_quantile(s, 'terminal_revenue_quantile', 0.5, cur)}/year"),
         ]
         label_width = max(len(label) for label, _ in rows) + 2
         lines.append(f"{scen}  V0 = {format_money(float(s.valuation), cur)}")

@@ -9,7 +9,7 @@ from scipy import special
 
 from simval.engine.histogram import LogGrid
 
-__all__ = ["QuantileEstimate", "binomial_quantile", "histogram_quantiles"]
+__all__ = ["QuantileEstimate", "binomial_quantile", "histogram_quantiles", "out_of_range_note"]
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 """Quantile levels every run reports."""
@@ -68,7 +68,9 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
         Arrays of shape ``counts.shape[:-1] + (len(probs),)``. The interval runs between the
         order statistics of ranks ``binom.ppf(a/2, n, q)`` and ``binom.ppf(1 - a/2, n, q) + 1``
         (the distribution-free interval for a quantile), read from the same histogram; a
-        side is infinite when the paths are too few for that rank to exist.
+        side is infinite when the paths are too few for that rank to exist. A quantile in an
+        outermost bin of the grid (beyond ``grid.edge``, where everything larger lands) is out
+        of range: NaN, with its interval open on that side (+inf above, -inf below).
 
     Notes
     -----
@@ -78,10 +80,31 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
     probs = np.asarray(probs, dtype=np.float64)
     n = np.asarray(counts).sum(axis=-1, keepdims=True)
     alpha = 1.0 - confidence
-    value = grid.value_at_rank(counts, probs * n)
+    position = grid.position_at_rank(counts, probs * n)
+    value = _values(grid, position)
     low_rank = binomial_quantile(alpha / 2, n, probs)
     high_rank = binomial_quantile(1 - alpha / 2, n, probs) + 1
     # too few paths for the interval to close on a side: that side is unbounded
-    low = np.where(low_rank < 1, -np.inf, grid.value_at_rank(counts, np.maximum(low_rank, 1)))
-    high = np.where(high_rank > n, np.inf, grid.value_at_rank(counts, np.minimum(high_rank, n)))
+    low_pos = grid.position_at_rank(counts, np.maximum(low_rank, 1))
+    high_pos = grid.position_at_rank(counts, np.minimum(high_rank, n))
+    low = np.where(low_rank < 1, -np.inf, _values(grid, low_pos))
+    high = np.where(high_rank > n, np.inf, _values(grid, high_pos))
+    # beyond the grid's edge: the quantile is out of range (NaN), the interval opens on that
+    # side; a bound inside an outermost bin is the bin's inner edge, which it certainly passes
+    inner = 10.0 ** (grid.log_low + grid.decades - 1.0 / grid.bins_per_decade)
+    value = np.where(grid.side(position) != 0, np.nan, value)
+    low = np.where(grid.side(low_pos) > 0, inner, np.where(grid.side(low_pos) < 0, -np.inf, low))
+    high = np.where(grid.side(high_pos) < 0, -inner,
+                    np.where(grid.side(high_pos) > 0, np.inf, high))
     return QuantileEstimate(value, low, high)
+
+
+def _values(grid: LogGrid, position: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(position), np.nan, grid.value(position))
+
+
+def out_of_range_note(grid: LogGrid) -> str:
+    """The attribute text of a quantile variable that explains its NaNs."""
+    return (f"NaN where the quantile lies beyond the edge of the streamed histogram (values "
+            f"above {grid.edge:.0e} or below {-grid.edge:.0e}, or no paths): out of range, not "
+            "measured; the interval is then open on that side")

@@ -34,7 +34,8 @@ def binomial_estimate(k: np.ndarray | int, n: np.ndarray | int,
     Returns
     -------
     BinomialEstimate
-        ``p = k / n``, ``se = sqrt(p (1 - p) / n)`` and the Clopper-Pearson interval, exact
+        ``p = k / n``, ``se = sqrt(p (1 - p) / n)`` (NaN for a single path: a standard
+        error needs at least two) and the Clopper-Pearson interval, exact
         (conservative) also at or near 0 and 1, from the beta quantiles
         (:func:`scipy.special.betaincinv`, which ``scipy.stats.beta.ppf`` evaluates).
 
@@ -50,7 +51,7 @@ def binomial_estimate(k: np.ndarray | int, n: np.ndarray | int,
         raise ValueError("binomial_estimate needs n > 0 trials")
     alpha = 1.0 - confidence
     p = k / n
-    se = np.sqrt(p * (1.0 - p) / n)
+    se = np.where(n >= 2, np.sqrt(p * (1.0 - p) / n), np.nan)  # no spread from one path
     with np.errstate(invalid="ignore"):
         low = np.where(k > 0, special.betaincinv(k, n - k + 1, alpha / 2), 0.0)
         high = np.where(k < n, special.betaincinv(k + 1, n - k, 1 - alpha / 2), 1.0)
@@ -77,6 +78,7 @@ def paired_binomial_estimate(k: np.ndarray | int, k_both: np.ndarray | int, n: i
     Returns
     -------
     BinomialEstimate
+        ``se`` is NaN for a single pair (a standard error needs at least two).
 
     Examples
     --------
@@ -93,6 +95,7 @@ def paired_binomial_estimate(k: np.ndarray | int, k_both: np.ndarray | int, n: i
     se = np.sqrt(var / pairs)
     with np.errstate(divide="ignore", invalid="ignore"):
         n_eff = np.where(se > 0, p * (1 - p) / se**2, n)
+    se = np.where(pairs >= 2, se, np.nan)  # one pair: no spread to measure
     k_eff = p * n_eff
     alpha = 1.0 - confidence
     with np.errstate(invalid="ignore"):

@@ -28,7 +28,13 @@ sentences); every public name is importable from here.
 from simval.research.implied.io import load_result, result_filename, save_result
 from simval.research.implied.result import TARGETS, ImpliedResult, parse_target
 from simval.research.implied.solver import solve
-from simval.research.implied.text import describe, format_quantity, reference_sentence
+from simval.research.implied.text import (
+    describe,
+    format_quantity,
+    reference_assumptions,
+    reference_sentence,
+)
 
 __all__ = ["TARGETS", "ImpliedResult", "describe", "format_quantity", "load_result",
-           "parse_target", "reference_sentence", "result_filename", "save_result", "solve"]
+           "parse_target", "reference_assumptions", "reference_sentence", "result_filename",
+           "save_result", "solve"]

@@ -8,7 +8,7 @@ from simval.config.load import Config
 from simval.format import format_money
 from simval.research.implied.result import ImpliedResult
 
-__all__ = ["describe", "format_quantity", "reference_sentence"]
+__all__ = ["describe", "format_quantity", "reference_assumptions", "reference_sentence"]
 
 
 def format_quantity(value: float, unit: str, currency: str, *, percent: bool = False) -> str:
@@ -130,6 +130,17 @@ def reference_sentence(result: ImpliedResult) -> str:
     >>> reference_sentence(r)
     'The article assumed 40.5% a year and a 25% share of the 2030 market.'
     """
+    parts = reference_assumptions(result)
+    if not parts:
+        return ""
+    by = str(result.reference.get("by", "the config's source"))
+    return f"{by[0].upper()}{by[1:]} assumed {' and '.join(parts)}."
+
+
+def reference_assumptions(result: ImpliedResult) -> list[str]:
+    """What the result's source assumed that compares with it, one phrase per assumption
+    (``["40.5% a year", "a 25% share of the 2030 market"]``), as
+    :func:`reference_sentence` says them; empty if nothing compares."""
     ref = result.reference
     parts = []
     if result.key in ref:
@@ -139,7 +150,4 @@ def reference_sentence(result: ImpliedResult) -> str:
         year = str(result.at_solution.get("end_date", ""))[:4]
         market = f"the {year} market" if year.isdigit() else "the market at the horizon"
         parts.append(f"a {100 * float(ref['market_share']):.3g}% share of {market}")
-    if not parts:
-        return ""
-    by = str(ref.get("by", "the config's source"))
-    return f"{by[0].upper()}{by[1:]} assumed {' and '.join(parts)}."
+    return parts
