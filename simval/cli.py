@@ -11,96 +11,41 @@ Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 inter
 from __future__ import annotations
 
 import argparse
-import math
 import sys
 from pathlib import Path
 
+from simval.cli_args import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    EXIT_OK,
+    Parser,
+    non_negative,
+    output_folder,
+    positive,
+    probability_width,
+    root_seed,
+)
+
 __all__ = ["main"]
 
-EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own errors exit 2 as well, with usage
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {message}\n")
-
-
-SEED_MAX = 2**63 - 1  # as the config's simulation.seed
-
-
-def _whole_number(text: str) -> int:
-    """``"4096"``, ``"1e4"`` or ``"10_000"`` -> an int; anything else is not a whole number."""
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not math.isfinite(value) or value != int(value):
-        raise argparse.ArgumentTypeError(f"must be a whole number; got {text!r}")
-    return int(value)
-
-
-def _positive(text: str) -> int:
-    value = _whole_number(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number; got {text}")
-    return value
-
-
-def _non_negative(text: str) -> int:
-    value = _whole_number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative whole number; got {text}")
-    return value
-
-
-def root_seed(text: str) -> int:
-    value = _non_negative(text)
-    if value > SEED_MAX:
-        raise argparse.ArgumentTypeError(f"must be a whole number in [0, 2**63 - 1]; got {text}")
-    return value
-
-
-def output_folder(text: str) -> Path:
-    """An output folder: not an empty name (``Path("")`` would be the current folder)."""
-    if not text.strip():
-        raise argparse.ArgumentTypeError("must name a folder; got an empty name (for the "
-                                         "current folder, give .)")
-    return Path(text)
-
-
-def _probability_width(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not 0 < value < 0.5:
-        raise argparse.ArgumentTypeError(f"must be a number in (0, 0.5); got {text!r}")
-    return value
-
-
 def _build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="simval", description="Monte Carlo valuation: is the valuation "
+    parser = Parser(prog="simval", description="Monte Carlo valuation: is the valuation "
                      "justified, and how likely is it to collapse?")
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     run = sub.add_parser("run", help="simulate a config, print the headline table, write "
                                      "results.nc (or results.zarr)")
     run.add_argument("config", type=Path)
-    run.add_argument("--paths", type=_positive, help="paths per scenario")
+    run.add_argument("--paths", type=positive, help="paths per scenario")
     run.add_argument("--seed", type=root_seed, help="root seed")
     run.add_argument("--scenario", action="append", help="run only this scenario (repeatable)")
     run.add_argument("-o", "--out", type=output_folder,
                      help="output folder (default: results/<config name>)")
-    run.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
-    run.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
-    run.add_argument("--precision", type=_probability_width,
+    run.add_argument("--threads", type=positive, help="numba threads (default: all cores)")
+    run.add_argument("--keep-paths", type=non_negative, help="paths kept in full")
+    run.add_argument("--precision", type=probability_width,
                      help="add paths until every scenario's 95%% half-width of P(justified) "
                           "and P(collapse) is at most this (e.g. 0.002)")
-    run.add_argument("--max-paths", type=_positive, help="cap on the paths of a --precision run")
+    run.add_argument("--max-paths", type=positive, help="cap on the paths of a --precision run")
     run.add_argument("--antithetic", action="store_true", help="antithetic variates")
     where = run.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="local[:N]",
@@ -151,9 +96,9 @@ def _build_parser() -> argparse.ArgumentParser:
     panel = sub.add_parser("panel", help="simulate a company panel (companies sharing the "
                                          "macro regime and chip shocks)")
     panel.add_argument("panel", type=Path)
-    panel.add_argument("--paths", type=_positive, help="paths")
+    panel.add_argument("--paths", type=positive, help="paths")
     panel.add_argument("--seed", type=root_seed, help="root seed")
-    panel.add_argument("--keep-paths", type=_non_negative, help="paths kept in full")
+    panel.add_argument("--keep-paths", type=non_negative, help="paths kept in full")
     panel.add_argument("-o", "--out", type=output_folder,
                        help="output folder (default: results/<panel name>)")
     panel.add_argument("--force", action="store_true",

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from simval.cli import _non_negative, _positive, output_folder, root_seed
+from simval.cli_args import non_negative, output_folder, positive, root_seed
 
 __all__ = ["add_subcommands", "handlers", "main"]
 
@@ -78,13 +78,13 @@ def add_subcommands(subparsers: Any) -> None:
                        help="sweep KEY (e.g. contracts.beijing.renewal_probability) over these "
                             "values (repeatable: the full grid is run; default: the config's "
                             "[sweep] table)")
-    sweep.add_argument("--paths", type=_positive, help="paths per scenario and grid point")
+    sweep.add_argument("--paths", type=positive, help="paths per scenario and grid point")
     sweep.add_argument("--seed", type=root_seed, help="root seed, shared by every point")
     sweep.add_argument("--scenario", action="append", help="run only this scenario "
                                                            "(repeatable)")
-    sweep.add_argument("--keep-paths", type=_non_negative, default=0,
+    sweep.add_argument("--keep-paths", type=non_negative, default=0,
                        help="paths kept in full at every grid point (default: 0)")
-    sweep.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
+    sweep.add_argument("--threads", type=positive, help="numba threads (default: all cores)")
     sweep.add_argument("--out", type=output_folder,
                        help="output folder (default: results/<config name>)")
     sweep.add_argument("--force", action="store_true", help="overwrite an existing sweep.nc")
@@ -100,11 +100,11 @@ def add_subcommands(subparsers: Any) -> None:
     implied.add_argument("--bracket", type=_bracket, metavar="LO,HI",
                          help="where to look (default: widening ranges around the config's "
                               "value)")
-    implied.add_argument("--paths", type=_positive, default=4000,
+    implied.add_argument("--paths", type=positive, default=4000,
                          help="paths per run (default: 4000)")
     implied.add_argument("--seed", type=root_seed, help="root seed, shared by every run")
     implied.add_argument("--scenario", default="base", help="scenario (default: base)")
-    implied.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
+    implied.add_argument("--threads", type=positive, help="numba threads (default: all cores)")
     implied.add_argument("--out", type=output_folder,
                          help="output folder (default: results/<config name>)")
     implied.add_argument("--force", action="store_true", help="overwrite an existing result")
@@ -123,14 +123,14 @@ def add_subcommands(subparsers: Any) -> None:
                       help="default: tornado")
     sens.add_argument("--by-group", action="store_true",
                       help="Sobol' indices per driver group instead of per input")
-    sens.add_argument("--paths", type=_positive,
+    sens.add_argument("--paths", type=positive,
                       help="paths per run (default: 4000 for the tornado, 2000 for Sobol')")
-    sens.add_argument("--n-base", type=_positive, default=64,
+    sens.add_argument("--n-base", type=positive, default=64,
                       help="Sobol' base sample size, a power of 2 (default: 64): "
                            "N x (inputs + 2) runs")
     sens.add_argument("--seed", type=root_seed, help="root seed, shared by every run")
     sens.add_argument("--scenario", default="base", help="scenario (default: base)")
-    sens.add_argument("--threads", type=_positive, help="numba threads (default: all cores)")
+    sens.add_argument("--threads", type=positive, help="numba threads (default: all cores)")
     sens.add_argument("--out", type=output_folder,
                       help="output folder (default: results/<config name>)")
     sens.add_argument("--force", action="store_true", help="overwrite existing results")
