@@ -1,6 +1,6 @@
 """Every numba-compiled function of simval, and nothing else.
 
-The kernels are pure functions of a :class:`simval.engine.params.KernelParams` tuple, two
+The kernels are pure functions of a :class:`simval.model.params.KernelParams` tuple, two
 64-bit keys and a range of global path indices; they write into preallocated arrays. Random
 numbers are drawn inside the kernel from a counter-based generator, so every draw is a pure
 function of ``(seed, path, stream, step, slot)`` and the results do not depend on the number of
