@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import simval  # noqa: E402
+from simval import layout  # noqa: E402
 from simval.engine import kernels, runner  # noqa: E402
 from simval.engine.reference import simulate_reference  # noqa: E402
 from simval.model.params import build_kernel_params, make_time_grid  # noqa: E402
@@ -107,9 +108,9 @@ def bench_rng(name: str, n: int, repeat: int) -> dict:
     buffers, run = _kernel(params, keys, n)
     run()
     counts = buffers[2]
-    shocks = np.ascontiguousarray(counts[kernels.COUNT_CHIP_SHOCKS])
-    wins = np.ascontiguousarray(counts[kernels.COUNT_CONTRACTS_WON])
-    decisions = np.ascontiguousarray(counts[kernels.COUNT_RENEWAL_DECISIONS])
+    shocks = np.ascontiguousarray(counts[layout.COUNT_CHIP_SHOCKS])
+    wins = np.ascontiguousarray(counts[layout.COUNT_CONTRACTS_WON])
+    decisions = np.ascontiguousarray(counts[layout.COUNT_RENEWAL_DECISIONS])
     sink = np.empty(n)
 
     def rng():

@@ -32,9 +32,9 @@ import numba
 import numpy as np
 import xarray as xr
 
+from simval import layout
 from simval.config.load import Config, ConfigError, validate_merged
 from simval.config.tables import flatten
-from simval.engine import kernels
 from simval.engine.runner import (
     Chunk,
     ScenarioAccumulator,
@@ -42,6 +42,7 @@ from simval.engine.runner import (
     run_keys,
     run_paths,
 )
+from simval.layout import MAX_PATHS
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate
@@ -213,7 +214,7 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
     """
     from simval.simulate import check_whole
 
-    n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+    n_paths = check_whole("n_paths", n_paths, 1, MAX_PATHS)
     seed = check_whole("seed", seed, 0, 2**63 - 1)
     keep_paths = check_whole("keep_paths", keep_paths, 0)
     chunk_size = check_whole("chunk_size", chunk_size, 1)
@@ -256,7 +257,7 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
         if threshold is not None:
             if i == 0:
                 first_breach = np.full(chunk.n_paths, never, dtype=np.int64)
-            below = chunk.series[kernels.SERIES_MARKET_VALUE] < threshold
+            below = chunk.series[layout.SERIES_MARKET_VALUE] < threshold
             step = np.where(below.any(axis=1), below.argmax(axis=1), never)
             breach[name] += np.bincount(step, minlength=never + 1)
             first_breach = np.minimum(first_breach, step)

@@ -15,6 +15,7 @@ import xarray as xr
 from simval.config.load import Config, ConfigError, load_config
 from simval.engine.distributed import run_on_client
 from simval.engine.runner import BLOCK, ScenarioAccumulator, run_keys, run_scenario
+from simval.layout import MAX_PATHS
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
@@ -166,12 +167,12 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     >>> float(ds.p_bankrupt.sel(scenario="base")) > 0
     True
     """
-    n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+    n_paths = check_whole("n_paths", n_paths, 1, MAX_PATHS)
     seed = check_whole("seed", seed, 0, 2**63 - 1)
     keep_paths = check_whole("keep_paths", keep_paths, 0)
     chunk_size = check_whole("chunk_size", chunk_size, 1)
     threads = check_whole("threads", threads, 1)
-    max_paths = check_whole("max_paths", max_paths, 1, 2**31 - 1)
+    max_paths = check_whole("max_paths", max_paths, 1, MAX_PATHS)
     scenarios = check_names("scenarios", scenarios)
     if precision is not None and (isinstance(precision, bool | str)
                                   or not isinstance(precision, numbers.Real)):
@@ -195,8 +196,8 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     n_paths = sim["n_paths"] if n_paths is None else int(n_paths)
     seed = sim["seed"] if seed is None else int(seed)
     keep = min(sim["keep_paths"] if keep_paths is None else int(keep_paths), n_paths)
-    if n_paths < 1 or n_paths >= 2**31:
-        raise ValueError(f"n_paths must be in [1, 2**31); got {n_paths}")
+    if n_paths < 1 or n_paths > MAX_PATHS:
+        raise ValueError(f"n_paths must be in [1, {MAX_PATHS}]; got {n_paths}")
     if seed < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed}")
     if antithetic and n_paths % 2:
@@ -206,7 +207,7 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     if precision is not None:  # rounds continue from whole blocks
         n_paths = math.ceil(n_paths / BLOCK) * BLOCK
     if max_paths is None:
-        max_paths = min(100 * n_paths, 2**31 - 1)
+        max_paths = min(100 * n_paths, MAX_PATHS)
     if antithetic:
         max_paths -= max_paths % 2
     if precision is not None:

@@ -52,7 +52,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import simval
-from simval.engine import kernels, runner
+from simval import layout
+from simval.engine import runner
 from simval.engine.reference import ReferenceResult, simulate_reference
 from simval.model.params import build_kernel_params, make_time_grid
 
@@ -82,26 +83,26 @@ def series_scales(values, ref: ReferenceResult) -> np.ndarray:
     costs), the value its largest value (>= V_0), fractions (market share, capacity) 1.
     """
     series = ref.series
-    revenue = _max_abs(series[kernels.SERIES_TOTAL_REVENUE], axis=1)
-    scales = np.ones((kernels.N_SERIES, series.shape[1]))
-    for s in (kernels.SERIES_TOTAL_REVENUE, kernels.SERIES_COMMERCIAL_REVENUE,
-              kernels.SERIES_CONTRACT_REVENUE):
+    revenue = _max_abs(series[layout.SERIES_TOTAL_REVENUE], axis=1)
+    scales = np.ones((layout.N_SERIES, series.shape[1]))
+    for s in (layout.SERIES_TOTAL_REVENUE, layout.SERIES_COMMERCIAL_REVENUE,
+              layout.SERIES_CONTRACT_REVENUE):
         scales[s] = revenue
-    scales[kernels.SERIES_CASH] = np.maximum.reduce([
-        revenue, _max_abs(series[kernels.SERIES_CASH], axis=1),
+    scales[layout.SERIES_CASH] = np.maximum.reduce([
+        revenue, _max_abs(series[layout.SERIES_CASH], axis=1),
         np.full_like(revenue, values["costs"]["fixed_costs"])])
-    scales[kernels.SERIES_MARKET_VALUE] = _max_abs(series[kernels.SERIES_MARKET_VALUE], axis=1)
+    scales[layout.SERIES_MARKET_VALUE] = _max_abs(series[layout.SERIES_MARKET_VALUE], axis=1)
     return np.where(scales > 0.0, scales, 1.0)[:, :, None]
 
 
 def scalar_scales(values, ref: ReferenceResult) -> np.ndarray:
     """Per scalar, the magnitude its rounding errors are relative to, shape (N_SCALARS, 1)."""
     v0 = values["company"]["valuation"]
-    scales = np.ones(kernels.N_SCALARS)  # drawdown, slowdown share, holders' fraction
-    scales[kernels.SCALAR_PV] = max(v0, _max_abs(ref.scalars[kernels.SCALAR_PV]))
-    scales[kernels.SCALAR_MIN_VALUE] = v0
-    scales[kernels.SCALAR_TERMINAL_REVENUE] = max(
-        1.0, _max_abs(ref.scalars[kernels.SCALAR_TERMINAL_REVENUE]))
+    scales = np.ones(layout.N_SCALARS)  # drawdown, slowdown share, holders' fraction
+    scales[layout.SCALAR_PV] = max(v0, _max_abs(ref.scalars[layout.SCALAR_PV]))
+    scales[layout.SCALAR_MIN_VALUE] = v0
+    scales[layout.SCALAR_TERMINAL_REVENUE] = max(
+        1.0, _max_abs(ref.scalars[layout.SCALAR_TERMINAL_REVENUE]))
     return scales[:, None]
 
 
@@ -120,11 +121,11 @@ def assert_agree(values, seed, path0, n, antithetic, company=0):
         assert differ.size == 0, f"{name} differ on paths {path0 + differ[:10]}"
     assert ker.series.shape == ref.series.shape and ker.scalars.shape == ref.scalars.shape
     scale = series_scales(values, ref)
-    for s in range(kernels.N_SERIES):
+    for s in range(layout.N_SERIES):
         np.testing.assert_allclose(ker.series[s] / scale[s], ref.series[s] / scale[s],
                                    rtol=RTOL, atol=ATOL, err_msg=f"series {s}")
     scale = scalar_scales(values, ref)
-    for s in range(kernels.N_SCALARS):
+    for s in range(layout.N_SCALARS):
         np.testing.assert_allclose(ker.scalars[s] / scale[s], ref.scalars[s] / scale[s],
                                    rtol=RTOL, atol=ATOL, err_msg=f"scalar {s}")
     return ker, ref
@@ -152,11 +153,11 @@ def test_full_config(full_config, path0, antithetic):
         ker, _ = assert_agree(values, 7, path0, 512, antithetic)
         # every driver is exercised on these paths, so the comparison is not vacuous
         counts = ker.counts
-        assert (counts[kernels.COUNT_CHIP_SHOCKS] > 0).any()
-        assert (counts[kernels.COUNT_CONTRACTS_LOST] > 0).any()
-        assert (counts[kernels.COUNT_CONTRACTS_WON] > 0).any()
+        assert (counts[layout.COUNT_CHIP_SHOCKS] > 0).any()
+        assert (counts[layout.COUNT_CONTRACTS_LOST] > 0).any()
+        assert (counts[layout.COUNT_CONTRACTS_WON] > 0).any()
         assert (ker.regimes == 1).any()
-        assert (ker.scalars[kernels.SCALAR_HOLDERS_FRACTION] < 1.0).any()
+        assert (ker.scalars[layout.SCALAR_HOLDERS_FRACTION] < 1.0).any()
 
 
 def test_panel_company_draws(full_config):
@@ -165,9 +166,9 @@ def test_panel_company_draws(full_config):
     first, _ = assert_agree(values, 7, 0, 512, False, company=0)
     second, _ = assert_agree(values, 7, 0, 512, False, company=1)
     np.testing.assert_array_equal(first.regimes, second.regimes)
-    np.testing.assert_array_equal(first.series[kernels.SERIES_CAPACITY, :, :4],
-                                  second.series[kernels.SERIES_CAPACITY, :, :4])
-    assert not np.array_equal(first.scalars[kernels.SCALAR_PV], second.scalars[kernels.SCALAR_PV])
+    np.testing.assert_array_equal(first.series[layout.SERIES_CAPACITY, :, :4],
+                                  second.series[layout.SERIES_CAPACITY, :, :4])
+    assert not np.array_equal(first.scalars[layout.SCALAR_PV], second.scalars[layout.SCALAR_PV])
 
 
 def test_global_path_index(full_config):
@@ -209,7 +210,7 @@ exit_multiple_median = 5
 """
     values = simval.parse_config(text).base
     ref = simulate_reference(values, make_time_grid(values), 3, 10, 8, antithetic=True)
-    log_dev = np.log(ref.series[kernels.SERIES_COMMERCIAL_REVENUE] / 1e8) \
+    log_dev = np.log(ref.series[layout.SERIES_COMMERCIAL_REVENUE] / 1e8) \
         - (0.1 - 0.045) * np.arange(5) * 0.25
     np.testing.assert_allclose(log_dev[0::2], -log_dev[1::2], atol=1e-12)
     assert_agree(values, 3, 10, 8, antithetic=True)

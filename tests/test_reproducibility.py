@@ -7,6 +7,7 @@ import pytest
 import xarray as xr
 
 import simval
+from simval import layout
 from simval.engine import kernels
 from simval.engine.runner import BLOCK
 
@@ -72,12 +73,12 @@ def test_streams_do_not_depend_on_other_drivers():
     k0, k1 = seed_keys(3)
     a = np.empty(100)
     b = np.empty(100)
-    kernels.fill_normals(k0, k1, 50, kernels.STREAM_REVENUE, 4, 0, a)
-    kernels.fill_normals(k0, k1, 0, kernels.STREAM_REVENUE, 4, 0, np.empty(50))
-    kernels.fill_normals(k0, k1, 50, kernels.STREAM_REVENUE, 4, 0, b)
+    kernels.fill_normals(k0, k1, 50, layout.STREAM_REVENUE, 4, 0, a)
+    kernels.fill_normals(k0, k1, 0, layout.STREAM_REVENUE, 4, 0, np.empty(50))
+    kernels.fill_normals(k0, k1, 50, layout.STREAM_REVENUE, 4, 0, b)
     np.testing.assert_array_equal(a, b)
     c = np.empty(100)
-    kernels.fill_normals(k0, k1, 50, kernels.STREAM_GROWTH, 4, 0, c)
+    kernels.fill_normals(k0, k1, 50, layout.STREAM_GROWTH, 4, 0, c)
     assert abs(np.corrcoef(a, c)[0, 1]) < 5 / np.sqrt(100)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from simval import layout
 from simval.engine import kernels
 from simval.engine.runner import seed_keys
 
@@ -19,7 +20,7 @@ N = 2_000_000
 def normals():
     k0, k1 = seed_keys(SEED)
     out = np.empty(N)
-    kernels.fill_normals(k0, k1, 0, kernels.STREAM_REVENUE, 7, 3, out)
+    kernels.fill_normals(k0, k1, 0, layout.STREAM_REVENUE, 7, 3, out)
     return out
 
 
@@ -27,7 +28,7 @@ def normals():
 def uniforms():
     k0, k1 = seed_keys(SEED)
     out = np.empty(N)
-    kernels.fill_uniforms(k0, k1, 0, kernels.STREAM_REGIME, 7, 3, out)
+    kernels.fill_uniforms(k0, k1, 0, layout.STREAM_REGIME, 7, 3, out)
     return out
 
 
@@ -62,8 +63,8 @@ def test_uniform(uniforms):
 def test_streams_and_neighbours_are_uncorrelated(normals):
     k0, k1 = seed_keys(SEED)
     other = np.empty(N)
-    for stream, step, slot in ((kernels.STREAM_GROWTH, 7, 3), (kernels.STREAM_REVENUE, 8, 3),
-                               (kernels.STREAM_REVENUE, 7, 4)):
+    for stream, step, slot in ((layout.STREAM_GROWTH, 7, 3), (layout.STREAM_REVENUE, 8, 3),
+                               (layout.STREAM_REVENUE, 7, 4)):
         kernels.fill_normals(k0, k1, 0, stream, step, slot, other)
         assert abs(np.corrcoef(normals, other)[0, 1]) <= 5 / np.sqrt(N)
     # consecutive paths of one stream
@@ -73,14 +74,14 @@ def test_streams_and_neighbours_are_uncorrelated(normals):
 def test_seeds_give_unrelated_streams(normals):
     k0, k1 = seed_keys(SEED + 1)
     other = np.empty(N)
-    kernels.fill_normals(k0, k1, 0, kernels.STREAM_REVENUE, 7, 3, other)
+    kernels.fill_normals(k0, k1, 0, layout.STREAM_REVENUE, 7, 3, other)
     assert abs(np.corrcoef(normals, other)[0, 1]) <= 5 / np.sqrt(N)
 
 
 def test_poisson_inversion():
     k0, k1 = seed_keys(SEED)
     u = np.empty(N)
-    kernels.fill_uniforms(k0, k1, 0, kernels.STREAM_CHIPS, 0, 0, u)
+    kernels.fill_uniforms(k0, k1, 0, layout.STREAM_CHIPS, 0, 0, u)
     mean = 1.3
     counts = np.array([kernels.poisson(x, mean, 16) for x in u[:200_000]])
     observed = np.bincount(counts, minlength=9)[:9]

@@ -29,14 +29,12 @@ from simval.config.schema import (
     TerminalMethod,
 )
 from simval.config.tables import merge
+from simval.layout import MAX_NAMED_CONTRACTS, MAX_STEPS
 
 __all__ = ["Config", "ConfigError", "config_from_dict", "load_config", "parse_config",
            "validate_merged"]
 
-MAX_STEPS = 16_383  # the step index has 14 bits in the random-number counter
-MAX_NAMED_CONTRACTS = 2_048  # stream ids 16 .. 2063 (12-bit stream field)
-MAX_POOL = 2_000  # stream ids 2064 .. 4063
-MAX_EVENTS_PER_STEP = 2.0  # Poisson mean per step; beyond it the 16-event cap could bind
+MAX_EVENTS_PER_STEP = 2.0  # Poisson mean per step; beyond it the kernel's cap could bind
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 

@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from simval.format import format_value
+from simval.layout import MAX_PATHS, MAX_POOL
 
 __all__ = [
     "CONTRACT_FIELDS",
@@ -204,9 +205,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
                             doc="horizon T (a whole number of steps)"),
         "steps_per_year": Field("int", 4, 1, 365, unit="1/year", symbol="1/Δt",
                                 doc="time steps per year"),
-        "n_paths": Field("int", 100_000, 1, 2**31 - 1, doc="Monte Carlo paths per scenario"),
+        "n_paths": Field("int", 100_000, 1, MAX_PATHS, doc="Monte Carlo paths per scenario"),
         "seed": Field("int", 0, 0, 2**63 - 1, doc="root seed of every random stream"),
-        "keep_paths": Field("int", 200, 0, 2**31 - 1,
+        "keep_paths": Field("int", 200, 0, MAX_PATHS,
                             doc="paths whose full trajectories are kept in the results"),
         "measure": Field("choice", Measure.REAL_WORLD, choices=Measure,
                          doc="real_world (risk-adjusted discount rate, zero prices of risk) "
@@ -259,7 +260,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
     },
     "expansion": {
         "enabled": _switch(False, "simulate the expansion programme"),
-        "pool_size": Field("int", 0, 0, 2000, symbol="N_max",
+        "pool_size": Field("int", 0, 0, MAX_POOL, symbol="N_max",
                            doc="number of potential contracts that can still be won"),
         "win_rate": _rate(0.0, symbol="lambda_win", per_regime=True,
                           doc="Poisson intensity of wins while the pool is not empty"),

@@ -26,7 +26,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from simval.engine import kernels
+from simval import layout
 from simval.engine.runner import BLOCK, ScenarioAccumulator, run_scenario
 from simval.model.params import KernelParams
 
@@ -130,7 +130,7 @@ def kept_rows(acc: ScenarioAccumulator, start: int,
 def kept_chunk_paths(n_steps: int) -> int:
     """Paths per kept chunk: the most whole blocks whose kept rows fit in
     :data:`KEPT_CHUNK_BYTES` (at least one block)."""
-    per_path = (kernels.N_SERIES * (n_steps + 1) + kernels.N_SCALARS + kernels.N_COUNTS) * 8
+    per_path = (layout.N_SERIES * (n_steps + 1) + layout.N_SCALARS + layout.N_COUNTS) * 8
     return max(1, KEPT_CHUNK_BYTES // (per_path * BLOCK)) * BLOCK
 
 

@@ -1,49 +1,105 @@
 """Every numba-compiled function of simval, and nothing else.
 
-The kernels are pure functions of a :class:`simval.engine.params.KernelParams` tuple, two
+The kernels are pure functions of a :class:`simval.model.params.KernelParams` tuple, two
 64-bit keys and a range of global path indices; they write into preallocated arrays. Random
 numbers are drawn inside the kernel from a counter-based generator, so every draw is a pure
 function of ``(seed, path, stream, step, slot)`` and the results do not depend on the number of
-threads, the chunking or the machine (see ``docs/model.md``, "Random numbers").
+threads, the chunking or the machine (see ``docs/model.md``, "Random numbers"). The counter's
+fields, the stream ids and the rows of the outputs are those of :mod:`simval.layout`.
 
 Per-path step logic is plain scalar code (no allocation, no Python objects), so it could be
 compiled for a GPU unchanged. All functions use ``cache=True``; kernels live in this one file
-because numba's cache does not notice edits to functions imported from other files.
+because numba's cache does not notice edits to functions imported from other files (nor to
+imported constants: see ``_LAYOUT_DIGEST`` for how an edit of the layout is caught).
 """
 
 from __future__ import annotations
 
 import math
+import zlib
 
 import numpy as np
 from numba import njit, prange
 
+from simval import layout
+from simval.layout import (
+    COUNT_BANKRUPT_STEP,
+    COUNT_CHIP_SHOCKS,
+    COUNT_COLLAPSE_STEP,
+    COUNT_CONTRACTS_LOST,
+    COUNT_CONTRACTS_WON,
+    COUNT_RENEWAL_DECISIONS,
+    MAX_EVENTS_IN_STEP,
+    N_SERIES,
+    PATH_SHIFT,
+    SCALAR_HOLDERS_FRACTION,
+    SCALAR_MAX_DRAWDOWN,
+    SCALAR_MIN_VALUE,
+    SCALAR_PV,
+    SCALAR_SLOWDOWN_SHARE,
+    SCALAR_TERMINAL_REVENUE,
+    SERIES_CAPACITY,
+    SERIES_CASH,
+    SERIES_COMMERCIAL_REVENUE,
+    SERIES_CONTRACT_REVENUE,
+    SERIES_MARKET_SHARE,
+    SERIES_MARKET_VALUE,
+    SERIES_TOTAL_REVENUE,
+    SLOT_SHIFT,
+    STATE_ACTIVE,
+    STATE_AWAITING,
+    STATE_DORMANT,
+    STATE_LOST,
+    STEP_SHIFT,
+    STREAM_CHIPS,
+    STREAM_CONTRACT0,
+    STREAM_COPULA,
+    STREAM_EXPANSION,
+    STREAM_FINANCING,
+    STREAM_GROWTH,
+    STREAM_MARKET,
+    STREAM_PATH,
+    STREAM_POOL0,
+    STREAM_REGIME,
+    STREAM_REVENUE,
+    STREAM_SHIFT,
+)
+
 # ------------------------------------------------------------------------------------------
-# Counter-based random numbers: SplitMix64's output function keyed twice.
-# counter = path << 32 | stream << 20 | step << 6 | slot   (path < 2^31, stream < 4096,
-# step < 16384, slot < 64); bit 63 is 0. Normals come from a ziggurat whose rejections re-key
-# the same counter (see `normal`), so every draw is a function of its counter alone. Distinct
-# (path, stream, step, slot) give distinct counters, and the keyed mix is a bijection of the
-# counter for a fixed key, so streams cannot overlap.
+# numba compiles the constants of simval.layout into the kernels, but its cache is keyed on
+# this file alone (modification time and size): it does not see an edit to the layout. So this
+# file records the digest of the layout it was compiled against; after an edit to the layout
+# the import fails until the digest is updated here, and that edit of this file is what makes
+# numba recompile the kernels.
+
+_LAYOUT_DIGEST = 0x741f99ac
+
+
+def _layout_digest() -> int:
+    """CRC-32 of the integer constants of :mod:`simval.layout`."""
+    constants = sorted((name, value) for name, value in vars(layout).items()
+                       if name.isupper() and isinstance(value, int))
+    return zlib.crc32(repr(constants).encode())
+
+
+if _layout_digest() != _LAYOUT_DIGEST:
+    raise ImportError(f"simval/layout.py has changed since the kernels were written: set "
+                      f"_LAYOUT_DIGEST in {__file__} to {_layout_digest():#010x}, which makes "
+                      "numba recompile them")
+
+# ------------------------------------------------------------------------------------------
+# Counter-based random numbers: SplitMix64's output function keyed twice, applied to the
+# counter of simval.layout (path, stream, step and slot in disjoint bit fields; bit 63 is 0).
+# Normals come from a ziggurat whose rejections re-key the same counter (see `normal`), so
+# every draw is a function of its counter alone. Distinct (path, stream, step, slot) give
+# distinct counters, and the keyed mix is a bijection of the counter for a fixed key, so
+# streams cannot overlap.
 
 _GAMMA = np.uint64(0x9E3779B97F4A7C15)
 _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_M52 = 2.0 * _TWO_M53
-
-STREAM_REGIME = 0
-STREAM_REVENUE = 1
-STREAM_GROWTH = 2
-STREAM_CHIPS = 3
-STREAM_MARKET = 4
-STREAM_COPULA = 5
-STREAM_EXPANSION = 6
-STREAM_FINANCING = 7
-STREAM_PATH = 8
-STREAM_CONTRACT0 = 16  # named contract j: stream 16 + j (j < 2048)
-STREAM_POOL0 = 2064  # expansion pool slot i: stream 2064 + i (i < 2000)
-MAX_EVENTS_IN_STEP = 16
 
 
 @njit(cache=True)
@@ -55,9 +111,11 @@ def _mix64(z):
 
 @njit(cache=True)
 def counter(path, stream, step, slot):
-    """64-bit counter of one draw (see module docstring)."""
-    return ((np.uint64(path) << np.uint64(32)) | (np.uint64(stream) << np.uint64(20))
-            | (np.uint64(step) << np.uint64(6)) | np.uint64(slot))
+    """64-bit counter of one draw (:mod:`simval.layout`)."""
+    return ((np.uint64(path) << np.uint64(PATH_SHIFT))
+            | (np.uint64(stream) << np.uint64(STREAM_SHIFT))
+            | (np.uint64(step) << np.uint64(STEP_SHIFT))
+            | (np.uint64(slot) << np.uint64(SLOT_SHIFT)))
 
 
 @njit(cache=True)
@@ -200,56 +258,66 @@ def fill_normals(key0, key1, path0, stream, step, slot, out):
 
 
 # ------------------------------------------------------------------------------------------
-# The path simulator
+# The path simulator: one function per path (`_simulate_path`), which reads as the sequence
+# of the model's drivers in a step, each computed by an inlined helper below.
+#
+# The helpers take scalars, never the parameter tuple or an array: numba binds the arguments
+# of an inlined function to new variables, and every array so bound (and every array in a
+# tuple) costs two atomic reference-count updates per call, which inside the step loop cost
+# more than the arithmetic (and made threads contend for the same counters). They may return
+# tuples of scalars. The loops over contract slots, which read and write arrays, therefore
+# stay in `_simulate_path`; the helpers decide what happens to one slot. (The one exception,
+# `_fill_after_bankruptcy`, runs at most once per path, after the step loop.) Each helper
+# draws its own random numbers: ``key0, key1`` (or the macro keys), ``flip`` (antithetic),
+# ``dpath`` (the path index of the draws) and the step ``k`` address them (docs/model.md,
+# stream table).
 
-SERIES_TOTAL_REVENUE = 0
-SERIES_COMMERCIAL_REVENUE = 1
-SERIES_CONTRACT_REVENUE = 2
-SERIES_MARKET_SHARE = 3
-SERIES_CAPACITY = 4
-SERIES_CASH = 5
-SERIES_MARKET_VALUE = 6
-N_SERIES = 7
-
-SCALAR_PV = 0
-SCALAR_TERMINAL_REVENUE = 1
-SCALAR_MIN_VALUE = 2
-SCALAR_MAX_DRAWDOWN = 3
-SCALAR_SLOWDOWN_SHARE = 4
-SCALAR_HOLDERS_FRACTION = 5
-N_SCALARS = 6
-
-COUNT_COLLAPSE_STEP = 0
-COUNT_BANKRUPT_STEP = 1
-COUNT_CHIP_SHOCKS = 2
-COUNT_CONTRACTS_LOST = 3
-COUNT_CONTRACTS_WON = 4
-COUNT_RENEWAL_DECISIONS = 5
-N_COUNTS = 6
-
-STATE_DORMANT = 0
-STATE_ACTIVE = 1
-STATE_AWAITING = 2
-STATE_LOST = 3
-
-
-# The helpers of the path simulator take scalars, never the parameter tuple or an array: numba
-# binds the arguments of an inlined function to new variables, and every array so bound (and
-# every array in a tuple) costs two atomic reference-count updates per call, which inside the
-# step loop cost more than the arithmetic (and made threads contend for the same counters).
+_RENEWED = 0  # outcomes of a renewal decision
+_REPLACEMENT_AWAITED = 1
+_LOST_FOR_GOOD = 2
 
 
 @njit(cache=True, inline="always")
-def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, revenue_flow,
-                    ebitda_flow, exit_multiple):
-    """Terminal value from the last step's flows (revenue, EBITDA) per year or per step."""
-    if method == 0:
-        return exit_multiple * revenue_flow * factor
-    if method == 1:
-        return exit_multiple * ebitda_flow * factor
-    tax = tax_rate * ebitda_flow if ebitda_flow > 0.0 else 0.0
-    fcf = ebitda_flow - tax - capex_ratio * revenue_flow
-    return fcf * factor * gordon_factor
+def _revenue_step(key0, key1, flip, dpath, k, ln_r, mu, sigma, eta, mu_bar, rho, rho_perp,
+                  lambda_r, lambda_mu, mu_decay, mu_price_factor, mu_vol_factor, dt, sqrt_dt):
+    """Commercial revenue over step k (Schwartz-Moon): the log run-rate ``ln_r`` moves by an
+    Euler step with drift ``mu`` and volatility ``sigma``, and ``mu`` by an exact OU step
+    toward the regime's ``mu_bar``; the shocks are ``e1 = N(REVENUE)`` and
+    ``e2 = rho e1 + rho_perp N(GROWTH)``. Returns ``(ln_r, mu)`` at t_{k+1}."""
+    e1 = _normal(key0, key1, flip, counter(dpath, STREAM_REVENUE, k, 0))
+    e2 = _normal(key0, key1, flip, counter(dpath, STREAM_GROWTH, k, 0))
+    e2 = rho * e1 + rho_perp * e2
+    ln_r += (mu - lambda_r * sigma - 0.5 * sigma * sigma) * dt + sigma * sqrt_dt * e1
+    mu = (mu_bar + (mu - mu_bar) * mu_decay - lambda_mu * eta * mu_price_factor
+          + eta * mu_vol_factor * e2)
+    return ln_r, mu
+
+
+@njit(cache=True, inline="always")
+def _chip_step(key0, key1, mkey0, mkey1, flip, dpath, k, capacity, recovery_factor,
+               shock_mean, shock_p0, haircut_kind, haircut_low, haircut_high, jump_ln_median,
+               jump_dispersion):
+    """Chip supply over step k: the capacity recovers toward 1, then a Poisson number of
+    export-control shocks (arrival and haircut drawn under the macro keys) each cut it by a
+    haircut (fixed, or uniform between ``haircut_low`` and ``haircut_high``) and add a
+    lognormal jump to the log market multiple (the company's own draw). Returns
+    ``(capacity, shocks, jump)``; the capacity is at least 1e-12."""
+    capacity = 1.0 - (1.0 - capacity) * recovery_factor
+    u = _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 0))
+    n_new = _poisson(u, shock_mean, shock_p0, MAX_EVENTS_IN_STEP)
+    jump_ln_m = 0.0
+    for i in range(n_new):
+        if haircut_kind == 0:
+            haircut = haircut_low
+        else:
+            haircut = haircut_low + (haircut_high - haircut_low) * _uniform(
+                mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 1 + 2 * i))
+        capacity *= 1.0 - haircut
+        jump_ln_m += jump_ln_median + jump_dispersion * _normal(
+            key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 2 + 2 * i))
+    if capacity < 1e-12:
+        capacity = 1e-12
+    return capacity, n_new, jump_ln_m
 
 
 @njit(cache=True, inline="always")
@@ -263,6 +331,108 @@ def _capacity_factor(capacity, elasticity):
     if elasticity == 1.0:
         return capacity
     return capacity ** elasticity
+
+
+@njit(cache=True, inline="always")
+def _delivered(revenue, shared_beta, contract_factor, capacity, elasticity):
+    """Revenue a contract delivers at capacity ``capacity``: its contracted revenue times
+    c ** beta_j (``contract_factor`` when every contract shares one elasticity)."""
+    return revenue * (contract_factor if shared_beta
+                      else _capacity_factor(capacity, elasticity))
+
+
+@njit(cache=True, inline="always")
+def _copula_factor(key0, key1, flip, dpath, k):
+    """The renewals' common factor ``Z_k`` (drawn only in a step with a renewal)."""
+    return _normal(key0, key1, flip, counter(dpath, STREAM_COPULA, k, 0))
+
+
+@njit(cache=True, inline="always")
+def _renewal(key0, key1, flip, dpath, k, stream, z_common, copula_a, copula_b, threshold,
+             price_median, price_dispersion, replacement):
+    """A contract's renewal decision at the end of step k (one-factor Gaussian copula):
+    renewed when ``copula_a Z_k + copula_b N(stream, k, 0)`` is below ``threshold``, at a price
+    changed by a lognormal factor; if not, replaced after a delay with probability
+    ``replacement``. Returns ``(outcome, price factor)``, the outcome one of ``_RENEWED``,
+    ``_REPLACEMENT_AWAITED``, ``_LOST_FOR_GOOD``."""
+    latent = (copula_a * z_common
+              + copula_b * _normal(key0, key1, flip, counter(dpath, stream, k, 0)))
+    if latent < threshold:
+        return _RENEWED, price_median * math.exp(
+            price_dispersion * _normal(key0, key1, flip, counter(dpath, stream, k, 1)))
+    if (replacement > 0.0
+            and _uniform(key0, key1, flip, counter(dpath, stream, k, 2)) < replacement):
+        return _REPLACEMENT_AWAITED, 1.0
+    return _LOST_FOR_GOOD, 1.0
+
+
+@njit(cache=True, inline="always")
+def _contract_step(key0, key1, flip, dpath, k, stream, state, revenue, next_step, z_common,
+                   z_drawn, escalation, term_steps, delay_steps, copula_a, copula_b, threshold,
+                   price_median, price_dispersion, replacement):
+    """One contract slot over step k: an active or awaited contract's revenue escalates; at
+    the end of its term an active one is renewed or lost (:func:`_renewal`; the common factor
+    ``z_common`` is drawn by the first decision of the step, ``z_drawn`` says whether it has
+    been); at the end of its delay an awaited replacement starts. Returns ``(state, revenue,
+    next_step, decided, z_common, z_drawn)``, ``decided`` whether a renewal was decided."""
+    t_next = k + 1
+    decided = False
+    if state == STATE_ACTIVE or state == STATE_AWAITING:  # noqa: SIM109 (numba)
+        revenue *= escalation
+    if state == STATE_ACTIVE and next_step == t_next:
+        if not z_drawn:
+            z_common = _copula_factor(key0, key1, flip, dpath, k)
+            z_drawn = True
+        decided = True
+        outcome, price_factor = _renewal(key0, key1, flip, dpath, k, stream, z_common, copula_a,
+                                         copula_b, threshold, price_median, price_dispersion,
+                                         replacement)
+        if outcome == _RENEWED:
+            revenue *= price_factor
+            next_step = t_next + term_steps
+        elif outcome == _REPLACEMENT_AWAITED:
+            state = STATE_AWAITING
+            next_step = t_next + delay_steps
+        else:
+            state = STATE_LOST
+    elif state == STATE_AWAITING and next_step == t_next:
+        state = STATE_ACTIVE
+        next_step = t_next + term_steps
+    return state, revenue, next_step, decided, z_common, z_drawn
+
+
+@njit(cache=True, inline="always")
+def _win_count(key0, key1, flip, dpath, k, win_mean, win_p0, pool_left):
+    """Contracts the expansion programme wins during step k: Poisson, capped at
+    ``MAX_EVENTS_IN_STEP`` and at what is left in the pool."""
+    u = _uniform(key0, key1, flip, counter(dpath, STREAM_EXPANSION, k, 0))
+    n_new = _poisson(u, win_mean, win_p0, MAX_EVENTS_IN_STEP)
+    return pool_left if n_new > pool_left else n_new
+
+
+@njit(cache=True, inline="always")
+def _won_revenue(key0, key1, flip, dpath, k, stream, median, dispersion):
+    """Lognormal contracted revenue of a contract won in step k (pool slot ``stream``)."""
+    return median * math.exp(dispersion * _normal(key0, key1, flip,
+                                                  counter(dpath, stream, k, 3)))
+
+
+@njit(cache=True, inline="always")
+def _next_regime(enabled, switch_probability, key0, key1, flip, dpath, k, regime):
+    """Regime at t_{k+1} given the regime of step k (two-state chain; ``switch_probability``
+    is the probability of leaving ``regime`` in the step)."""
+    if enabled:
+        u = _uniform(key0, key1, flip, counter(dpath, STREAM_REGIME, k, 0))
+        if u < switch_probability:
+            return 1 - regime
+    return regime
+
+
+@njit(cache=True, inline="always")
+def _slowdown_jump(key0, key1, flip, dpath, k, ln_median, dispersion):
+    """Jump of the log market multiple when the economy enters a slowdown in step k."""
+    return ln_median + dispersion * _normal(key0, key1, flip,
+                                            counter(dpath, STREAM_MARKET, k, 1))
 
 
 @njit(cache=True, inline="always")
@@ -283,19 +453,134 @@ def _commercial(tam_enabled, max_share, tam, ln_r, capacity_factor, contracts):
 
 
 @njit(cache=True, inline="always")
-def _next_regime(enabled, switch_probability, key0, key1, flip, dpath, k, regime):
-    """Regime at t_{k+1} given the regime of step k (two-state chain; ``switch_probability``
-    is the probability of leaving ``regime`` in the step)."""
-    if enabled:
-        u = _uniform(key0, key1, flip, counter(dpath, STREAM_REGIME, k, 0))
-        if u < switch_probability:
-            return 1 - regime
-    return regime
+def _operating_flows(timing_start, prev_total, total, capacity_before, capacity, fixed_start,
+                     fixed_end, dt, alpha, gamma):
+    """Revenue and EBITDA flows of a step, from the run-rates at its start (``timing_start``)
+    or its end: variable costs ``alpha + gamma (1 - c)`` of revenue and the fixed costs."""
+    if timing_start:
+        revenue_flow = prev_total * dt
+        alpha = alpha + gamma * (1.0 - capacity_before)
+        fixed_flow = fixed_start * dt
+    else:
+        revenue_flow = total * dt
+        alpha = alpha + gamma * (1.0 - capacity)
+        fixed_flow = fixed_end * dt
+    return revenue_flow, revenue_flow * (1.0 - alpha) - fixed_flow
+
+
+@njit(cache=True, inline="always")
+def _cash_step(cash, losses, revenue_flow, ebitda_flow, rf, dt, tax_rate, capex_ratio):
+    """Cash and tax-loss carry-forward after a step: interest on cash, tax on income beyond
+    the losses carried forward, capital expenditure. Returns ``(cash, losses)``."""
+    income = ebitda_flow + rf * cash * dt
+    tax = 0.0
+    if income <= 0.0 or income <= losses:
+        losses -= income
+    else:
+        tax = tax_rate * (income - losses)
+        losses = 0.0
+    cash += income - tax - capex_ratio * revenue_flow
+    return cash, losses
+
+
+@njit(cache=True, inline="always")
+def _market_step(key0, key1, flip, dpath, k, ln_m, ln_m_bar, decay, vol, jump_ln_m):
+    """Log market multiple at t_{k+1}: exact log-OU step toward the regime's ``ln_m_bar``,
+    plus the step's jumps (chip shocks, entering a slowdown)."""
+    return (ln_m_bar + (ln_m - ln_m_bar) * decay
+            + vol * _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
+            + jump_ln_m)
+
+
+@njit(cache=True, inline="always")
+def _financing(key0, key1, flip, dpath, k, cash, holders, value, probability, amount):
+    """A raise of ``amount`` at the market value, which succeeds with ``probability`` and
+    dilutes today's holders. Returns ``(cash, holders)``."""
+    if (_uniform(key0, key1, flip, counter(dpath, STREAM_FINANCING, k, 0))
+            < probability):
+        holders *= value / (value + amount)
+        cash += amount
+    return cash, holders
+
+
+@njit(cache=True, inline="always")
+def _value_statistics(value, min_value, peak, max_drawdown):
+    """Running minimum, peak and largest drawdown of the market value.
+    Returns ``(min_value, peak, max_drawdown)``."""
+    if value < min_value:
+        min_value = value
+    if value > peak:
+        peak = value
+    elif value < peak:
+        drawdown = 1.0 - value / peak
+        if drawdown > max_drawdown:
+            max_drawdown = drawdown
+    return min_value, peak, max_drawdown
+
+
+@njit(cache=True, inline="always")
+def _path_multiplier(key0, key1, flip, dpath, slot, dispersion):
+    """A lognormal multiplier with median 1 drawn once per path (TAM: slot 0, exit: 1)."""
+    if dispersion > 0.0:
+        return math.exp(dispersion * _normal(key0, key1, flip, counter(dpath, STREAM_PATH, 0,
+                                                                       slot)))
+    return 1.0
+
+
+@njit(cache=True, inline="always")
+def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, revenue_flow,
+                    ebitda_flow, exit_multiple):
+    """Terminal value from the last step's flows (revenue, EBITDA) per year or per step."""
+    if method == 0:
+        return exit_multiple * revenue_flow * factor
+    if method == 1:
+        return exit_multiple * ebitda_flow * factor
+    tax = tax_rate * ebitda_flow if ebitda_flow > 0.0 else 0.0
+    fcf = ebitda_flow - tax - capex_ratio * revenue_flow
+    return fcf * factor * gordon_factor
+
+
+@njit(cache=True, inline="always")
+def _present_value(bankrupt, tv, cash, holders, discount, recovery, net_debt,
+                   limited_liability):
+    """Today's holders' share of the path's value: the discounted terminal value and cash
+    less net debt (at least 0 with limited liability) or, after a bankruptcy, the recovered
+    fraction of the terminal value (``discount`` is the factor of the path's last time)."""
+    if bankrupt:
+        if recovery > 0.0 and tv > 0.0:
+            return holders * recovery * discount * tv
+        return 0.0
+    pv = holders * discount * (tv + cash) - net_debt
+    if limited_liability and pv < 0.0:
+        pv = 0.0
+    return pv
+
+
+@njit(cache=True, inline="always")
+def _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_steps, n_named,
+                           capacity, tam_enabled, regime_enabled, switch_probability, mkey0,
+                           mkey1, flip, dpath, regime):
+    """Times after a bankruptcy at ``last_step``: no revenue, cash or value (capacity frozen),
+    while the macro regime goes on. Takes arrays: called at most once per path."""
+    for k in range(last_step + 1, n_steps + 1):
+        for s in range(N_SERIES):
+            series[s, row, k] = 0.0
+        series[SERIES_CAPACITY, row, k] = capacity
+        series[SERIES_MARKET_SHARE, row, k] = 0.0 if tam_enabled else np.nan
+        for j in range(n_named):
+            active[row, j, k] = 0
+        for j in range(n_named + 1):
+            sources[j, row, k] = 0.0
+        regime = _next_regime(regime_enabled, switch_probability[regime], mkey0, mkey1, flip,
+                              dpath, k - 1, regime)
+        regimes[row, k] = regime
 
 
 @njit(cache=True, error_model="numpy")
 def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active,
                    regimes, sources, c_state, c_rev, c_next):
+    """One path: its series, scalars and counts in row ``row`` of the outputs (see
+    :func:`simulate_chunk`), the contracts' scratch in row ``row`` of ``c_*``."""
     n_steps = p.n_steps
     dt = p.dt
     # antithetic variates: paths 2i and 2i + 1 share the draws of index i, the odd one with
@@ -340,9 +625,8 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
     losses = p.loss0
     holders = 1.0
     tam_multiplier = 1.0
-    if p.tam_enabled and p.tam_dispersion > 0.0:
-        tam_multiplier = math.exp(p.tam_dispersion
-                                  * _normal(key0, key1, flip, counter(dpath, STREAM_PATH, 0, 0)))
+    if p.tam_enabled:
+        tam_multiplier = _path_multiplier(key0, key1, flip, dpath, 0, p.tam_dispersion)
     contracts = 0.0
     for j in range(p.n_slots):
         c_rev[row, j] = p.c_rev0[j]
@@ -385,77 +669,45 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
     last_step = n_steps
     for k in range(n_steps):
         t_next = k + 1
-        # ---- commercial revenue and its expected growth (Schwartz-Moon), regime of step k
-        sigma = sigma_a[k]
-        eta = eta_a[k]
-        e1 = _normal(key0, key1, flip, counter(dpath, STREAM_REVENUE, k, 0))
-        e2 = _normal(key0, key1, flip, counter(dpath, STREAM_GROWTH, k, 0))
-        e2 = p.rho * e1 + p.rho_perp * e2
-        ln_r += (mu - p.lambda_r * sigma - 0.5 * sigma * sigma) * dt + sigma * p.sqrt_dt * e1
-        mu_bar = mu_bar_a[regime]
-        mu = (mu_bar + (mu - mu_bar) * p.mu_decay - p.lambda_mu * eta * p.mu_price_factor
-              + eta * p.mu_vol_factor * e2)
+        # ---- commercial revenue and its expected growth, in the regime of step k
+        ln_r, mu = _revenue_step(key0, key1, flip, dpath, k, ln_r, mu, sigma_a[k], eta_a[k],
+                                 mu_bar_a[regime], p.rho, p.rho_perp, p.lambda_r, p.lambda_mu,
+                                 p.mu_decay, p.mu_price_factor, p.mu_vol_factor, dt, p.sqrt_dt)
         # ---- chip supply
         capacity_before = capacity
         jump_ln_m = 0.0
         if p.chips_enabled:
-            capacity = 1.0 - (1.0 - capacity) * p.recovery_factor
-            u = _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 0))
-            n_new = _poisson(u, chip_mean_a[regime], chip_p0_a[regime], MAX_EVENTS_IN_STEP)
-            for i in range(n_new):
-                if p.haircut_kind == 0:
-                    haircut = p.haircut_low
-                else:
-                    haircut = p.haircut_low + (p.haircut_high - p.haircut_low) * _uniform(
-                        mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, k, 1 + 2 * i))
-                capacity *= 1.0 - haircut
-                jump_ln_m += p.chip_jump_ln_median + p.chip_jump_dispersion * _normal(
-                    key0, key1, flip, counter(dpath, STREAM_CHIPS, k, 2 + 2 * i))
-            if capacity < 1e-12:
-                capacity = 1e-12
+            capacity, n_new, jump_ln_m = _chip_step(
+                key0, key1, mkey0, mkey1, flip, dpath, k, capacity, p.recovery_factor,
+                chip_mean_a[regime], chip_p0_a[regime], p.haircut_kind, p.haircut_low,
+                p.haircut_high, p.chip_jump_ln_median, p.chip_jump_dispersion)
             commercial_factor = _capacity_factor(capacity, p.beta)
             if shared_beta and p.n_slots > 0:
                 contract_factor = _capacity_factor(capacity, c_beta[0])
             n_shocks += n_new
-        # ---- contracts: escalation, renewals at t_{k+1} (one-factor Gaussian copula), and
-        # the revenue each delivers at t_{k+1} (added up in slot order)
+        # ---- contracts: escalation, renewals at t_{k+1}, and the revenue each delivers at
+        # t_{k+1} (added up in slot order; pool slots from n_named + n_won on are unwon)
         z_common = 0.0
         z_drawn = False
         contracts = 0.0
         pool = 0.0
-        for j in range(p.n_named + n_won):  # pool slots from n_named + n_won on are unwon
-            state = c_state[row, j]
-            if state == STATE_ACTIVE or state == STATE_AWAITING:
-                c_rev[row, j] *= c_escalation_a[j]
-            if state == STATE_ACTIVE and c_next[row, j] == t_next:
-                if not z_drawn:
-                    z_common = _normal(key0, key1, flip, counter(dpath, STREAM_COPULA, k, 0))
-                    z_drawn = True
-                stream = c_stream_a[j]
+        for j in range(p.n_named + n_won):
+            state, revenue, next_step, decided, z_common, z_drawn = _contract_step(
+                key0, key1, flip, dpath, k, c_stream_a[j], c_state[row, j], c_rev[row, j],
+                c_next[row, j], z_common, z_drawn, c_escalation_a[j], c_term_steps_a[j],
+                c_delay_steps_a[j], p.copula_a, p.copula_b, c_threshold_a[j, regime],
+                c_price_median_a[j, regime], c_price_dispersion_a[j], c_replacement_a[j])
+            c_state[row, j] = state
+            c_rev[row, j] = revenue
+            c_next[row, j] = next_step
+            if decided:
                 n_decisions += 1
-                latent = (p.copula_a * z_common
-                          + p.copula_b * _normal(key0, key1, flip, counter(dpath, stream, k, 0)))
-                if latent < c_threshold_a[j, regime]:
-                    c_rev[row, j] *= c_price_median_a[j, regime] * math.exp(
-                        c_price_dispersion_a[j]
-                        * _normal(key0, key1, flip, counter(dpath, stream, k, 1)))
-                    c_next[row, j] = t_next + c_term_steps_a[j]
-                else:
+                if state != STATE_ACTIVE:
                     n_lost += 1
-                    if (c_replacement_a[j] > 0.0
-                            and _uniform(key0, key1, flip, counter(dpath, stream, k, 2))
-                            < c_replacement_a[j]):
-                        c_state[row, j] = STATE_AWAITING
-                        c_next[row, j] = t_next + c_delay_steps_a[j]
-                    else:
-                        c_state[row, j] = STATE_LOST
-            elif state == STATE_AWAITING and c_next[row, j] == t_next:
-                c_state[row, j] = STATE_ACTIVE
-                c_next[row, j] = t_next + c_term_steps_a[j]
             delivered = 0.0
-            if c_state[row, j] == STATE_ACTIVE:
-                delivered = c_rev[row, j] * (contract_factor if shared_beta
-                                             else _capacity_factor(capacity, c_beta[j]))
+            if state == STATE_ACTIVE:
+                delivered = _delivered(revenue, shared_beta, contract_factor, capacity,
+                                       c_beta[j])
                 contracts += delivered
             if j < p.n_named:
                 sources[j, row, t_next] = delivered
@@ -463,20 +715,17 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
                 pool += delivered
         # ---- expansion programme: wins during step k start at t_{k+1}
         if p.expansion_enabled and pool_left > 0:
-            u = _uniform(key0, key1, flip, counter(dpath, STREAM_EXPANSION, k, 0))
-            n_new = _poisson(u, win_mean_a[regime], win_p0_a[regime], MAX_EVENTS_IN_STEP)
-            if n_new > pool_left:
-                n_new = pool_left
-            for i in range(n_new):
+            n_new = _win_count(key0, key1, flip, dpath, k, win_mean_a[regime], win_p0_a[regime],
+                               pool_left)
+            for _ in range(n_new):
                 j = p.n_named + p.pool_size - pool_left
                 c_state[row, j] = STATE_ACTIVE
-                c_rev[row, j] = p.win_median * math.exp(
-                    p.win_dispersion * _normal(key0, key1, flip,
-                                               counter(dpath, c_stream_a[j], k, 3)))
+                c_rev[row, j] = _won_revenue(key0, key1, flip, dpath, k, c_stream_a[j],
+                                             p.win_median, p.win_dispersion)
                 c_next[row, j] = t_next + c_term_steps_a[j]
                 pool_left -= 1
-                delivered = c_rev[row, j] * (contract_factor if shared_beta
-                                             else _capacity_factor(capacity, c_beta[j]))
+                delivered = _delivered(c_rev[row, j], shared_beta, contract_factor, capacity,
+                                       c_beta[j])
                 contracts += delivered
                 pool += delivered
             n_won += n_new
@@ -489,58 +738,34 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         regime = _next_regime(p.regime_enabled, switch_probability[regime], mkey0, mkey1, flip,
                               dpath, k, regime)
         if regime == 1 and step_regime == 0:
-            jump_ln_m += p.slow_jump_ln_median + p.slow_jump_dispersion * _normal(
-                key0, key1, flip, counter(dpath, STREAM_MARKET, k, 1))
-        # ---- revenue at t_{k+1} and the flows of step k
+            jump_ln_m += _slowdown_jump(key0, key1, flip, dpath, k, p.slow_jump_ln_median,
+                                        p.slow_jump_dispersion)
+        # ---- revenue at t_{k+1}, the flows of step k, cash
         prev_total = total
         commercial, share = _commercial(p.tam_enabled, p.max_share,
                                         tam_grid[t_next] * tam_multiplier, ln_r,
                                         commercial_factor, contracts)
         total = commercial + contracts
-        if p.timing_start:
-            revenue_flow = prev_total * dt
-            alpha = p.alpha + p.gamma * (1.0 - capacity_before)
-            fixed_flow = fixed_a[k] * dt
-        else:
-            revenue_flow = total * dt
-            alpha = p.alpha + p.gamma * (1.0 - capacity)
-            fixed_flow = fixed_a[t_next] * dt
-        ebitda_flow = revenue_flow * (1.0 - alpha) - fixed_flow
-        income = ebitda_flow + p.rf * cash * dt
-        tax = 0.0
-        if income <= 0.0 or income <= losses:
-            losses -= income
-        else:
-            tax = p.tax_rate * (income - losses)
-            losses = 0.0
-        cash += income - tax - p.capex_ratio * revenue_flow
-        # ---- market multiple (log-OU toward the regime's long-run multiple, plus jumps)
+        revenue_flow, ebitda_flow = _operating_flows(
+            p.timing_start, prev_total, total, capacity_before, capacity, fixed_a[k],
+            fixed_a[t_next], dt, p.alpha, p.gamma)
+        cash, losses = _cash_step(cash, losses, revenue_flow, ebitda_flow, p.rf, dt, p.tax_rate,
+                                  p.capex_ratio)
+        # ---- market multiple and value
         if p.market_enabled:
-            ln_m_bar = ln_m_bar_a[step_regime]
-            ln_m = (ln_m_bar + (ln_m - ln_m_bar) * p.m_decay
-                    + m_vol_a[step_regime]
-                    * _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
-                    + jump_ln_m)
+            ln_m = _market_step(key0, key1, flip, dpath, k, ln_m, ln_m_bar_a[step_regime],
+                                p.m_decay, m_vol_a[step_regime], jump_ln_m)
             multiple = math.exp(ln_m)
         value = multiple * total
         # ---- financing, then bankruptcy
         if p.financing_enabled and cash < p.fin_floor:
-            if (_uniform(key0, key1, flip, counter(dpath, STREAM_FINANCING, k, 0))
-                    < fin_probability_a[step_regime]):
-                holders *= value / (value + p.fin_amount)
-                cash += p.fin_amount
+            cash, holders = _financing(key0, key1, flip, dpath, k, cash, holders, value,
+                                       fin_probability_a[step_regime], p.fin_amount)
         if cash < 0.0:
             bankrupt_step = t_next
             value = 0.0
-        # ---- market-path statistics
-        if value < min_value:
-            min_value = value
-        if value > peak:
-            peak = value
-        elif value < peak:
-            drawdown = 1.0 - value / peak
-            if drawdown > max_drawdown:
-                max_drawdown = drawdown
+        # ---- market-path statistics and the outputs at t_{k+1}
+        min_value, peak, max_drawdown = _value_statistics(value, min_value, peak, max_drawdown)
         if collapse_step < 0 and value <= p.collapse_level:
             collapse_step = t_next
         series[SERIES_TOTAL_REVENUE, row, t_next] = total
@@ -556,44 +781,22 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         if bankrupt_step >= 0:
             last_step = t_next
             break
-    # ---- after bankruptcy nothing further happens: the firm has no revenue, cash or value
-    for k in range(last_step + 1, n_steps + 1):
-        for s in range(N_SERIES):
-            series[s, row, k] = 0.0
-        series[SERIES_CAPACITY, row, k] = capacity
-        series[SERIES_MARKET_SHARE, row, k] = 0.0 if p.tam_enabled else np.nan
-        for j in range(p.n_named):
-            active[row, j, k] = 0
-        for j in range(p.n_named + 1):
-            sources[j, row, k] = 0.0
-        # the macro regime does not end with the company
-        regime = _next_regime(p.regime_enabled, switch_probability[regime], mkey0, mkey1, flip,
-                              dpath, k - 1, regime)
-        regimes[row, k] = regime
+    if last_step < n_steps:
+        _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_steps,
+                               p.n_named, capacity, p.tam_enabled, p.regime_enabled,
+                               switch_probability, mkey0, mkey1, flip, dpath, regime)
     # ---- fundamental value
-    exit_multiple = p.exit_median
-    if p.exit_dispersion > 0.0:
-        exit_multiple *= math.exp(p.exit_dispersion
-                                  * _normal(key0, key1, flip, counter(dpath, STREAM_PATH, 0, 1)))
-    if bankrupt_step >= 0:
-        pv = 0.0
-        if p.recovery > 0.0:
-            tv = _terminal_value(p.terminal_method, p.terminal_factor, p.tax_rate, p.capex_ratio,
-                                p.gordon_factor, revenue_flow, ebitda_flow, exit_multiple)
-            if tv > 0.0:
-                pv = holders * p.recovery * discount_a[bankrupt_step] * tv
-    else:
-        tv = _terminal_value(p.terminal_method, p.terminal_factor, p.tax_rate, p.capex_ratio,
-                             p.gordon_factor, revenue_flow, ebitda_flow, exit_multiple)
-        pv = holders * discount_a[n_steps] * (tv + cash) - p.net_debt
-        if p.limited_liability and pv < 0.0:
-            pv = 0.0
-    scalars[SCALAR_PV, row] = pv
-    scalars[SCALAR_TERMINAL_REVENUE, row] = revenue_flow / dt if bankrupt_step < 0 else 0.0
+    exit_multiple = p.exit_median * _path_multiplier(key0, key1, flip, dpath, 1,
+                                                     p.exit_dispersion)
+    tv = _terminal_value(p.terminal_method, p.terminal_factor, p.tax_rate, p.capex_ratio,
+                         p.gordon_factor, revenue_flow, ebitda_flow, exit_multiple)
+    bankrupt = bankrupt_step >= 0
+    scalars[SCALAR_PV, row] = _present_value(bankrupt, tv, cash, holders, discount_a[last_step],
+                                             p.recovery, p.net_debt, p.limited_liability)
+    scalars[SCALAR_TERMINAL_REVENUE, row] = 0.0 if bankrupt else revenue_flow / dt
     scalars[SCALAR_MIN_VALUE, row] = min_value
     scalars[SCALAR_MAX_DRAWDOWN, row] = max_drawdown
-    steps_lived = last_step
-    scalars[SCALAR_SLOWDOWN_SHARE, row] = slowdown_steps / steps_lived if steps_lived else 0.0
+    scalars[SCALAR_SLOWDOWN_SHARE, row] = slowdown_steps / last_step if last_step else 0.0
     scalars[SCALAR_HOLDERS_FRACTION, row] = holders
     counts[COUNT_COLLAPSE_STEP, row] = collapse_step
     counts[COUNT_BANKRUPT_STEP, row] = bankrupt_step
@@ -621,6 +824,7 @@ def simulate_chunk(p, key0, key1, mkey0, mkey1, path0, series, scalars, counts, 
     series : ndarray of shape (N_SERIES, n, n_steps + 1)
     scalars : ndarray of shape (N_SCALARS, n)
     counts : ndarray of int64, shape (N_COUNTS, n)
+        Outputs, by the rows of :mod:`simval.layout` (``SERIES_*``, ``SCALAR_*``, ``COUNT_*``).
     active : ndarray of int8, shape (n, n_named, n_steps + 1)
         Whether each named contract is active at each time.
     regimes : ndarray of int8, shape (n, n_steps + 1)

@@ -5,8 +5,8 @@ This module re-implements, straight from ``docs/model.md`` (sections 1-5), every
 parameters, the time-grid conventions, the TAM interpolation, the counter-based random numbers
 and the path dynamics. It shares **no step code** with the numba kernel: it does not use
 :func:`simval.model.params.build_kernel_params`, :class:`~simval.model.params.KernelParams` or
-any function of :mod:`simval.engine.kernels` (only the output-layout constants ``SERIES_*``,
-``SCALAR_*``, ``COUNT_*`` are imported from there), and it is organised differently: vectorised
+any function of :mod:`simval.engine.kernels` (only the constants of :mod:`simval.layout`: the
+counter's fields, the stream ids and the output rows), and it is organised differently: vectorised
 over paths, with a Python loop over the steps (and over contract slots and the shocks of a
 step). Only the calendar of :class:`~simval.model.params.TimeGrid` (``dates``,
 ``step_on_or_after``) is shared.
@@ -27,7 +27,8 @@ import numpy as np
 from scipy.special import ndtri
 from scipy.stats import poisson
 
-from simval.engine.kernels import (
+from simval import layout
+from simval.layout import (
     COUNT_BANKRUPT_STEP,
     COUNT_CHIP_SHOCKS,
     COUNT_COLLAPSE_STEP,
@@ -62,13 +63,17 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _SCALE = 2.0 ** -53
 
 # stream ids (docs/model.md, stream table)
-_REGIME, _REVENUE, _GROWTH, _CHIPS, _MARKET, _COPULA, _EXPANSION, _FINANCING, _PATH = range(9)
-_NAMED0 = 16
-_POOL0 = 2064
-_CAP = 16  # at most 16 events (shocks, wins) per step
+_REGIME, _REVENUE, _GROWTH, _CHIPS, _MARKET, _COPULA, _EXPANSION, _FINANCING, _PATH = (
+    layout.STREAM_REGIME, layout.STREAM_REVENUE, layout.STREAM_GROWTH, layout.STREAM_CHIPS,
+    layout.STREAM_MARKET, layout.STREAM_COPULA, layout.STREAM_EXPANSION,
+    layout.STREAM_FINANCING, layout.STREAM_PATH)
+_NAMED0 = layout.STREAM_CONTRACT0
+_POOL0 = layout.STREAM_POOL0
+_CAP = layout.MAX_EVENTS_IN_STEP  # events (shocks, wins) per step
 
 # contract slot states
-_DORMANT, _ACTIVE, _AWAITING, _LOST = 0, 1, 2, 3
+_DORMANT, _ACTIVE, _AWAITING, _LOST = (layout.STATE_DORMANT, layout.STATE_ACTIVE,
+                                       layout.STATE_AWAITING, layout.STATE_LOST)
 
 
 class ReferenceResult(NamedTuple):
@@ -109,11 +114,12 @@ class _Draws:
         else:
             draw_path = paths
             self.flip = np.zeros(n, dtype=bool)
-        self.high = draw_path.astype(np.uint64) << np.uint64(32)
+        self.high = draw_path.astype(np.uint64) << np.uint64(layout.PATH_SHIFT)
 
     def _counter(self, stream: Any, step: int, slot: int) -> np.ndarray:
         stream = np.asarray(stream).astype(np.uint64)
-        low = (stream << np.uint64(20)) | np.uint64(step << 6) | np.uint64(slot)
+        low = ((stream << np.uint64(layout.STREAM_SHIFT))
+               | np.uint64(step << layout.STEP_SHIFT) | np.uint64(slot << layout.SLOT_SHIFT))
         return self.high | low
 
     @staticmethod
@@ -308,7 +314,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     -------
     ReferenceResult
         ``series``, ``scalars``, ``counts``, ``active``, ``regimes`` in the layouts of the
-        kernel's output buffers (``simval.engine.kernels.SERIES_*`` etc.).
+        kernel's output buffers (``simval.layout.SERIES_*`` etc.).
 
     Notes
     -----

@@ -19,6 +19,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from simval import layout
 from simval.engine import kernels
 from simval.engine.histogram import FAN_GRID, VALUE_GRID, LogGrid
 from simval.model.params import KernelParams
@@ -32,9 +33,6 @@ BLOCK = 4096
 
 CHUNK_BYTES = 64 * 2**20
 """Target size of the per-chunk path series."""
-
-KEPT_SERIES = ("total_revenue", "commercial_revenue", "contract_revenue", "market_share",
-               "capacity", "cash", "market_value")
 
 
 def run_keys(seed: int, company: int = 0) -> tuple[np.uint64, np.uint64, np.uint64, np.uint64]:
@@ -60,7 +58,7 @@ def seed_keys(seed: int) -> tuple[np.uint64, np.uint64]:
 
 def default_chunk_size(n_steps: int) -> int:
     """Largest multiple of BLOCK whose path series fit in CHUNK_BYTES (at least one block)."""
-    per_path = kernels.N_SERIES * (n_steps + 1) * 8
+    per_path = layout.N_SERIES * (n_steps + 1) * 8
     return max(1, CHUNK_BYTES // (per_path * BLOCK)) * BLOCK
 
 
@@ -107,7 +105,7 @@ class ScenarioAccumulator:
 
     def __post_init__(self) -> None:
         times = self.n_steps + 1
-        self.fan_hist = np.zeros((kernels.N_SERIES, times, FAN_GRID.n_bins), dtype=np.int64)
+        self.fan_hist = np.zeros((layout.N_SERIES, times, FAN_GRID.n_bins), dtype=np.int64)
         # revenue by source: each named contract, then the expansion pool
         self.source_hist = np.zeros((self.n_named + 1, times, FAN_GRID.n_bins), dtype=np.int64)
         self.pv_hist = np.zeros(VALUE_GRID.n_bins, dtype=np.int64)
@@ -126,9 +124,9 @@ class ScenarioAccumulator:
         self.pairs_above_threshold = np.zeros(times, dtype=np.int64)
         stop = self.keep if self.path_end is None else min(self.keep, self.path_end)
         n_kept = max(0, stop - self.path_start) if self.holds_kept else 0
-        self.kept_series = np.full((kernels.N_SERIES, n_kept, times), np.nan)
-        self.kept_scalars = np.full((kernels.N_SCALARS, n_kept), np.nan)
-        self.kept_counts = np.zeros((kernels.N_COUNTS, n_kept), dtype=np.int64)
+        self.kept_series = np.full((layout.N_SERIES, n_kept, times), np.nan)
+        self.kept_scalars = np.full((layout.N_SCALARS, n_kept), np.nan)
+        self.kept_counts = np.zeros((layout.N_COUNTS, n_kept), dtype=np.int64)
 
     def add_chunk(self, path0: int, series: np.ndarray, scalars: np.ndarray,
                   counts: np.ndarray, active: np.ndarray, regimes: np.ndarray,
@@ -140,17 +138,17 @@ class ScenarioAccumulator:
                                  FAN_GRID.bins_per_decade, FAN_GRID.n_side)
         kernels.histogram_series(series, self.fan_hist, FAN_GRID.log_low,
                                  FAN_GRID.bins_per_decade, FAN_GRID.n_side)
-        pv = scalars[kernels.SCALAR_PV]
-        terminal_revenue = scalars[kernels.SCALAR_TERMINAL_REVENUE]
+        pv = scalars[layout.SCALAR_PV]
+        terminal_revenue = scalars[layout.SCALAR_TERMINAL_REVENUE]
         _hist(pv, self.pv_hist, VALUE_GRID)
         _hist(terminal_revenue, self.terminal_revenue_hist, VALUE_GRID)
         self.n_justified += int(np.count_nonzero(pv >= self.v0))
         never = self.n_steps + 1
-        for steps, out in ((counts[kernels.COUNT_COLLAPSE_STEP], self.collapse_steps),
-                           (counts[kernels.COUNT_BANKRUPT_STEP], self.bankrupt_steps)):
+        for steps, out in ((counts[layout.COUNT_COLLAPSE_STEP], self.collapse_steps),
+                           (counts[layout.COUNT_BANKRUPT_STEP], self.bankrupt_steps)):
             out += np.bincount(np.where(steps < 0, never, steps), minlength=never + 1)
         if self.threshold is not None:
-            kernels.count_at_least(series[kernels.SERIES_MARKET_VALUE], self.threshold,
+            kernels.count_at_least(series[layout.SERIES_MARKET_VALUE], self.threshold,
                                    self.above_threshold)
         self.slowdown += regimes.sum(axis=0, dtype=np.int64)
         self.contract_active += active.sum(axis=0, dtype=np.int64)
@@ -164,7 +162,7 @@ class ScenarioAccumulator:
         self.block_counts["justified"].extend(
             np.add.reduceat((pv >= self.v0).astype(np.int64), starts).tolist())
         self.block_counts["collapse"].extend(np.add.reduceat(
-            (counts[kernels.COUNT_COLLAPSE_STEP] >= 0).astype(np.int64), starts).tolist())
+            (counts[layout.COUNT_COLLAPSE_STEP] >= 0).astype(np.int64), starts).tolist())
         if self.antithetic:
             self._add_pairs(series, pv, counts, starts)
         first = path0 - self.path_start  # position of the chunk in the kept arrays
@@ -181,13 +179,13 @@ class ScenarioAccumulator:
         justified = (pv >= self.v0).reshape(-1, 2)
         self.pairs_justified += int(np.count_nonzero(justified.all(axis=1)))
         never = self.n_steps + 1
-        for col, out in ((kernels.COUNT_COLLAPSE_STEP, self.pair_collapse_steps),
-                         (kernels.COUNT_BANKRUPT_STEP, self.pair_bankrupt_steps)):
+        for col, out in ((layout.COUNT_COLLAPSE_STEP, self.pair_collapse_steps),
+                         (layout.COUNT_BANKRUPT_STEP, self.pair_bankrupt_steps)):
             steps = np.where(counts[col] < 0, never, counts[col]).reshape(-1, 2)
             # a pair has both events by t_k iff the later of the two is at or before k
             out += np.bincount(steps.max(axis=1), minlength=never + 1)
         if self.threshold is not None:
-            kernels.count_pairs_at_least(series[kernels.SERIES_MARKET_VALUE], self.threshold,
+            kernels.count_pairs_at_least(series[layout.SERIES_MARKET_VALUE], self.threshold,
                                          self.pairs_above_threshold)
         pair_mean = pv.reshape(-1, 2).mean(axis=1)
         with np.errstate(over="ignore"):  # inf: an overflow, reported after the run
@@ -310,9 +308,9 @@ class ChunkBuffers:
     def __init__(self, params: KernelParams, n_paths: int) -> None:
         n, times = n_paths, params.n_steps + 1
         self.n_paths = n
-        self.outputs = (np.empty((kernels.N_SERIES, n, times)),
-                        np.empty((kernels.N_SCALARS, n)),
-                        np.empty((kernels.N_COUNTS, n), dtype=np.int64),
+        self.outputs = (np.empty((layout.N_SERIES, n, times)),
+                        np.empty((layout.N_SCALARS, n)),
+                        np.empty((layout.N_COUNTS, n), dtype=np.int64),
                         np.empty((n, params.n_named, times), dtype=np.int8),
                         np.empty((n, times), dtype=np.int8),
                         np.empty((params.n_named + 1, n, times)))

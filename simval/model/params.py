@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
-from simval.engine.kernels import STREAM_CONTRACT0, STREAM_POOL0
+from simval.layout import STREAM_CONTRACT0, STREAM_POOL0
 
 __all__ = ["KernelParams", "TimeGrid", "build_kernel_params", "make_time_grid",
            "required_terminal_revenue"]

@@ -37,6 +37,7 @@ from simval.config.load import Config, ConfigError
 from simval.config.override import override
 from simval.config.research import ResearchConfig, as_config
 from simval.format import format_number, format_percent, table_row
+from simval.layout import MAX_PATHS
 from simval.simulate import check_whole, simulate
 
 __all__ = [
@@ -202,7 +203,7 @@ class SimvalModel:
     def __init__(self, config: Config | ResearchConfig | str | Path, *, n_paths: int,
                  seed: int | None = None, scenario: str = "base",
                  threads: int | None = None):
-        n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+        n_paths = check_whole("n_paths", n_paths, 1, MAX_PATHS)
         seed = check_whole("seed", seed, 0, 2**63 - 1)
         self.config = pick_scenario(as_config(config).config, scenario)
         self.scenario = next(iter(self.config.scenarios))
@@ -307,7 +308,7 @@ def tornado(config: Config | ResearchConfig | str | Path,
     cfg = pick_scenario(cfg, scenario)
     scenario = next(iter(cfg.scenarios))
     specs = resolve_ranges(cfg, ranges)
-    n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+    n_paths = check_whole("n_paths", n_paths, 1, MAX_PATHS)
     seed = check_whole("seed", seed, 0, 2**63 - 1)
     if n_paths < 2:
         raise ValueError(f"n_paths must be at least 2; got {n_paths}")

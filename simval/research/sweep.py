@@ -52,6 +52,7 @@ from simval.config.research import (
     parse_research_config,
 )
 from simval.config.toml import to_toml
+from simval.layout import MAX_PATHS
 from simval.simulate import check_names, check_whole, simulate
 
 __all__ = [
@@ -179,7 +180,7 @@ def sweep(config: Config | ResearchConfig | str | Path,
     """
     research = as_config(config)
     cfg = research.config
-    n_paths = check_whole("n_paths", n_paths, 1, 2**31 - 1)
+    n_paths = check_whole("n_paths", n_paths, 1, MAX_PATHS)
     seed = check_whole("seed", seed, 0, 2**63 - 1)
     keep_paths = check_whole("keep_paths", keep_paths, 0)
     scenarios = check_names("scenarios", scenarios)

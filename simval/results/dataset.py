@@ -14,7 +14,8 @@ import xarray as xr
 from simval._version import __version__
 from simval.config.load import Config
 from simval.engine.histogram import FAN_GRID, VALUE_GRID
-from simval.engine.runner import KEPT_SERIES, ScenarioAccumulator
+from simval.engine.runner import ScenarioAccumulator
+from simval.layout import SERIES_NAMES
 from simval.model.params import TimeGrid
 from simval.results.kept import KEPT_VARIABLES, kept_in_memory, kept_on_cluster
 from simval.stats.distribution import QUANTILES, histogram_quantiles, out_of_range_note
@@ -31,7 +32,7 @@ _SERIES_META = {
     "cash": ("{c}", "cash balance X_t"),
     "market_value": ("{c}", "market valuation V_t = M_t S_t"),
 }
-assert tuple(_SERIES_META) == KEPT_SERIES
+assert tuple(_SERIES_META) == SERIES_NAMES  # in the kernel's row order
 
 
 _KEPT_META = {

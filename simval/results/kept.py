@@ -13,25 +13,19 @@ from typing import Any
 
 import numpy as np
 
-from simval.engine import kernels
-from simval.engine.runner import KEPT_SERIES, ScenarioAccumulator
+from simval import layout
+from simval.engine.runner import ScenarioAccumulator
 
 __all__ = ["KEPT_VARIABLES", "kept_arrays", "kept_in_memory", "kept_on_cluster"]
 
-_SCALARS = (("path_pv", kernels.SCALAR_PV),
-            ("path_terminal_revenue", kernels.SCALAR_TERMINAL_REVENUE),
-            ("path_min_value", kernels.SCALAR_MIN_VALUE),
-            ("path_max_drawdown", kernels.SCALAR_MAX_DRAWDOWN),
-            ("path_slowdown_share", kernels.SCALAR_SLOWDOWN_SHARE),
-            ("path_holders_fraction", kernels.SCALAR_HOLDERS_FRACTION))
-_TIMES = (("path_collapse_time", kernels.COUNT_COLLAPSE_STEP),
-          ("path_bankruptcy_time", kernels.COUNT_BANKRUPT_STEP))
-_COUNTS = (("path_chip_shocks", kernels.COUNT_CHIP_SHOCKS),
-           ("path_contracts_lost", kernels.COUNT_CONTRACTS_LOST),
-           ("path_contracts_won", kernels.COUNT_CONTRACTS_WON))
+_SERIES = tuple((f"path_{name}", row) for row, name in enumerate(layout.SERIES_NAMES))
+_SCALARS = tuple((f"path_{name}", row) for row, name in enumerate(layout.SCALAR_NAMES))
+_TIMES = tuple((f"path_{layout.COUNT_NAMES[row]}", row) for row in layout.COUNT_STEP_ROWS)
+_COUNTS = tuple((f"path_{layout.COUNT_NAMES[row]}", row)
+                for row in (layout.COUNT_CHIP_SHOCKS, layout.COUNT_CONTRACTS_LOST,
+                            layout.COUNT_CONTRACTS_WON))
 
-KEPT_VARIABLES = (*(f"path_{s}" for s in KEPT_SERIES), *(n for n, _ in _SCALARS),
-                  *(n for n, _ in _TIMES), *(n for n, _ in _COUNTS))
+KEPT_VARIABLES = tuple(name for name, _ in (*_SERIES, *_SCALARS, *_TIMES, *_COUNTS))
 """Names of the kept-path variables, in Dataset order; ``path_<series>`` have a ``time``
 dimension after ``path``."""
 
@@ -56,15 +50,15 @@ def kept_arrays(series: np.ndarray, scalars: np.ndarray, counts: np.ndarray,
 
     Examples
     --------
-    >>> from simval.engine import kernels
-    >>> counts = np.zeros((kernels.N_COUNTS, 2), dtype=np.int64)
-    >>> counts[kernels.COUNT_COLLAPSE_STEP] = [-1, 2]
-    >>> out = kept_arrays(np.zeros((kernels.N_SERIES, 2, 3)),
-    ...                   np.zeros((kernels.N_SCALARS, 2)), counts, np.array([0, 0.25, 0.5]))
+    >>> from simval import layout
+    >>> counts = np.zeros((layout.N_COUNTS, 2), dtype=np.int64)
+    >>> counts[layout.COUNT_COLLAPSE_STEP] = [-1, 2]
+    >>> out = kept_arrays(np.zeros((layout.N_SERIES, 2, 3)),
+    ...                   np.zeros((layout.N_SCALARS, 2)), counts, np.array([0, 0.25, 0.5]))
     >>> out["path_collapse_time"]
     array([nan, 0.5])
     """
-    out = {f"path_{name}": series[i] for i, name in enumerate(KEPT_SERIES)}
+    out = {name: series[row] for name, row in _SERIES}
     out.update({name: scalars[row] for name, row in _SCALARS})
     for name, row in _TIMES:  # step of first event, -1 for none
         steps = counts[row]
@@ -120,9 +114,9 @@ def kept_on_cluster(chunks: Mapping[str, Sequence[tuple[int, int, Any]]],
         raise ValueError("every scenario needs the same kept chunks along path")
     n_times = years.shape[0]
     # dtypes and trailing shapes from the same function on empty rows
-    template = kept_arrays(np.empty((kernels.N_SERIES, 0, n_times)),
-                           np.empty((kernels.N_SCALARS, 0)),
-                           np.empty((kernels.N_COUNTS, 0), dtype=np.int64), years)
+    template = kept_arrays(np.empty((layout.N_SERIES, 0, n_times)),
+                           np.empty((layout.N_SCALARS, 0)),
+                           np.empty((layout.N_COUNTS, 0), dtype=np.int64), years)
     blocks: dict[str, list[list[Any]]] = {name: [] for name in KEPT_VARIABLES}
     for s in scenarios:
         row = {name: [] for name in KEPT_VARIABLES}

@@ -18,6 +18,8 @@ import math
 import numpy as np
 from scipy import integrate, special, stats
 
+from simval.layout import MAX_EVENTS_IN_STEP
+
 __all__ = [
     "BGK_BETA",
     "barrier_hit_probability_bgk",
@@ -57,8 +59,6 @@ __all__ = [
 BGK_BETA = float(-special.zeta(0.5) / math.sqrt(2.0 * math.pi))
 """β = −ζ(1/2)/√(2π) ≈ 0.5826 of the Broadie–Glasserman–Kou continuity correction."""
 
-MAX_EVENTS_IN_STEP = 16
-"""The kernel caps a step's Poisson count (chip shocks, wins) at this many events."""
 
 
 # ------------------------------------------------------------------------------------------
