@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from simval.cli_args import non_negative, output_folder, positive, root_seed
+from simval.results.io import save
 
 __all__ = ["add_subcommands", "handlers", "main"]
 
@@ -150,7 +151,6 @@ def _duplicates(pairs: list[tuple[str, Any]], option: str) -> dict[str, Any]:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    import simval
     from simval.config.research import load_research_config
     from simval.research.sweep import sweep
     from simval.research.sweep_text import sweep_table
@@ -170,7 +170,7 @@ def _sweep(args: argparse.Namespace) -> int:
     with claim_output(out_dir, [target.name], overwrite=args.force):
         ds = sweep(research, grid, n_paths=args.paths, seed=args.seed, scenarios=args.scenario,
                    keep_paths=args.keep_paths, threads=args.threads)
-        simval.save(ds, target, overwrite=args.force)
+        save(ds, target, overwrite=args.force)
     print(sweep_table(ds), end="")
     print(f"results written to {target}")
     return 0
@@ -206,7 +206,6 @@ def _implied(args: argparse.Namespace) -> int:
 
 
 def _sensitivity(args: argparse.Namespace) -> int:
-    import simval
     from simval.config.research import load_research_config
     from simval.research.sensitivity import sobol, sobol_table, tornado, tornado_table
     from simval.results.io import claim_output
@@ -234,7 +233,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
                            groups=(groups or True) if args.by_group else None,
                            threads=args.threads)
                 table = sobol_table(ds)
-            simval.save(ds, target, overwrite=args.force)
+            save(ds, target, overwrite=args.force)
             print(table)
             print(f"results written to {target}")
     return 0
