@@ -114,7 +114,7 @@ def bench_rng(name: str, n: int, repeat: int) -> dict:
     sink = np.empty(n)
 
     def rng():
-        kernels.rng_only_chunk(params, *keys, 0, shocks, wins, decisions, sink)
+        kernels.rng_only_chunk(params.path, *keys, 0, shocks, wins, decisions, sink)
 
     rng()
     engine, rng_time = interleaved_times(run, rng, repeat)

@@ -68,7 +68,10 @@ __all__ = [
     "SCALAR_NAMES",
     "SCALAR_PV",
     "SCALAR_SLOWDOWN_SHARE",
+    "SCALAR_TERMINAL_GROWTH",
+    "SCALAR_TERMINAL_MARGIN",
     "SCALAR_TERMINAL_REVENUE",
+    "SCALAR_TERMINAL_VALUE_PV",
     "SERIES_CAPACITY",
     "SERIES_CASH",
     "SERIES_COMMERCIAL_REVENUE",
@@ -148,13 +151,16 @@ SERIES_MARKET_VALUE = SERIES_NAMES.index("market_value")
 N_SERIES = len(SERIES_NAMES)
 
 SCALAR_NAMES = ("pv", "terminal_revenue", "min_value", "max_drawdown", "slowdown_share",
-                "holders_fraction")
+                "holders_fraction", "terminal_value_pv", "terminal_margin", "terminal_growth")
 SCALAR_PV = SCALAR_NAMES.index("pv")
 SCALAR_TERMINAL_REVENUE = SCALAR_NAMES.index("terminal_revenue")
 SCALAR_MIN_VALUE = SCALAR_NAMES.index("min_value")
 SCALAR_MAX_DRAWDOWN = SCALAR_NAMES.index("max_drawdown")
 SCALAR_SLOWDOWN_SHARE = SCALAR_NAMES.index("slowdown_share")
 SCALAR_HOLDERS_FRACTION = SCALAR_NAMES.index("holders_fraction")
+SCALAR_TERMINAL_VALUE_PV = SCALAR_NAMES.index("terminal_value_pv")
+SCALAR_TERMINAL_MARGIN = SCALAR_NAMES.index("terminal_margin")
+SCALAR_TERMINAL_GROWTH = SCALAR_NAMES.index("terminal_growth")
 N_SCALARS = len(SCALAR_NAMES)
 
 COUNT_NAMES = ("collapse_time", "bankruptcy_time", "chip_shocks", "contracts_lost",

@@ -17,6 +17,7 @@ net_debt = 1e9
 
 [simulation]
 horizon_years = 3
+valuation_horizon_years = 3
 steps_per_year = 4
 n_paths = 6000
 seed = 7
@@ -154,6 +155,7 @@ valuation = 6e8
 
 [simulation]
 horizon_years = 3.0
+valuation_horizon_years = 3.0
 steps_per_year = 4
 seed = 11
 keep_paths = 0
@@ -175,6 +177,7 @@ fixed_costs = 0.0
 cash = 2e8
 
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 8.0
 exit_multiple_dispersion = 0.5
 """

@@ -25,6 +25,7 @@ valuation = 1e9
 
 [simulation]
 horizon_years = 2
+valuation_horizon_years = 2
 steps_per_year = 4
 n_paths = {n}
 keep_paths = {n}
@@ -45,6 +46,7 @@ fixed_costs = 0.0
 cash = 1e9
 
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 10
 """
 

@@ -45,7 +45,8 @@ fixed_costs = 5e7
 cash = 2e8
 
 [valuation]
-exit_multiple_median = 8.0   # required by the default terminal_method = "ev_sales"
+terminal_method = "ev_sales"
+exit_multiple_median = 8.0   # required by terminal_method = "ev_sales"
 """
 
 CONTRACT = {
@@ -157,7 +158,8 @@ def test_minimal_fixture_round_trips_and_loads(minimal_text: str) -> None:
     pytest.param({"bogus": 1}, ("[bogus] is not a known section.",), id="top-level-key"),
     pytest.param({"company.nme": "x"}, ("[company].nme is not a known key.",
                                         "Known keys: name, currency, as_of, valuation, net_debt, "
-                                        "shares_outstanding."),
+                                        "shares_outstanding, option_overhang, "
+                                        "reporting_currency, reporting_fx_rate."),
                  id="key-in-section"),
     pytest.param({**ACME, "contracts.acme.revnue": 1.0},
                  ("[contracts.acme].revnue is not a known key.", "Known keys: revenue, "),
@@ -468,18 +470,19 @@ def test_missing_section_reports_each_required_key() -> None:
                  ("[market_size].fx_rate is required: the points are in EUR, the config in USD.",),
                  id="market_size-currency-without-fx_rate"),
     pytest.param({"valuation.exit_multiple_median": DELETE},
-                 ("[valuation].exit_multiple_median is required with terminal_method = "
-                  "'ev_sales'.",), id="ev_sales-without-exit_multiple"),
+                 ("[valuation].exit_multiple_median (or exit_multiple_mean) is required with "
+                  "terminal_method = 'ev_sales'.",), id="ev_sales-without-exit_multiple"),
     pytest.param({"valuation.exit_multiple_median": DELETE,
                   "valuation.terminal_method": "ev_ebitda"},
-                 ("[valuation].exit_multiple_median is required with terminal_method = "
-                  "'ev_ebitda'.",), id="ev_ebitda-without-exit_multiple"),
+                 ("[valuation].exit_multiple_median (or exit_multiple_mean) is required with "
+                  "terminal_method = 'ev_ebitda'.",), id="ev_ebitda-without-exit_multiple"),
     pytest.param({"valuation.terminal_method": "gordon"},
                  ("[valuation].terminal_growth is required with terminal_method = 'gordon'.",),
                  id="gordon-without-terminal_growth"),
     pytest.param({"valuation.terminal_method": "gordon", "valuation.terminal_growth": 0.2},
                  ("[valuation].terminal_growth must be below the discount rate (e^r - 1 = "
-                  "0.1275).", "Got 0.2 instead."), id="gordon-growth-above-discount"),
+                  "0.1275 in annual terms)", "Got 0.2 instead."),
+                 id="gordon-growth-above-discount"),
     pytest.param({"valuation.terminal_method": "gordon", "valuation.terminal_growth": 0.13},
                  ("[valuation].terminal_growth must be below the discount rate",
                   "Got 0.13 instead."), id="gordon-growth-just-above-e^r-1"),
@@ -487,7 +490,54 @@ def test_missing_section_reports_each_required_key() -> None:
                   "costs.risk_free_rate": 0.03, "valuation.terminal_method": "gordon",
                   "valuation.terminal_growth": 0.04},
                  ("[valuation].terminal_growth must be below the discount rate (e^r - 1 = "
-                  "0.03045).", "Got 0.04 instead."), id="gordon-risk_neutral-growth-above-rf"),
+                  "0.03045 in annual terms)", "Got 0.04 instead."),
+                 id="gordon-risk_neutral-growth-above-rf"),
+    # ---- valuation v2 (issue 10): each a clear error naming the key, expected and given
+    pytest.param({"valuation.terminal_method": "value_driver", "valuation.terminal_growth": 0.13,
+                  "valuation.return_on_capital": 0.2},
+                 ("[valuation].terminal_growth must be below the discount rate (e^r - 1 = "
+                  "0.1275 in annual terms)", "Got 0.13 instead."),
+                 id="value_driver-growth-at-or-above-discount"),
+    pytest.param({"valuation.terminal_method": "value_driver"},
+                 ("[valuation].terminal_growth is required with terminal_method = "
+                  "'value_driver' (the default).",
+                  ), id="value_driver-without-growth"),
+    pytest.param({"valuation.terminal_method": "value_driver", "valuation.terminal_growth": 0.03,
+                  "valuation.return_on_capital": 0.02},
+                 ("[valuation].return_on_capital must be above terminal_growth (0.03)",
+                  "Got 0.02 instead."), id="value_driver-roic-below-growth"),
+    pytest.param({"costs.target_operating_margin": 1.2, "costs.margin_convergence": 0.3},
+                 ("[costs].target_operating_margin must be a number in the range (-inf, 1).",
+                  "Got 1.2 instead."), id="target-margin-above-100%"),
+    pytest.param({"costs.target_operating_margin": 0.6, "costs.margin_convergence": 0.3},
+                 ("[costs].target_operating_margin must be at most 1 - variable_cost_ratio",
+                  "(= 0.5)", "Got 0.6 instead."), id="target-margin-unreachable"),
+    pytest.param({"costs.target_operating_margin": 0.3},
+                 ("[costs].margin_convergence is required with target_operating_margin",),
+                 id="target-margin-without-speed"),
+    pytest.param({"costs.sales_to_capital": -2.0},
+                 ("[costs].sales_to_capital must be a number in the range (0, inf).",
+                  "Got -2.0 instead."), id="negative-sales-to-capital"),
+    pytest.param({"costs.sbc_ratio": 0.1, "costs.sbc_treatment": ["expense", "dilution"]},
+                 ("[costs].sbc_treatment must be one of 'expense', 'dilution' (exactly one of "
+                  "them, never several).", "Got ['expense', 'dilution'] instead."),
+                 id="sbc-both-ways"),
+    pytest.param({"costs.sbc_ratio": 0.1},
+                 ("[costs].sbc_treatment is required when sbc_ratio > 0",
+                  "never both, never neither"), id="sbc-neither-way"),
+    pytest.param({"simulation.valuation_horizon_years": 1.0},
+                 ("[simulation].valuation_horizon_years must be at least horizon_years (2)",
+                  "Got 1.0 instead."), id="valuation-horizon-before-question"),
+    pytest.param({"valuation.exit_multiple_mean": 9.0},
+                 ("[valuation].exit_multiple_mean and exit_multiple_median both set",),
+                 id="exit-mean-and-median"),
+    pytest.param({"valuation.terminal_method": "ev_ebitda",
+                  "valuation.contract_exit_multiple": 3.0},
+                 ("[valuation].contract_exit_multiple applies to terminal_method = 'ev_sales' "
+                  "only",), id="contract-exit-multiple-with-ev_ebitda"),
+    pytest.param({"company.reporting_currency": "USD"},
+                 ("[company].reporting_fx_rate is required with reporting_currency",),
+                 id="reporting-currency-without-rate"),
     pytest.param({"market.enabled": True},
                  ("[market].long_run_multiple is required when market.enabled = true.",),
                  id="market-without-long_run_multiple"),
@@ -762,7 +812,8 @@ def test_defaults_are_filled() -> None:
     for section, fields in SCHEMA.items():
         assert values[section].keys() == fields.keys()
         for key, field in fields.items():
-            if key not in raw.get(section, {}):
+            if key not in raw.get(section, {}) and (section, key) != ("simulation",
+                                                                      "valuation_horizon_years"):
                 assert values[section][key] == field.default, (section, key)
     acme_values = values["contracts"]["acme"]
     assert acme_values.keys() == CONTRACT_FIELDS.keys()
@@ -778,7 +829,10 @@ def test_defaults_are_filled() -> None:
     assert values["simulation"]["n_paths"] == 100_000
     assert values["simulation"]["keep_paths"] == 200
     assert values["simulation"]["revenue_timing"] == "end"
-    assert values["valuation"]["terminal_method"] == "ev_sales"
+    assert values["valuation"]["terminal_method"] == "ev_sales"  # as MINIMAL says
+    assert SCHEMA["valuation"]["terminal_method"].default == "value_driver"
+    # the valuation horizon: at least ten years, or the question horizon if longer
+    assert values["simulation"]["valuation_horizon_years"] == 10.0
     assert values["chips"]["haircut_distribution"] == "uniform"
     assert values["expansion"]["term_years"] == 1.0
     assert values["expansion"]["renewal_probability"] == 1.0

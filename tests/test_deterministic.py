@@ -19,6 +19,7 @@ net_debt = 2e8
 
 [simulation]
 horizon_years = 3
+valuation_horizon_years = 3
 steps_per_year = 4
 n_paths = 4
 seed = 1

@@ -23,6 +23,7 @@ valuation = 10e9
 
 [simulation]
 horizon_years = 2
+valuation_horizon_years = 2
 steps_per_year = 4
 n_paths = 8192
 seed = 3
@@ -43,6 +44,7 @@ fixed_costs = 0.0
 cash = 1e9
 
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 10
 
 [market]

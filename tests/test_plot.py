@@ -34,6 +34,7 @@ valuation = 10e9
 
 [simulation]
 horizon_years = 2
+valuation_horizon_years = 2
 steps_per_year = 4
 n_paths = 4096
 seed = 11
@@ -53,6 +54,7 @@ fixed_costs = 0.2e9
 cash = 1e9
 
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 8
 
 [market]
@@ -534,6 +536,7 @@ valuation = {v0}
 
 [simulation]
 horizon_years = 2
+valuation_horizon_years = 2
 steps_per_year = 4
 n_paths = 4096
 seed = 5
@@ -552,6 +555,7 @@ fixed_costs = 0.0
 cash = 1e9
 
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 10
 
 [market]

@@ -23,6 +23,7 @@ valuation = 1.6e9
 
 [simulation]
 horizon_years = 2
+valuation_horizon_years = 2
 steps_per_year = 4
 seed = 5
 measure = "real_world"
@@ -41,6 +42,7 @@ fixed_costs = 0.0
 cash = 0.0
 
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 10
 exit_multiple_dispersion = 0.2
 

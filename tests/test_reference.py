@@ -192,6 +192,7 @@ as_of = 2026-01-01
 valuation = 1e9
 [simulation]
 horizon_years = 1
+valuation_horizon_years = 1
 steps_per_year = 4
 measure = "real_world"
 discount_rate = 0.1

@@ -282,6 +282,7 @@ valuation = 1e9
 
 [simulation]
 horizon_years = 2.0
+valuation_horizon_years = 2.0
 steps_per_year = 4
 seed = 3
 discount_rate = 0.1
@@ -312,6 +313,7 @@ fixed_costs = 0.0
 cash = 1e8
 
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 10.0
 """
 

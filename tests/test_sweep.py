@@ -32,6 +32,7 @@ valuation = 6e8
 
 [simulation]
 horizon_years = 2.0
+valuation_horizon_years = 2.0
 steps_per_year = 4
 n_paths = 1000
 seed = 5
@@ -60,6 +61,7 @@ fixed_costs = 0.0
 cash = 2e8
 
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 8.0
 exit_multiple_dispersion = 0.5
 

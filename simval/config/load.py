@@ -272,8 +272,9 @@ def _check_value(field: Field, value: Any, ctx: _Context, path: tuple[str, ...],
         assert field.choices is not None
         try:
             return field.choices(value).value
-        except ValueError:
-            pass
+        except (ValueError, TypeError):
+            if isinstance(value, list) and len(value) > 1:  # e.g. SBC as expense and dilution
+                expected += " (exactly one of them, never several)"
     elif kind == "date":
         if isinstance(value, dt.datetime):
             value = value.date()
@@ -436,7 +437,7 @@ def _check_delay(c: dict[str, Any], path: tuple[str, ...], n: int, step_words: s
 
 
 def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
-    sim, com, cost = v["simulation"], v["commercial"], v["costs"]
+    sim, com = v["simulation"], v["commercial"]
     n = sim["steps_per_year"]
     dt_years = 1.0 / n
     step_words = f"a whole number of steps (multiples of {dt_years:g} years)"
@@ -445,6 +446,7 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
     elif round(sim["horizon_years"] * n) > MAX_STEPS:
         errors.append(ctx.bad(("simulation",), "horizon_years",
                               f"at most {MAX_STEPS} steps long", sim["horizon_years"]))
+    _check_valuation_horizon(sim, ctx, errors, step_words)
     if sim["keep_paths"] > sim["n_paths"]:
         errors.append(ctx.bad(("simulation",), "keep_paths",
                               f"at most n_paths ({sim['n_paths']})", sim["keep_paths"]))
@@ -524,27 +526,16 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
                                   "absent or 1 when the points are in the config's currency "
                                   "(set market_size.currency to say which currency they are in)",
                                   size["fx_rate"]))
-    val = v["valuation"]
-    if val["terminal_method"] in (TerminalMethod.EV_SALES, TerminalMethod.EV_EBITDA) \
-            and val["exit_multiple_median"] is None:
-        errors.append(ctx.say(("valuation",), "exit_multiple_median",
-                              f"is required with terminal_method = '{val['terminal_method']}'."))
-    if val["terminal_method"] == TerminalMethod.GORDON:
-        if val["terminal_earnings"] != "annualised":
-            errors.append(ctx.bad(("valuation",), "terminal_earnings",
-                                  "'annualised' with terminal_method = 'gordon' (the perpetuity "
-                                  "capitalises an annual cash flow at an annual rate)",
-                                  val["terminal_earnings"]))
-        if val["terminal_growth"] is None:
-            errors.append(ctx.say(("valuation",), "terminal_growth",
-                                  "is required with terminal_method = 'gordon'."))
-        else:
-            rate = (sim["discount_rate"] if sim["measure"] == Measure.REAL_WORLD
-                    else cost["risk_free_rate"])
-            if rate is not None and math.expm1(rate) <= val["terminal_growth"]:
-                errors.append(ctx.bad(("valuation",), "terminal_growth",
-                                      f"below the discount rate (e^r - 1 = {math.expm1(rate):.4g})",
-                                      val["terminal_growth"]))
+    _check_operating_model(v, ctx, errors)
+    _check_valuation(v, ctx, errors)
+    company = v["company"]
+    if (company["reporting_currency"] is None) != (company["reporting_fx_rate"] is None):
+        given, missing = (("reporting_currency", "reporting_fx_rate")
+                          if company["reporting_fx_rate"] is None
+                          else ("reporting_fx_rate", "reporting_currency"))
+        errors.append(ctx.say(("company",), missing,
+                              f"is required with {given}: money is reported in another "
+                              "currency only at an explicit rate."))
     mkt = v["market"]
     if mkt["enabled"] and mkt["long_run_multiple"] is None:
         errors.append(ctx.say(("market",), "long_run_multiple",
@@ -553,3 +544,127 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
     if fin["enabled"] and fin["amount"] <= 0:
         errors.append(ctx.bad(("financing",), "amount", "> 0 when financing.enabled = true",
                               fin["amount"]))
+
+
+DEFAULT_VALUATION_HORIZON_YEARS = 10.0
+"""The valuation horizon when a config gives none: at least ten years (or the question
+horizon, if longer), by which a young company's growth should have converged."""
+
+
+def _check_valuation_horizon(sim: dict[str, Any], ctx: _Context, errors: list[str],
+                             step_words: str) -> None:
+    """Fill in the valuation horizon T_v (default max(T_q, 10 years)) and check it: a whole
+    number of steps, at least the question horizon T_q, at most the counter's steps."""
+    n = sim["steps_per_year"]
+    given = sim["valuation_horizon_years"]
+    if given is None:
+        sim["valuation_horizon_years"] = max(float(sim["horizon_years"]),
+                                             DEFAULT_VALUATION_HORIZON_YEARS)
+        return
+    if not _whole_steps(given, n):
+        errors.append(ctx.bad(("simulation",), "valuation_horizon_years", step_words, given))
+    elif given < sim["horizon_years"]:
+        errors.append(ctx.bad(("simulation",), "valuation_horizon_years",
+                              f"at least horizon_years ({sim['horizon_years']:g}): the "
+                              "valuation runs at least as long as the question", given))
+    elif round(given * n) > MAX_STEPS:
+        errors.append(ctx.bad(("simulation",), "valuation_horizon_years",
+                              f"at most {MAX_STEPS} steps long", given))
+
+
+def long_run_operating_expense_ratio(costs: dict[str, Any]) -> float | None:
+    """The operating-expense ratio o_inf that gives ``target_operating_margin`` at maturity
+    (full capacity, negligible fixed costs, commercial revenue):
+    ``1 - alpha - s_e - m_c - m_bar``; None without a target."""
+    target = costs["target_operating_margin"]
+    if target is None:
+        return None
+    sbc_expense = costs["sbc_ratio"] if costs["sbc_treatment"] == "expense" else 0.0
+    return (1.0 - costs["variable_cost_ratio"] - sbc_expense - costs["maintenance_capex_ratio"]
+            - target)
+
+
+def _check_operating_model(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
+    """SBC treated one way, a reachable target margin with its convergence speed."""
+    cost = v["costs"]
+    if cost["sbc_ratio"] > 0 and cost["sbc_treatment"] is None:
+        errors.append(ctx.say(("costs",), "sbc_treatment",
+                              f"is required when sbc_ratio > 0 (it is {cost['sbc_ratio']:g}): "
+                              "'expense' (a cash-like cost) or 'dilution' (new shares at the "
+                              "market value), one of the two, never both, never neither."))
+    target = cost["target_operating_margin"]
+    if target is not None:
+        if cost["margin_convergence"] is None:
+            errors.append(ctx.say(("costs",), "margin_convergence",
+                                  "is required with target_operating_margin: the speed (per "
+                                  "year) at which operating expenses reach the ratio that "
+                                  "gives the target margin."))
+        o_inf = long_run_operating_expense_ratio(cost)
+        if o_inf is not None and o_inf < 0:
+            errors.append(ctx.bad(("costs",), "target_operating_margin",
+                                  "at most 1 - variable_cost_ratio - maintenance_capex_ratio "
+                                  "- the SBC expense ratio "
+                                  f"(= {target + o_inf:.4g}): a higher margin needs negative "
+                                  "operating expenses", target))
+    elif cost["margin_convergence"] is not None:
+        errors.append(ctx.say(("costs",), "margin_convergence",
+                              "has no effect without target_operating_margin: give the "
+                              "target, or remove it."))
+
+
+def _discount_rate_of(v: dict[str, Any]) -> float | None:
+    sim = v["simulation"]
+    return (sim["discount_rate"] if sim["measure"] == Measure.REAL_WORLD
+            else v["costs"]["risk_free_rate"])
+
+
+def _check_valuation(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
+    """The keys each terminal method needs, growth below the discount rate, one exit-multiple
+    level (median or mean)."""
+    val = v["valuation"]
+    method = val["terminal_method"]
+    path = ("valuation",)
+    exits = (TerminalMethod.EV_SALES, TerminalMethod.EV_EBITDA)
+    if val["exit_multiple_median"] is not None and val["exit_multiple_mean"] is not None:
+        errors.append(ctx.say(path, "exit_multiple_mean",
+                              "and exit_multiple_median both set the exit multiple's level: "
+                              "give one of them."))
+    elif method in exits and val["exit_multiple_median"] is None \
+            and val["exit_multiple_mean"] is None:
+        errors.append(ctx.say(path, "exit_multiple_median",
+                              f"(or exit_multiple_mean) is required with terminal_method = "
+                              f"'{method}'."))
+    if val["contract_exit_multiple"] is not None and method != TerminalMethod.EV_SALES:
+        errors.append(ctx.say(path, "contract_exit_multiple",
+                              f"applies to terminal_method = 'ev_sales' only (here '{method}')."))
+    if method in (TerminalMethod.GORDON, TerminalMethod.VALUE_DRIVER):
+        if val["terminal_earnings"] != "annualised":
+            errors.append(ctx.bad(path, "terminal_earnings",
+                                  f"'annualised' with terminal_method = '{method}' (the "
+                                  "perpetuity capitalises an annual cash flow at an annual rate)",
+                                  val["terminal_earnings"]))
+        if val["terminal_growth"] is None:
+            errors.append(ctx.say(path, "terminal_growth",
+                                  f"is required with terminal_method = '{method}'"
+                                  + (" (the default)" if method == TerminalMethod.VALUE_DRIVER
+                                     else "") + "."))
+        else:
+            rate = _discount_rate_of(v)
+            if rate is not None and math.expm1(rate) <= val["terminal_growth"]:
+                errors.append(ctx.bad(path, "terminal_growth",
+                                      "below the discount rate (e^r - 1 = "
+                                      f"{math.expm1(rate):.4g} in annual terms): a perpetuity "
+                                      "growing as fast as its discount rate has no finite value",
+                                      val["terminal_growth"]))
+    if method == TerminalMethod.VALUE_DRIVER:
+        roic, g = val["return_on_capital"], val["terminal_growth"]
+        if roic is None:
+            errors.append(ctx.say(path, "return_on_capital",
+                                  "is required with terminal_method = 'value_driver' (the "
+                                  "default): the return on the capital reinvested to grow at "
+                                  "terminal_growth (reinvestment = g / ROIC of NOPAT)."))
+        elif g is not None and g > 0 and roic <= g:
+            errors.append(ctx.bad(path, "return_on_capital",
+                                  f"above terminal_growth ({g:g}): growing at g needs "
+                                  "reinvesting g / ROIC of NOPAT, all of it or more otherwise",
+                                  roic))

@@ -23,6 +23,7 @@ __all__ = [
     "Field",
     "Measure",
     "RevenueTiming",
+    "SbcTreatment",
     "TerminalEarnings",
     "TerminalMethod",
 ]
@@ -50,6 +51,15 @@ class TerminalMethod(StrEnum):
     EV_SALES = "ev_sales"
     EV_EBITDA = "ev_ebitda"
     GORDON = "gordon"
+    VALUE_DRIVER = "value_driver"
+
+
+class SbcTreatment(StrEnum):
+    """How share-based compensation reaches the holders of today's shares: as a cash-like
+    expense, or as dilution at the path's market value (one of the two, never both)."""
+
+    EXPENSE = "expense"
+    DILUTION = "dilution"
 
 
 class RevenueTiming(StrEnum):
@@ -199,10 +209,23 @@ SCHEMA: dict[str, dict[str, Field]] = {
                            doc="debt net of cash not modelled in X, deducted from PV"),
         "shares_outstanding": _f(None, 0.0, None, low_open=True, unit="1",
                                  doc="shares outstanding, for per-share values (optional)"),
+        "option_overhang": _f(0.0, 0.0, 1.0, high_open=True, unit="1", symbol="w",
+                              doc="share of equity value owed to options and RSUs; today's "
+                                  "shares get 1 - w"),
+        "reporting_currency": Field("str", None, doc="ISO code money is also reported in "
+                                                     "(optional)"),
+        "reporting_fx_rate": _f(None, 0.0, None, low_open=True,
+                                unit="reporting currency per {currency}",
+                                doc="units of reporting_currency per unit of currency"),
     },
     "simulation": {
-        "horizon_years": _f(low=0.0, low_open=True, high=100.0, unit="years", symbol="T",
-                            doc="horizon T (a whole number of steps)"),
+        "horizon_years": _f(low=0.0, low_open=True, high=100.0, unit="years", symbol="T_q",
+                            doc="question horizon T_q of collapse, bankruptcy, threshold and "
+                                "fan statistics (a whole number of steps)"),
+        "valuation_horizon_years": _f(None, 0.0, 100.0, low_open=True, unit="years",
+                                      symbol="T_v",
+                                      doc="valuation horizon T_v >= T_q where growth has "
+                                          "converged; paths run to it (default max(T_q, 10))"),
         "steps_per_year": Field("int", 4, 1, 365, unit="1/year", symbol="1/Δt",
                                 doc="time steps per year"),
         "n_paths": Field("int", 100_000, 1, MAX_PATHS, doc="Monte Carlo paths per scenario"),
@@ -314,12 +337,44 @@ SCHEMA: dict[str, dict[str, Field]] = {
                               doc="fixed costs per year at the as-of date"),
         "fixed_cost_growth": _f(0.0, -1.0, 2.0, unit="1/year", symbol="g_F",
                                 doc="continuous growth rate of fixed costs"),
-        "capex_ratio": _f(0.0, 0.0, 10.0, unit="1", doc="capital expenditure per unit revenue"),
+        "capex_ratio": _f(0.0, 0.0, 10.0, unit="1",
+                          doc="non-deductible capital expenditure per unit revenue (v1)"),
+        "contract_cost_ratio": _f(None, 0.0, 10.0, unit="1", symbol="alpha_K",
+                                  doc="cost of revenue of contract and pool revenue (default: "
+                                      "variable_cost_ratio)"),
+        "operating_expense_ratio": _f(0.0, 0.0, 10.0, unit="1", symbol="o_0",
+                                      doc="operating expenses other than cost of revenue and "
+                                          "SBC, as a fraction of revenue, today"),
+        "target_operating_margin": _f(None, None, 1.0, high_open=True, unit="1",
+                                      symbol="m_bar",
+                                      doc="operating (EBIT) margin at maturity; operating "
+                                          "expenses converge to the ratio that gives it"),
+        "margin_convergence": _f(None, 0.0, 50.0, low_open=True, unit="1/year",
+                                 symbol="kappa_o",
+                                 doc="speed at which operating expenses converge (required "
+                                     "with target_operating_margin)"),
+        "sbc_ratio": _f(0.0, 0.0, 10.0, unit="1", symbol="s",
+                        doc="share-based compensation as a fraction of revenue"),
+        "sbc_treatment": Field("choice", None, choices=SbcTreatment,
+                               doc="SBC as a cash-like expense or as dilution at the market "
+                                   "value (required when sbc_ratio > 0)"),
+        "maintenance_capex_ratio": _f(0.0, 0.0, 10.0, unit="1", symbol="m_c",
+                                      doc="capex that keeps capacity, per unit revenue; equal "
+                                          "to D&A, so tax-deductible"),
+        "sales_to_capital": _f(None, 0.0, None, low_open=True, unit="1", symbol="SC",
+                               doc="revenue per unit of invested capital: growth "
+                                   "reinvestment = revenue increase / SC"),
         "tax_rate": _prob(0.0, symbol="tau", doc="tax rate on positive income"),
         "loss_carryforward": _money(0.0, symbol="L_0", doc="tax losses carried forward today"),
         "cash": _money(symbol="X_0", doc="cash at the as-of date"),
         "risk_free_rate": _f(0.0, -0.1, 1.0, unit="1/year", symbol="r_f",
                              doc="interest on cash; the discount rate under risk_neutral"),
+    },
+    "debt": {
+        "amount": _money(0.0, symbol="D",
+                         doc="gross debt, constant, repaid at the valuation horizon"),
+        "interest_rate": _f(0.0, 0.0, 1.0, unit="1/year", symbol="r_d",
+                            doc="interest on the debt: a cash cost, tax-deductible"),
     },
     "financing": {
         "enabled": _switch(False, "allow equity raises when cash runs low"),
@@ -331,17 +386,38 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "recovery": _prob(0.0, doc="fraction of the terminal value at bankruptcy left to equity"),
     },
     "valuation": {
-        "terminal_method": Field("choice", TerminalMethod.EV_SALES, choices=TerminalMethod,
+        "terminal_method": Field("choice", TerminalMethod.VALUE_DRIVER, choices=TerminalMethod,
                                  doc="terminal value method"),
         "terminal_earnings": Field("choice", TerminalEarnings.ANNUALISED,
                                    choices=TerminalEarnings,
                                    doc="terminal base: last step's flow, or annualised"),
         "exit_multiple_median": _f(None, 0.0, 1000.0, low_open=True, unit="1",
                                    doc="median exit multiple (ev_sales, ev_ebitda)"),
-        "exit_multiple_dispersion": _f(0.0, 0.0, 5.0, unit="1",
+        "exit_multiple_mean": _f(None, 0.0, 1000.0, low_open=True, unit="1",
+                                 doc="mean exit multiple (instead of the median; median = "
+                                     "mean exp(-s^2/2))"),
+        "exit_multiple_dispersion": _f(0.0, 0.0, 5.0, unit="1", symbol="s",
                                        doc="log-sd of the exit multiple around the median"),
+        "exit_multiple_growth_slope": _f(0.0, -100.0, 100.0, unit="year", symbol="b_g",
+                                         doc="change of ln M_exit per unit of growth mu_T "
+                                             "above exit_reference_growth"),
+        "exit_multiple_margin_slope": _f(0.0, -100.0, 100.0, unit="1", symbol="b_m",
+                                         doc="change of ln M_exit per unit of operating margin "
+                                             "above exit_reference_margin"),
+        "exit_reference_growth": _f(None, -5.0, 5.0, unit="1/year", symbol="mu_ref",
+                                    doc="growth at which the exit multiple is the median "
+                                        "(default: commercial.growth_long_run)"),
+        "exit_reference_margin": _f(None, -10.0, 1.0, unit="1", symbol="m_ref",
+                                    doc="operating margin at which the exit multiple is the "
+                                        "median (default: target_operating_margin, else 0)"),
+        "contract_exit_multiple": _f(None, 0.0, 1000.0, low_open=True, unit="1", symbol="M_K",
+                                     doc="exit multiple of contract revenue (ev_sales only; "
+                                         "default: the path's exit multiple)"),
+        "return_on_capital": _f(None, 0.0, 10.0, low_open=True, unit="1/year", symbol="ROIC",
+                                doc="return on new capital in perpetuity (value_driver)"),
         "terminal_growth": _f(None, -0.5, 0.5, unit="1/year", symbol="g",
-                              doc="perpetual growth of FCF (gordon)"),
+                              doc="perpetual growth after the valuation horizon, effective "
+                                  "annual (gordon, value_driver)"),
         "limited_liability": _switch(True, "floor the present value of equity at zero"),
     },
     "market": {

@@ -1,6 +1,6 @@
 """Every numba-compiled function of simval, and nothing else.
 
-The kernels are pure functions of a :class:`simval.model.params.KernelParams` tuple, two
+The kernels are pure functions of the :class:`simval.model.params.KernelParams` tuples, two
 64-bit keys and a range of global path indices; they write into preallocated arrays. Random
 numbers are drawn inside the kernel from a counter-based generator, so every draw is a pure
 function of ``(seed, path, stream, step, slot)`` and the results do not depend on the number of
@@ -37,7 +37,10 @@ from simval.layout import (
     SCALAR_MIN_VALUE,
     SCALAR_PV,
     SCALAR_SLOWDOWN_SHARE,
+    SCALAR_TERMINAL_GROWTH,
+    SCALAR_TERMINAL_MARGIN,
     SCALAR_TERMINAL_REVENUE,
+    SCALAR_TERMINAL_VALUE_PV,
     SERIES_CAPACITY,
     SERIES_CASH,
     SERIES_COMMERCIAL_REVENUE,
@@ -72,7 +75,7 @@ from simval.layout import (
 # the import fails until the digest is updated here, and that edit of this file is what makes
 # numba recompile the kernels.
 
-_LAYOUT_DIGEST = 0x741f99ac
+_LAYOUT_DIGEST = 0xfcd05ad3
 
 
 def _layout_digest() -> int:
@@ -453,33 +456,47 @@ def _commercial(tam_enabled, max_share, tam, ln_r, capacity_factor, contracts):
 
 
 @njit(cache=True, inline="always")
-def _operating_flows(timing_start, prev_total, total, capacity_before, capacity, fixed_start,
-                     fixed_end, dt, alpha, gamma):
-    """Revenue and EBITDA flows of a step, from the run-rates at its start (``timing_start``)
-    or its end: variable costs ``alpha + gamma (1 - c)`` of revenue and the fixed costs."""
+def _operating_flows(timing_start, prev_total, total, prev_contracts, contracts,
+                     capacity_before, capacity, fixed_start, fixed_end, opex_start, opex_end, dt,
+                     alpha, gamma, contract_alpha_extra, sbc_expense, maintenance):
+    """The flows of a step, from the run-rates at its start (``timing_start``) or its end.
+
+    Returns ``(revenue, contract revenue, EBITDA, EBIT)``: the cost of revenue is ``alpha +
+    gamma (1 - c)`` of all revenue plus ``contract_alpha_extra`` of contract revenue (its own
+    cost ratio), then the fixed costs, the operating expenses ``o(t)`` and SBC treated as an
+    expense (ratios of revenue); EBIT subtracts maintenance capex as D&A. With the v2 extras
+    at 0 the EBITDA is the v1 one, bit for bit (each extra subtracts an exact 0.0)."""
     if timing_start:
         revenue_flow = prev_total * dt
+        contract_flow = prev_contracts * dt
         alpha = alpha + gamma * (1.0 - capacity_before)
         fixed_flow = fixed_start * dt
+        opex = opex_start
     else:
         revenue_flow = total * dt
+        contract_flow = contracts * dt
         alpha = alpha + gamma * (1.0 - capacity)
         fixed_flow = fixed_end * dt
-    return revenue_flow, revenue_flow * (1.0 - alpha) - fixed_flow
+        opex = opex_end
+    ebitda = (revenue_flow * (1.0 - alpha) - fixed_flow - contract_alpha_extra * contract_flow
+              - (opex + sbc_expense) * revenue_flow)
+    return revenue_flow, contract_flow, ebitda, ebitda - maintenance * revenue_flow
 
 
 @njit(cache=True, inline="always")
-def _cash_step(cash, losses, revenue_flow, ebitda_flow, rf, dt, tax_rate, capex_ratio):
-    """Cash and tax-loss carry-forward after a step: interest on cash, tax on income beyond
-    the losses carried forward, capital expenditure. Returns ``(cash, losses)``."""
-    income = ebitda_flow + rf * cash * dt
+def _cash_step(cash, losses, revenue_flow, ebit_flow, rf, dt, tax_rate, capex_ratio,
+               interest_flow, growth_capital):
+    """Cash and tax-loss carry-forward after a step: interest earned on cash and paid on debt
+    (both taxable / deductible), tax on income beyond the losses carried forward, v1 capex and
+    the growth reinvestment (neither deductible). Returns ``(cash, losses)``."""
+    income = ebit_flow + rf * cash * dt - interest_flow
     tax = 0.0
     if income <= 0.0 or income <= losses:
         losses -= income
     else:
         tax = tax_rate * (income - losses)
         losses = 0.0
-    cash += income - tax - capex_ratio * revenue_flow
+    cash += income - tax - capex_ratio * revenue_flow - growth_capital
     return cash, losses
 
 
@@ -528,29 +545,53 @@ def _path_multiplier(key0, key1, flip, dpath, slot, dispersion):
 
 
 @njit(cache=True, inline="always")
-def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, revenue_flow,
-                    ebitda_flow, exit_multiple):
-    """Terminal value from the last step's flows (revenue, EBITDA) per year or per step."""
-    if method == 0:
-        return exit_multiple * revenue_flow * factor
-    if method == 1:
-        return exit_multiple * ebitda_flow * factor
-    tax = tax_rate * ebitda_flow if ebitda_flow > 0.0 else 0.0
-    fcf = ebitda_flow - tax - capex_ratio * revenue_flow
-    return fcf * factor * gordon_factor
+def _exit_multiple(median, path_multiplier, state_dependent, growth_slope, margin_slope, growth,
+                   ref_growth, margin, ref_margin):
+    """The path's exit multiple: the median times the path's lognormal noise and, when the
+    multiple depends on the state, ``exp(b_g (mu_T - mu_ref) + b_m (m_T - m_ref))``."""
+    multiple = median * path_multiplier
+    if state_dependent:
+        multiple *= math.exp(growth_slope * (growth - ref_growth)
+                             + margin_slope * (margin - ref_margin))
+    return multiple
 
 
 @njit(cache=True, inline="always")
-def _present_value(bankrupt, tv, cash, holders, discount, recovery, net_debt,
-                   limited_liability):
-    """Today's holders' share of the path's value: the discounted terminal value and cash
-    less net debt (at least 0 with limited liability) or, after a bankruptcy, the recovered
-    fraction of the terminal value (``discount`` is the factor of the path's last time)."""
+def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, reinvestment_factor,
+                    revenue_flow, contract_flow, ebitda_flow, ebit_flow, exit_multiple,
+                    contract_exit_multiple):
+    """Terminal value from the last step's flows per year (``factor`` = steps per year) or
+    per step: exit multiples of revenue (contract revenue at its own multiple when it has one)
+    or of EBITDA, v1's Gordon on FCF, or the value-driver perpetuity of NOPAT less the
+    reinvestment g / ROIC (0 when NOPAT is not positive: the business would be closed)."""
+    if method == 0:
+        if contract_exit_multiple > 0.0:
+            return (exit_multiple * (revenue_flow - contract_flow)
+                    + contract_exit_multiple * contract_flow) * factor
+        return exit_multiple * revenue_flow * factor
+    if method == 1:
+        return exit_multiple * ebitda_flow * factor
+    if method == 2:
+        tax = tax_rate * ebitda_flow if ebitda_flow > 0.0 else 0.0
+        fcf = ebitda_flow - tax - capex_ratio * revenue_flow
+        return fcf * factor * gordon_factor
+    if ebit_flow <= 0.0:
+        return 0.0
+    return (1.0 - tax_rate) * ebit_flow * factor * reinvestment_factor * gordon_factor
+
+
+@njit(cache=True, inline="always")
+def _present_value(bankrupt, tv, cash, holders, discount, recovery, net_debt, debt,
+                   option_factor, limited_liability):
+    """Today's holders' share of the path's value: the discounted terminal value and cash less
+    the debt repaid at the horizon, less net debt (at least 0 with limited liability), times
+    the share left after the option overhang; after a bankruptcy, the recovered fraction of
+    the terminal value (``discount`` is the factor of the path's last time)."""
     if bankrupt:
         if recovery > 0.0 and tv > 0.0:
-            return holders * recovery * discount * tv
+            return option_factor * holders * recovery * discount * tv
         return 0.0
-    pv = holders * discount * (tv + cash) - net_debt
+    pv = option_factor * (holders * discount * (tv + cash - debt) - net_debt)
     if limited_liability and pv < 0.0:
         pv = 0.0
     return pv
@@ -577,7 +618,7 @@ def _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_s
 
 
 @njit(cache=True, error_model="numpy")
-def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active,
+def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active,
                    regimes, sources, c_state, c_rev, c_next):
     """One path: its series, scalars and counts in row ``row`` of the outputs (see
     :func:`simulate_chunk`), the contracts' scratch in row ``row`` of ``c_*``."""
@@ -665,7 +706,12 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
         active[row, j, 0] = 1
     regimes[row, 0] = regime
     revenue_flow = 0.0
+    contract_flow = 0.0
     ebitda_flow = 0.0
+    ebit_flow = 0.0
+    prev_contracts = contracts
+    question_steps = q.question_steps
+    opex_a = q.opex
     last_step = n_steps
     for k in range(n_steps):
         t_next = k + 1
@@ -746,28 +792,37 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
                                         tam_grid[t_next] * tam_multiplier, ln_r,
                                         commercial_factor, contracts)
         total = commercial + contracts
-        revenue_flow, ebitda_flow = _operating_flows(
-            p.timing_start, prev_total, total, capacity_before, capacity, fixed_a[k],
-            fixed_a[t_next], dt, p.alpha, p.gamma)
-        cash, losses = _cash_step(cash, losses, revenue_flow, ebitda_flow, p.rf, dt, p.tax_rate,
-                                  p.capex_ratio)
+        revenue_flow, contract_flow, ebitda_flow, ebit_flow = _operating_flows(
+            p.timing_start, prev_total, total, prev_contracts, contracts, capacity_before,
+            capacity, fixed_a[k], fixed_a[t_next], opex_a[k], opex_a[t_next], dt, p.alpha,
+            p.gamma, q.contract_alpha_extra, q.sbc_expense, q.maintenance)
+        growth_capital = 0.0
+        if total > prev_total:  # capital bought for the step's increase in revenue
+            growth_capital = (total - prev_total) * q.inv_sales_to_capital
+        cash, losses = _cash_step(cash, losses, revenue_flow, ebit_flow, p.rf, dt, p.tax_rate,
+                                  p.capex_ratio, q.debt_interest_flow, growth_capital)
+        prev_contracts = contracts
         # ---- market multiple and value
         if p.market_enabled:
             ln_m = _market_step(key0, key1, flip, dpath, k, ln_m, ln_m_bar_a[step_regime],
                                 p.m_decay, m_vol_a[step_regime], jump_ln_m)
             multiple = math.exp(ln_m)
         value = multiple * total
-        # ---- financing, then bankruptcy
+        # ---- SBC paid in new shares at the market value, then financing, then bankruptcy
+        if q.sbc_dilution > 0.0 and value > 0.0:
+            holders *= value / (value + q.sbc_dilution * revenue_flow)
         if p.financing_enabled and cash < p.fin_floor:
             cash, holders = _financing(key0, key1, flip, dpath, k, cash, holders, value,
                                        fin_probability_a[step_regime], p.fin_amount)
         if cash < 0.0:
             bankrupt_step = t_next
             value = 0.0
-        # ---- market-path statistics and the outputs at t_{k+1}
-        min_value, peak, max_drawdown = _value_statistics(value, min_value, peak, max_drawdown)
-        if collapse_step < 0 and value <= p.collapse_level:
-            collapse_step = t_next
+        # ---- market-path statistics (to the question horizon) and the outputs at t_{k+1}
+        if t_next <= question_steps:
+            min_value, peak, max_drawdown = _value_statistics(value, min_value, peak,
+                                                              max_drawdown)
+            if collapse_step < 0 and value <= p.collapse_level:
+                collapse_step = t_next
         series[SERIES_TOTAL_REVENUE, row, t_next] = total
         series[SERIES_COMMERCIAL_REVENUE, row, t_next] = commercial
         series[SERIES_CONTRACT_REVENUE, row, t_next] = contracts
@@ -786,13 +841,23 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
                                p.n_named, capacity, p.tam_enabled, p.regime_enabled,
                                switch_probability, mkey0, mkey1, flip, dpath, regime)
     # ---- fundamental value
-    exit_multiple = p.exit_median * _path_multiplier(key0, key1, flip, dpath, 1,
-                                                     p.exit_dispersion)
-    tv = _terminal_value(p.terminal_method, p.terminal_factor, p.tax_rate, p.capex_ratio,
-                         p.gordon_factor, revenue_flow, ebitda_flow, exit_multiple)
+    margin = ebit_flow / revenue_flow if revenue_flow > 0.0 else 0.0
+    exit_multiple = _exit_multiple(
+        q.exit_median, _path_multiplier(key0, key1, flip, dpath, 1, q.exit_dispersion),
+        q.exit_state, q.exit_growth_slope, q.exit_margin_slope, mu, q.exit_ref_growth, margin,
+        q.exit_ref_margin)
+    tv = _terminal_value(q.terminal_method, q.terminal_factor, p.tax_rate, p.capex_ratio,
+                         q.gordon_factor, q.reinvestment_factor, revenue_flow, contract_flow,
+                         ebitda_flow, ebit_flow, exit_multiple, q.contract_exit_multiple)
     bankrupt = bankrupt_step >= 0
-    scalars[SCALAR_PV, row] = _present_value(bankrupt, tv, cash, holders, discount_a[last_step],
-                                             p.recovery, p.net_debt, p.limited_liability)
+    discount = discount_a[last_step]
+    scalars[SCALAR_PV, row] = _present_value(bankrupt, tv, cash, holders, discount,
+                                             q.recovery, q.net_debt, q.debt, q.option_factor,
+                                             q.limited_liability)
+    scalars[SCALAR_TERMINAL_VALUE_PV, row] = (
+        0.0 if bankrupt else q.option_factor * holders * discount * tv)
+    scalars[SCALAR_TERMINAL_MARGIN, row] = np.nan if bankrupt else margin
+    scalars[SCALAR_TERMINAL_GROWTH, row] = np.nan if bankrupt else mu
     scalars[SCALAR_TERMINAL_REVENUE, row] = 0.0 if bankrupt else revenue_flow / dt
     scalars[SCALAR_MIN_VALUE, row] = min_value
     scalars[SCALAR_MAX_DRAWDOWN, row] = max_drawdown
@@ -807,13 +872,17 @@ def _simulate_path(p, key0, key1, mkey0, mkey1, path, row, series, scalars, coun
 
 
 @njit(cache=True, parallel=True)
-def simulate_chunk(p, key0, key1, mkey0, mkey1, path0, series, scalars, counts, active, regimes,
-                   sources, c_state, c_rev, c_next):
+def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, counts, active,
+                   regimes, sources, c_state, c_rev, c_next):
     """Simulate paths ``path0 .. path0 + n - 1`` of one scenario.
 
     Parameters
     ----------
-    p : KernelParams
+    p : PathParams
+        What the step loop reads (:class:`simval.model.params.PathParams`).
+    q : ValueParams
+        The operating model's extras, the horizons, the terminal value and the equity bridge
+        (:class:`simval.model.params.ValueParams`).
     key0, key1 : uint64
         Keys of the company's own random numbers.
     mkey0, mkey1 : uint64
@@ -841,7 +910,7 @@ def simulate_chunk(p, key0, key1, mkey0, mkey1, path0, series, scalars, counts, 
     """
     n = scalars.shape[1]
     for i in prange(n):
-        _simulate_path(p, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts,
+        _simulate_path(p, q, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts,
                        active, regimes, sources, c_state, c_rev, c_next)
 
 

@@ -116,7 +116,8 @@ class ScenarioAccumulator:
         self.above_threshold = np.zeros(times, dtype=np.int64)
         self.slowdown = np.zeros(times, dtype=np.int64)
         self.contract_active = np.zeros((self.n_named, times), dtype=np.int64)
-        self.block_sums = {"pv": [], "pv_sq": [], "terminal_revenue": [], "pv_pair_sq": []}
+        self.block_sums = {"pv": [], "pv_sq": [], "terminal_revenue": [], "pv_pair_sq": [],
+                           "terminal_value_pv": []}
         # per-block counts, for running estimates (convergence plots)
         self.block_counts: dict[str, list[int]] = {"paths": [], "justified": [], "collapse": []}
         self.pair_collapse_steps = np.zeros(times + 1, dtype=np.int64)
@@ -158,6 +159,8 @@ class ScenarioAccumulator:
             self.block_sums["pv_sq"].extend(np.add.reduceat(pv * pv, starts).tolist())
         self.block_sums["terminal_revenue"].extend(
             np.add.reduceat(terminal_revenue, starts).tolist())
+        self.block_sums["terminal_value_pv"].extend(
+            np.add.reduceat(scalars[layout.SCALAR_TERMINAL_VALUE_PV], starts).tolist())
         self.block_counts["paths"].extend(np.diff(np.append(starts, n)).tolist())
         self.block_counts["justified"].extend(
             np.add.reduceat((pv >= self.v0).astype(np.int64), starts).tolist())
@@ -325,7 +328,8 @@ class ChunkBuffers:
         previous = numba.get_parallel_chunksize()
         numba.set_parallel_chunksize(PATHS_PER_TASK)
         try:
-            kernels.simulate_chunk(params, *keys, path0, *self.outputs, *self.scratch)
+            kernels.simulate_chunk(params.path, params.value, *keys, path0, *self.outputs,
+                                   *self.scratch)
         finally:
             numba.set_parallel_chunksize(previous)
         return Chunk(path0, *self.outputs)

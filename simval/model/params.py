@@ -16,9 +16,11 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtri
 
+from simval.config.load import long_run_operating_expense_ratio
 from simval.layout import STREAM_CONTRACT0, STREAM_POOL0
 
-__all__ = ["KernelParams", "TimeGrid", "build_kernel_params", "make_time_grid",
+__all__ = ["KernelParams", "PathParams", "TimeGrid", "ValueParams", "build_kernel_params",
+           "exit_multiple_median", "make_time_grid", "operating_expense_ratios",
            "required_terminal_revenue"]
 
 DAYS_PER_YEAR = 365.25
@@ -33,7 +35,10 @@ class TimeGrid:
     as_of : datetime.date
     steps_per_year : int
     n_steps : int
-        K; the grid has K + 1 times t_0 .. t_K.
+        K = K_v, the steps to the valuation horizon T_v; the grid has K + 1 times t_0 .. t_K.
+    question_steps : int
+        K_q <= K, the steps to the question horizon T_q of the market-path statistics
+        (collapse, drawdown, bankruptcy by T_q).
     dates : ndarray of datetime64[ns], shape (K + 1,)
         Calendar date of each time: as_of plus whole months when a step is a whole number of
         months (from the last day of a month, the last day of the month that many months on:
@@ -44,6 +49,11 @@ class TimeGrid:
     steps_per_year: int
     n_steps: int
     dates: np.ndarray
+    question_steps: int = -1
+
+    def __post_init__(self) -> None:
+        if self.question_steps < 0:  # one horizon: the question is asked at the end
+            object.__setattr__(self, "question_steps", self.n_steps)
 
     @property
     def dt(self) -> float:
@@ -68,7 +78,7 @@ def make_time_grid(values: dict[str, Any]) -> TimeGrid:
     """Time grid of a validated scenario."""
     sim = values["simulation"]
     n = sim["steps_per_year"]
-    k_max = round(sim["horizon_years"] * n)
+    k_max = round(sim["valuation_horizon_years"] * n)
     as_of = pd.Timestamp(values["company"]["as_of"])
     if 12 % n == 0 and (as_of + pd.Timedelta(days=1)).day == 1:
         months = 12 // n  # from the last day of a month: month ends (30 June -> 31 December)
@@ -80,11 +90,12 @@ def make_time_grid(values: dict[str, Any]) -> TimeGrid:
         dates = [as_of + pd.Timedelta(days=round(k / n * DAYS_PER_YEAR))
                  for k in range(k_max + 1)]
     return TimeGrid(values["company"]["as_of"], n, k_max,
-                    np.array(dates, dtype="datetime64[ns]"))
+                    np.array(dates, dtype="datetime64[ns]"),
+                    question_steps=round(sim["horizon_years"] * n))
 
 
-class KernelParams(NamedTuple):
-    """Everything the kernel reads, in per-step units. Per-regime values are indexed
+class PathParams(NamedTuple):
+    """What the step loop reads, in per-step units. Per-regime values are indexed
     [normal, slowdown]; contract arrays are indexed by slot (named contracts first, then the
     expansion pool)."""
 
@@ -156,15 +167,7 @@ class KernelParams(NamedTuple):
     fin_floor: float
     fin_amount: float
     fin_probability: np.ndarray
-    recovery: float
-    terminal_method: int
-    terminal_factor: float
-    exit_median: float
-    exit_dispersion: float
-    gordon_factor: float
     discount: np.ndarray
-    limited_liability: bool
-    net_debt: float
     market_enabled: bool
     ln_m_bar: np.ndarray
     m_decay: float
@@ -175,7 +178,93 @@ class KernelParams(NamedTuple):
     v0: float
 
 
-_TERMINAL_METHODS = {"ev_sales": 0, "ev_ebitda": 1, "gordon": 2}
+class ValueParams(NamedTuple):
+    """What turns a path into a value: the operating model's ratios beyond v1's, the two
+    horizons, the terminal value, discounting and the equity bridge (docs/model.md §3)."""
+
+    recovery: float
+    terminal_method: int
+    terminal_factor: float
+    exit_median: float
+    exit_dispersion: float
+    gordon_factor: float
+    limited_liability: bool
+    net_debt: float
+    question_steps: int
+    contract_alpha_extra: float
+    opex: np.ndarray
+    sbc_expense: float
+    sbc_dilution: float
+    maintenance: float
+    inv_sales_to_capital: float
+    debt: float
+    debt_interest_flow: float
+    option_factor: float
+    exit_state: bool
+    exit_growth_slope: float
+    exit_margin_slope: float
+    exit_ref_growth: float
+    exit_ref_margin: float
+    contract_exit_multiple: float
+    reinvestment_factor: float
+
+
+class KernelParams(NamedTuple):
+    """Everything the kernel reads for one scenario: :class:`PathParams` and
+    :class:`ValueParams`, two tuples because numba unpacks a tuple passed into a parallel
+    region only up to 100 fields."""
+
+    path: PathParams
+    value: ValueParams
+
+    @property
+    def n_steps(self) -> int:
+        """K, the steps to the valuation horizon."""
+        return self.path.n_steps
+
+    @property
+    def n_named(self) -> int:
+        """Named contracts."""
+        return self.path.n_named
+
+    @property
+    def n_slots(self) -> int:
+        """Contract slots: named contracts, then the expansion pool."""
+        return self.path.n_slots
+
+    @property
+    def v0(self) -> float:
+        """Today's valuation V_0."""
+        return self.path.v0
+
+    @property
+    def antithetic(self) -> bool:
+        """Whether paths come in antithetic pairs."""
+        return self.path.antithetic
+
+
+_TERMINAL_METHODS = {"ev_sales": 0, "ev_ebitda": 1, "gordon": 2, "value_driver": 3}
+
+
+def operating_expense_ratios(values: dict[str, Any], years: np.ndarray) -> np.ndarray:
+    """o(t): the operating-expense ratio at the model times ``years``, converging from
+    ``operating_expense_ratio`` to the ratio that gives ``target_operating_margin``."""
+    costs = values["costs"]
+    o_0 = float(costs["operating_expense_ratio"])
+    o_inf = long_run_operating_expense_ratio(costs)
+    if o_inf is None:
+        return np.full(len(years), o_0)
+    return o_inf + (o_0 - o_inf) * np.exp(-costs["margin_convergence"] * years)
+
+
+def exit_multiple_median(values: dict[str, Any]) -> float:
+    """The median exit multiple: as configured, or from the configured mean,
+    ``mean * exp(-s^2 / 2)`` (a lognormal's median given its mean); 0 when there is none."""
+    val = values["valuation"]
+    if val["exit_multiple_mean"] is not None:
+        return float(val["exit_multiple_mean"]) * math.exp(
+            -0.5 * val["exit_multiple_dispersion"] ** 2)
+    return float(val["exit_multiple_median"] or 0.0)
 
 
 def _no_event(means: np.ndarray) -> np.ndarray:
@@ -285,9 +374,20 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
     r = discount_rate(values)
     method = _TERMINAL_METHODS[val["terminal_method"]]
     gordon_factor = 0.0
-    if method == 2:
+    reinvestment_factor = 1.0
+    if method in (2, 3):
         g = val["terminal_growth"]
         gordon_factor = (1.0 + g) / (math.expm1(r) - g)
+        if method == 3:
+            reinvestment_factor = 1.0 - g / val["return_on_capital"]
+    sbc_ratio = float(costs["sbc_ratio"])
+    contract_alpha = costs["contract_cost_ratio"]
+    exit_ref_growth = val["exit_reference_growth"]
+    if exit_ref_growth is None:
+        exit_ref_growth = com["growth_long_run"]
+    exit_ref_margin = val["exit_reference_margin"]
+    if exit_ref_margin is None:
+        exit_ref_margin = costs["target_operating_margin"] or 0.0
     m_decay, m_vol_factor, _ = _ou_factors(mkt["mean_reversion"], d)
     long_run_multiple = _regimes(values, "market", "long_run_multiple") if mkt["enabled"] \
         else np.ones(2)
@@ -295,19 +395,29 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
     win_mean = _regimes(values, "expansion", "win_rate") * d
     chip_mean = _regimes(values, "chips", "shock_rate") * d
 
-    return KernelParams(
-        n_steps=k_max, antithetic=bool(antithetic), dt=d, sqrt_dt=math.sqrt(d),
+    path = PathParams(
+        n_steps=k_max,
+        antithetic=bool(antithetic),
+        dt=d,
+        sqrt_dt=math.sqrt(d),
         regime_enabled=bool(reg["enabled"]),
         regime_initial=0 if reg["initial"] == "normal" else 1,
         switch_probability=switch,
-        ln_r0=math.log(com["revenue"]), mu0=f64(com["growth"]),
+        ln_r0=math.log(com["revenue"]),
+        mu0=f64(com["growth"]),
         mu_bar=_regimes(values, "commercial", "growth_long_run"),
-        mu_decay=mu_decay, mu_vol_factor=mu_vol, mu_price_factor=mu_price,
-        sigma=np.ascontiguousarray(sigma, dtype=f64), eta=np.ascontiguousarray(eta, dtype=f64),
-        rho=f64(com["correlation"]), rho_perp=math.sqrt(1.0 - com["correlation"] ** 2),
-        lambda_r=f64(com["price_of_revenue_risk"]), lambda_mu=f64(com["price_of_growth_risk"]),
+        mu_decay=mu_decay,
+        mu_vol_factor=mu_vol,
+        mu_price_factor=mu_price,
+        sigma=np.ascontiguousarray(sigma, dtype=f64),
+        eta=np.ascontiguousarray(eta, dtype=f64),
+        rho=f64(com["correlation"]),
+        rho_perp=math.sqrt(1.0 - com["correlation"] ** 2),
+        lambda_r=f64(com["price_of_revenue_risk"]),
+        lambda_mu=f64(com["price_of_growth_risk"]),
         beta=f64(com["capacity_elasticity"]),
-        n_named=len(named), n_slots=n_slots,
+        n_named=len(named),
+        n_slots=n_slots,
         c_rev0=np.array([c["revenue"] for _, c in named] + [0.0] * pool, dtype=f64),
         c_escalation=np.exp(np.array(per_slot("escalation"), dtype=f64) * d),
         c_term_steps=np.array([round(x * n) for x in per_slot("term_years")], dtype=np.int64),
@@ -326,14 +436,20 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
                           + [STREAM_POOL0 + i for i in range(pool)], dtype=np.int64),
         copula_a=math.sqrt(values["renewals"]["correlation"]),
         copula_b=math.sqrt(1.0 - values["renewals"]["correlation"]),
-        expansion_enabled=bool(exp_["enabled"]), pool_size=pool,
-        win_mean=win_mean, win_p0=_no_event(win_mean),
-        win_median=f64(exp_["revenue_median"]), win_dispersion=f64(exp_["revenue_dispersion"]),
+        expansion_enabled=bool(exp_["enabled"]),
+        pool_size=pool,
+        win_mean=win_mean,
+        win_p0=_no_event(win_mean),
+        win_median=f64(exp_["revenue_median"]),
+        win_dispersion=f64(exp_["revenue_dispersion"]),
         chips_enabled=bool(chips["enabled"]),
-        chip_mean=chip_mean, chip_p0=_no_event(chip_mean),
+        chip_mean=chip_mean,
+        chip_p0=_no_event(chip_mean),
         haircut_kind=0 if chips["haircut_distribution"] == "fixed" else 1,
-        haircut_low=f64(chips["haircut_low"]), haircut_high=f64(chips["haircut_high"]),
-        recovery_factor=recovery_factor, gamma=f64(chips["cost_sensitivity"]),
+        haircut_low=f64(chips["haircut_low"]),
+        haircut_high=f64(chips["haircut_high"]),
+        recovery_factor=recovery_factor,
+        gamma=f64(chips["cost_sensitivity"]),
         chip_jump_ln_median=math.log(chips["multiple_jump_median"]),
         chip_jump_dispersion=f64(chips["multiple_jump_dispersion"]),
         tam_enabled=bool(values["market_size"]["enabled"]),
@@ -342,22 +458,17 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
         tam_dispersion=f64(values["market_size"]["multiplier_dispersion"]),
         alpha=f64(costs["variable_cost_ratio"]),
         fixed=costs["fixed_costs"] * np.exp(costs["fixed_cost_growth"] * t),
-        capex_ratio=f64(costs["capex_ratio"]), tax_rate=f64(costs["tax_rate"]),
-        loss0=f64(costs["loss_carryforward"]), cash0=f64(costs["cash"]),
+        capex_ratio=f64(costs["capex_ratio"]),
+        tax_rate=f64(costs["tax_rate"]),
+        loss0=f64(costs["loss_carryforward"]),
+        cash0=f64(costs["cash"]),
         rf=f64(costs["risk_free_rate"]),
         timing_start=values["simulation"]["revenue_timing"] == "start",
-        financing_enabled=bool(fin["enabled"]), fin_floor=f64(fin["cash_floor"]),
+        financing_enabled=bool(fin["enabled"]),
+        fin_floor=f64(fin["cash_floor"]),
         fin_amount=f64(fin["amount"]),
         fin_probability=_regimes(values, "financing", "probability"),
-        recovery=f64(values["bankruptcy"]["recovery"]),
-        terminal_method=method,
-        terminal_factor=f64(n if val["terminal_earnings"] == "annualised" else 1.0),
-        exit_median=f64(val["exit_multiple_median"] or 0.0),
-        exit_dispersion=f64(val["exit_multiple_dispersion"]),
-        gordon_factor=gordon_factor,
         discount=np.exp(-r * t),
-        limited_liability=bool(val["limited_liability"]),
-        net_debt=f64(company["net_debt"]),
         market_enabled=bool(mkt["enabled"]),
         ln_m_bar=np.log(long_run_multiple),
         m_decay=m_decay,
@@ -367,6 +478,37 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
         collapse_level=(1.0 - mkt["collapse_drawdown"]) * company["valuation"],
         v0=f64(company["valuation"]),
     )
+    value = ValueParams(
+        recovery=f64(values["bankruptcy"]["recovery"]),
+        terminal_method=method,
+        terminal_factor=f64(n if val["terminal_earnings"] == "annualised" else 1.0),
+        exit_median=exit_multiple_median(values),
+        exit_dispersion=f64(val["exit_multiple_dispersion"]),
+        gordon_factor=gordon_factor,
+        limited_liability=bool(val["limited_liability"]),
+        net_debt=f64(company["net_debt"]),
+        question_steps=grid.question_steps,
+        contract_alpha_extra=(0.0 if contract_alpha is None
+                              else f64(contract_alpha - costs["variable_cost_ratio"])),
+        opex=np.ascontiguousarray(operating_expense_ratios(values, t), dtype=f64),
+        sbc_expense=sbc_ratio if costs["sbc_treatment"] == "expense" else 0.0,
+        sbc_dilution=sbc_ratio if costs["sbc_treatment"] == "dilution" else 0.0,
+        maintenance=f64(costs["maintenance_capex_ratio"]),
+        inv_sales_to_capital=(0.0 if costs["sales_to_capital"] is None
+                              else 1.0 / costs["sales_to_capital"]),
+        debt=f64(values["debt"]["amount"]),
+        debt_interest_flow=f64(values["debt"]["interest_rate"] * values["debt"]["amount"] * d),
+        option_factor=1.0 - company["option_overhang"],
+        exit_state=(val["exit_multiple_growth_slope"] != 0.0
+                    or val["exit_multiple_margin_slope"] != 0.0),
+        exit_growth_slope=f64(val["exit_multiple_growth_slope"]),
+        exit_margin_slope=f64(val["exit_multiple_margin_slope"]),
+        exit_ref_growth=f64(exit_ref_growth),
+        exit_ref_margin=f64(exit_ref_margin),
+        contract_exit_multiple=f64(val["contract_exit_multiple"] or 0.0),
+        reinvestment_factor=reinvestment_factor,
+    )
+    return KernelParams(path, value)
 
 
 def required_terminal_revenue(values: dict[str, Any], grid: TimeGrid) -> tuple[float, float]:

@@ -45,9 +45,16 @@ _KEPT_META = {
     "path_slowdown_share": ("1", "share of the path's steps spent in slowdown"),
     "path_holders_fraction": ("1", "fraction of the equity today's holders keep after "
                                    "dilution"),
-    "path_collapse_time": ("years", "time of collapse in years after as_of (NaN: none by T)"),
+    "path_terminal_value_pv": ("{c}", "the terminal value's part of PV: (1 - w) h D(T_v) TV "
+                                      "(0 for a bankrupt path)"),
+    "path_terminal_margin": ("1", "operating (EBIT) margin of the last step (NaN if bankrupt)"),
+    "path_terminal_growth": ("1/year", "expected growth mu of commercial revenue at T_v (NaN "
+                                       "if bankrupt)"),
+    "path_collapse_time": ("years", "time of collapse in years after as_of (NaN: none by "
+                                    "the question horizon T_q)"),
     "path_bankruptcy_time": ("years",
-                             "time of bankruptcy in years after as_of (NaN: none by T)"),
+                             "time of bankruptcy in years after as_of (NaN: none by "
+                             "the valuation horizon T_v)"),
     "path_chip_shocks": ("1", "number of chip-supply shocks"),
     "path_contracts_lost": ("1", "contracts lost at renewal"),
     "path_contracts_won": ("1", "contracts won by the expansion programme"),
@@ -125,11 +132,18 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                     k_both=[a.pairs_justified for a in accs])
     pairs = n_paths // 2
     add_probability("p_collapse", [n_paths - a.collapse_steps[never] for a in accs], n_paths,
-                    "P(V_k <= (1 - d) V_0 for some k <= K): probability of collapse",
+                    "P(V_k <= (1 - d) V_0 for some k <= K_q): probability of collapse by the "
+                    "question horizon T_q",
                     k_both=[pairs - a.pair_collapse_steps[never] for a in accs])
-    add_probability("p_bankrupt", [n_paths - a.bankrupt_steps[never] for a in accs], n_paths,
-                    "P(bankrupt by T)",
-                    k_both=[pairs - a.pair_bankrupt_steps[never] for a in accs])
+    k_q = grid.question_steps
+    add_probability("p_bankrupt", [int(a.bankrupt_steps[:k_q + 1].sum()) for a in accs],
+                    n_paths, "P(bankrupt by the question horizon T_q)",
+                    k_both=[int(a.pair_bankrupt_steps[:k_q + 1].sum()) for a in accs])
+    if k_q < grid.n_steps:
+        add_probability("p_bankrupt_valuation_horizon",
+                        [n_paths - a.bankrupt_steps[never] for a in accs], n_paths,
+                        "P(bankrupt by the valuation horizon T_v)",
+                        k_both=[pairs - a.pair_bankrupt_steps[never] for a in accs])
     pv_mean = np.array([a.mean("pv") for a in accs])
     with np.errstate(over="ignore", invalid="ignore"):  # an overflow: see non_finite()
         if antithetic:  # the variance of the mean of the independent pair averages
@@ -147,6 +161,12 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                                                    "fewer than two paths)")
     add("value_ratio", ("scenario",), pv_mean / valuation, "1", "E[PV] / V_0")
     add("value_ratio_se", ("scenario",), pv_se / valuation, "1", "standard error of value_ratio")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        tv_share = np.array([a.mean("terminal_value_pv") for a in accs]) / pv_mean
+    add("terminal_value_share", ("scenario",), tv_share, "1",
+        "E[(1 - w) h D(T_v) TV] / E[PV]: the share of the mean present value that the terminal "
+        "value at the valuation horizon makes up (above 1 when the cash flows before it are "
+        "negative on average)")
     for name, attr, units, what in (
             ("pv", "pv_hist", "{c}", "present value PV"),
             ("terminal_revenue", "terminal_revenue_hist", "{c}/year",
@@ -256,7 +276,10 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "as_of": base["company"]["as_of"].isoformat(),
         "time_unit": "years",
         "steps_per_year": grid.steps_per_year,
-        "horizon_years": grid.n_steps * grid.dt,
+        "horizon_years": grid.question_steps * grid.dt,
+        "question_horizon_years": grid.question_steps * grid.dt,
+        "question_horizon_date": str(grid.dates[grid.question_steps])[:10],
+        "valuation_horizon_years": grid.n_steps * grid.dt,
         "measure": base["simulation"]["measure"],
         "seed": seed,
         "n_paths": n_paths,

@@ -27,9 +27,11 @@ BASE: dict[str, dict[str, Any]] = {
     "commercial": {"revenue": 1e8, "growth": 0.0, "growth_long_run": 0.0},
     # variable cost ratio 1 and no fixed costs: EBITDA is 0, cash stays at X_0 (r_f = 0)
     "costs": {"variable_cost_ratio": 1.0, "fixed_costs": 0.0, "cash": 0.0},
-    "valuation": {"exit_multiple_median": 10.0},
+    "valuation": {"terminal_method": "ev_sales", "exit_multiple_median": 10.0},
 }
-"""What every check config shares; a check's config is this with its own tables merged on."""
+"""What every check config shares; a check's config is this with its own tables merged on.
+The closed forms are of quantities at the horizon T, so every check values at its question
+horizon (``valuation_horizon_years = horizon_years``, set by :func:`check_config`)."""
 
 REAL_WORLD = {"simulation": {"measure": "real_world", "discount_rate": 0.1}}
 """The measure and discount rate of every check that does not set ``measure =
@@ -215,6 +217,8 @@ def check_config(over: dict[str, Any]) -> Config:
     """
     risk_neutral = over.get("simulation", {}).get("measure") == "risk_neutral"
     layers = [over] if risk_neutral else [REAL_WORLD, over]
+    horizon = over.get("simulation", {}).get("horizon_years", BASE["simulation"]["horizon_years"])
+    layers.append({"simulation": {"valuation_horizon_years": horizon}})
     return config_from_dict(BASE, source="validation.toml", overrides=layers)
 
 
