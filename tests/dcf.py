@@ -163,8 +163,12 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
     n = int(sim["steps_per_year"])
     dt_ = 1.0 / n
     t_q = float(sim["horizon_years"])
-    t_v = sim.get("valuation_horizon_years")
-    t_v = t_q if t_v is None else float(t_v)  # v1-neutral: value at the question horizon
+    if "valuation_horizon_years" not in sim:
+        t_v = t_q  # v1: the valuation horizon is the (only) horizon
+    elif sim["valuation_horizon_years"] is None:
+        t_v = max(t_q, 10.0)  # S:[simulation] default, should the loader leave it unfilled
+    else:
+        t_v = float(sim["valuation_horizon_years"])
     k_q = int(round(t_q * n))
     steps = int(round(t_v * n))  # K = K_v, steps simulated
     times = [k * dt_ for k in range(steps + 1)]  # t_k = k * dt exactly

@@ -269,10 +269,10 @@ OPERATOR: dict[str, Any] = _merge(CONTRACTOR, {
 V2_CASES: dict[str, dict[str, Any]] = {
     # operating expenses converging to a target EBIT margin (o_inf = 1 - a - s_e - m_c - m)
     "opex_target_margin": _merge(OPERATOR, {"costs": {
-        "target_operating_margin": 0.3, "margin_convergence": 0.5}}),
+        "target_operating_margin": 0.35, "margin_convergence": 0.5}}),
     "opex_target_margin_start": _merge(OPERATOR, {
         "simulation": {"revenue_timing": "start"},
-        "costs": {"target_operating_margin": 0.3, "margin_convergence": 0.5}}),
+        "costs": {"target_operating_margin": 0.35, "margin_convergence": 0.5}}),
     # SBC as an expense, and as dilution (V_{k+1} = M_0 S_{k+1}, h <- h V/(V + s Q))
     "sbc_expense": _merge(OPERATOR, {"costs": {"sbc_ratio": 0.08, "sbc_treatment": "expense",
                                                "target_operating_margin": 0.25,
@@ -305,26 +305,27 @@ V2_CASES: dict[str, dict[str, Any]] = {
         "commercial": {"price_of_revenue_risk": 0.3, "price_of_growth_risk": 0.1},
         "costs": {"risk_free_rate": 0.045}}),
     "value_driver_start": _merge(OPERATOR, {"simulation": {"revenue_timing": "start"}}),
-    # value driver on a business still losing money at T_v: TV floored at 0
-    "value_driver_loss_making": _merge(OPERATOR, {"costs": {"operating_expense_ratio": 0.6},
-                                                  "bankruptcy": {"recovery": 0.3}}),
+    # value driver on a business still losing money at T_v (cash keeps it alive): TV = 0
+    "value_driver_loss_making": _merge(OPERATOR, {"costs": {"operating_expense_ratio": 0.6,
+                                                            "cash": 5e9}}),
     # exit multiple with growth and margin slopes, given by its mean (dispersion 0)
     "exit_multiple_slopes_ev_sales": _merge(OPERATOR, {"valuation": {
-        "terminal_method": "ev_sales", "exit_multiple_mean": 5.0,
+        "return_on_capital": None, "terminal_method": "ev_sales", "exit_multiple_mean": 5.0,
         "exit_multiple_growth_slope": 4.0, "exit_multiple_margin_slope": 6.0,
         "exit_reference_growth": 0.05, "exit_reference_margin": 0.2}}),
     "exit_multiple_slopes_default_refs": _merge(OPERATOR, {
         "costs": {"target_operating_margin": 0.3, "margin_convergence": 0.5},
-        "valuation": {"terminal_method": "ev_ebitda", "exit_multiple_median": 12.0,
-                      "exit_multiple_growth_slope": 3.0, "exit_multiple_margin_slope": -2.0}}),
+        "valuation": {"return_on_capital": None, "terminal_method": "ev_ebitda",
+                      "exit_multiple_median": 12.0, "exit_multiple_growth_slope": 3.0,
+                      "exit_multiple_margin_slope": -2.0}}),
     # contract revenue's own exit multiple (ev_sales only)
     "contract_exit_multiple": _merge(OPERATOR, {"valuation": {
-        "terminal_method": "ev_sales", "exit_multiple_median": 5.0,
+        "return_on_capital": None, "terminal_method": "ev_sales", "exit_multiple_median": 5.0,
         "contract_exit_multiple": 2.0}}),
     "contract_exit_multiple_start": _merge(OPERATOR, {
         "simulation": {"revenue_timing": "start"},
-        "valuation": {"terminal_method": "ev_sales", "exit_multiple_median": 5.0,
-                      "contract_exit_multiple": 2.0}}),
+        "valuation": {"return_on_capital": None, "terminal_method": "ev_sales",
+                      "exit_multiple_median": 5.0, "contract_exit_multiple": 2.0}}),
     # option overhang w: holders get (1 - w)
     "option_overhang": _merge(OPERATOR, {"company": {"option_overhang": 0.07}}),
     # everything at once, end and start timing
@@ -334,13 +335,13 @@ V2_CASES: dict[str, dict[str, Any]] = {
                   "margin_convergence": 0.45, "sbc_ratio": 0.06, "sbc_treatment": "dilution",
                   "maintenance_capex_ratio": 0.03, "sales_to_capital": 2.2},
         "debt": {"amount": 4e8, "interest_rate": 0.06},
-        "valuation": {"terminal_method": "ev_sales", "exit_multiple_mean": 6.0,
-                      "exit_multiple_growth_slope": 5.0, "exit_multiple_margin_slope": 4.0,
-                      "contract_exit_multiple": 3.0}}),
+        "valuation": {"return_on_capital": None, "terminal_method": "ev_sales",
+                      "exit_multiple_mean": 6.0, "exit_multiple_growth_slope": 5.0,
+                      "exit_multiple_margin_slope": 4.0, "contract_exit_multiple": 3.0}}),
     "everything_value_driver_start": _merge(OPERATOR, {
         "simulation": {"revenue_timing": "start"},
         "company": {"option_overhang": 0.05},
-        "costs": {"contract_cost_ratio": 0.65, "target_operating_margin": 0.27,
+        "costs": {"cash": 1.5e9, "contract_cost_ratio": 0.65, "target_operating_margin": 0.27,
                   "margin_convergence": 0.45, "sbc_ratio": 0.06, "sbc_treatment": "expense",
                   "maintenance_capex_ratio": 0.03, "sales_to_capital": 2.2},
         "debt": {"amount": 4e8, "interest_rate": 0.06}}),
@@ -355,6 +356,19 @@ V2_CASES: dict[str, dict[str, Any]] = {
         "valuation": {"terminal_method": "ev_sales", "exit_multiple_median": 3.0}}),
 }
 
+# every v2 key the cases above use, by section (for the report and for _v2_values)
+V2_KEYS: dict[str, tuple[str, ...]] = {
+    "company": ("option_overhang",),
+    "simulation": ("valuation_horizon_years",),
+    "costs": ("contract_cost_ratio", "operating_expense_ratio", "target_operating_margin",
+              "margin_convergence", "sbc_ratio", "sbc_treatment", "maintenance_capex_ratio",
+              "sales_to_capital"),
+    "debt": ("amount", "interest_rate"),
+    "valuation": ("return_on_capital", "exit_multiple_mean", "exit_multiple_growth_slope",
+                  "exit_multiple_margin_slope", "exit_reference_growth", "exit_reference_margin",
+                  "contract_exit_multiple"),
+}
+
 
 @pytest.mark.skipif(not _has_v2_keys(), reason="the v2 keys of issue 10 are not in the schema "
                     "yet (costs.operating_expense_ratio is missing)")
@@ -363,3 +377,152 @@ def test_v2_deterministic_equals_dcf_loop(case: str) -> None:
     values, ds = _values_and_dataset(V2_CASES[case])
     loop = present_value(values)
     _compare(loop, ds)
+
+
+# --------------------------------------------------------------------------------------------
+# The loop's v2 arithmetic, checked today without simval's v2: v1-validated values with the v2
+# keys put in by hand (the loop reads every v2 key with a v1-neutral default)
+# --------------------------------------------------------------------------------------------
+
+def _v2_values(cfg: dict[str, Any]) -> dict[str, Any]:
+    """The values of ``cfg``: validated by simval when its schema has the v2 keys, else
+    validated without them (v1) and the v2 keys put back by hand."""
+    if _has_v2_keys():
+        return parse_config(_toml(cfg)).base
+    v1 = copy.deepcopy(cfg)
+    extra: dict[str, dict[str, Any]] = {}
+    for section, keys in V2_KEYS.items():
+        for key in keys:
+            if key in v1.get(section, {}):
+                extra.setdefault(section, {})[key] = v1[section].pop(key)
+    v1.pop("debt", None)
+    val = v1["valuation"]
+    method = val["terminal_method"]
+    if method == "value_driver":
+        val["terminal_method"] = "gordon"
+    if "exit_multiple_mean" in extra.get("valuation", {}):
+        val["exit_multiple_median"] = extra["valuation"]["exit_multiple_mean"]
+    values = parse_config(_toml(v1)).base
+    for section, keys in extra.items():
+        values.setdefault(section, {}).update(keys)
+    values["valuation"]["terminal_method"] = method
+    if "exit_multiple_mean" in extra.get("valuation", {}):
+        values["valuation"]["exit_multiple_median"] = None
+    return values
+
+
+def _plain(cfg: dict[str, Any]) -> dict[str, Any]:
+    return present_value(_v2_values(cfg))
+
+
+def test_loop_v2_neutral_keys_give_v1() -> None:
+    """Every v2 key at its neutral value leaves the v1 result unchanged, to the last bit."""
+    neutral = _merge(CONTRACTOR, {
+        "company": {"option_overhang": 0.0},
+        "simulation": {"valuation_horizon_years": 6.0},
+        "costs": {"contract_cost_ratio": 0.55, "operating_expense_ratio": 0.0,
+                  "sbc_ratio": 0.0, "maintenance_capex_ratio": 0.0},
+        "debt": {"amount": 0.0, "interest_rate": 0.0},
+        "valuation": {"exit_multiple_growth_slope": 0.0, "exit_multiple_margin_slope": 0.0}})
+    assert _plain(neutral)["pv"] == present_value(parse_config(_toml(CONTRACTOR)).base)["pv"]
+
+
+def test_loop_v2_margin_converges_to_target() -> None:
+    """No fixed costs, no contracts: the EBIT margin of step k is exactly
+    m - (o_0 - o_inf) e^{-kappa_o t} with o_inf = 1 - alpha - s_e - m_c - m."""
+    cfg = _merge(OPERATOR, {
+        "simulation": {"valuation_horizon_years": 30.0},
+        "contracts": None,
+        "costs": {"fixed_costs": 0.0, "target_operating_margin": 0.3, "margin_convergence": 0.5,
+                  "sbc_ratio": 0.05, "sbc_treatment": "expense",
+                  "maintenance_capex_ratio": 0.04}})
+    out = _plain(cfg)
+    o_inf = 1 - 0.45 - 0.05 - 0.04 - 0.3
+    for k, margin in enumerate(out["operating_margin"]):
+        t = (k + 1) / 4  # revenue_timing "end": o(t_{k+1})
+        assert margin == pytest.approx(0.3 - (0.25 - o_inf) * math.exp(-0.5 * t), rel=1e-12)
+    assert out["operating_margin"][-1] == pytest.approx(0.3, abs=1e-6)
+
+
+def test_loop_v2_equity_bridge() -> None:
+    """Overhang scales the PV by (1 - w); debt repaid at T_v (no interest) costs h D(T_v) D;
+    the exit multiple's mean equals its median at dispersion 0; a contract exit multiple equal
+    to the exit multiple changes nothing."""
+    base = _plain(OPERATOR)
+    assert base["pv"] > 0 and base["bankrupt_step"] == -1
+    with_w = _plain(_merge(OPERATOR, {"company": {"option_overhang": 0.07}}))
+    assert with_w["pv"] == pytest.approx(0.93 * base["pv"], rel=1e-13)
+    with_debt = _plain(_merge(OPERATOR, {"debt": {"amount": 6e8}}))
+    assert base["pv"] - with_debt["pv"] == pytest.approx(base["discount_factor"] * 6e8,
+                                                         rel=1e-9)
+    ev = {"return_on_capital": None, "terminal_method": "ev_sales"}
+    median = _plain(_merge(OPERATOR, {"valuation": {**ev, "exit_multiple_median": 5.0}}))
+    mean = _plain(_merge(OPERATOR, {"valuation": {**ev, "exit_multiple_mean": 5.0}}))
+    same = _plain(_merge(OPERATOR, {"valuation": {**ev, "exit_multiple_median": 5.0,
+                                                  "contract_exit_multiple": 5.0}}))
+    assert mean["pv"] == median["pv"] == pytest.approx(same["pv"], rel=1e-13)
+
+
+def test_loop_v2_value_driver_by_hand() -> None:
+    """TV = max((1 - tau) f EBIT, 0)(1 - g/ROIC)(1 + g)/(e^r - 1 - g), floored at 0."""
+    out = _plain(OPERATOR)
+    nopat = (1 - 0.25) * 4 * out["ebit"][-1]
+    assert nopat > 0
+    tv = nopat * (1 - 0.03 / 0.15) * 1.03 / (math.exp(0.11) - 1 - 0.03)
+    assert out["terminal_value"] == pytest.approx(tv, rel=1e-14)
+    losing = _plain(V2_CASES["value_driver_loss_making"])
+    assert losing["bankrupt_step"] == -1
+    assert losing["ebit"][-1] < 0 and losing["terminal_value"] == 0 and losing["pv"] > 0
+
+
+def test_loop_v2_cases_are_not_vacuous() -> None:
+    """Each v2 case runs through the loop, and the ones meant to show something do."""
+    out = {name: _plain(cfg) for name, cfg in V2_CASES.items()}
+    for name, o in out.items():
+        assert math.isfinite(o["pv"]), name
+        assert (o["bankrupt_step"] == -1) == (name != "bankrupt_v2"), name
+    assert out["bankrupt_v2"]["pv"] > 0 and out["bankrupt_v2"]["holders_fraction"] < 1
+    for name in ("sbc_dilution", "sbc_dilution_start", "everything"):
+        assert out[name]["holders_fraction"] < 1, name
+    base_margin = _plain(OPERATOR)["operating_margin"]
+    for name in ("opex_target_margin", "sbc_expense", "maintenance_capex"):
+        assert out[name]["operating_margin"] != base_margin, name
+    assert out["valuation_horizon_equal"]["steps"] == out["valuation_horizon_equal"][
+        "question_steps"] == 12
+    assert out["valuation_horizon_long_gordon"]["steps"] == 48
+
+
+def test_loop_v2_sbc_dilution_by_hand() -> None:
+    """h = prod_k V_{k+1}/(V_{k+1} + s Q_k) with V_{k+1} = M_0 S_{k+1}, M_0 = V_0/S_0."""
+    out = _plain(V2_CASES["sbc_dilution"])
+    s = out["revenue"]
+    m_0 = 6e9 / s[0]
+    h = 1.0
+    for k, q in enumerate(out["revenue_flow"]):
+        h *= m_0 * s[k + 1] / (m_0 * s[k + 1] + 0.08 * q)
+    assert out["holders_fraction"] == pytest.approx(h, rel=1e-13) and h < 1
+
+
+def test_loop_v2_exit_multiple_slopes_by_hand() -> None:
+    """ln M_exit = ln M_med + b_g (mu_K - mu_ref) + b_m (m_last - m_ref)."""
+    out = _plain(V2_CASES["exit_multiple_slopes_ev_sales"])
+    expected = 5.0 * math.exp(4.0 * (out["growth"][-1] - 0.05)
+                              + 6.0 * (out["operating_margin"][-1] - 0.2))
+    assert out["exit_multiple"] == pytest.approx(expected, rel=1e-14)
+    assert out["terminal_value"] == pytest.approx(expected * 4 * out["revenue_flow"][-1],
+                                                  rel=1e-14)
+
+
+def test_loop_v2_reinvestment_and_interest() -> None:
+    """Sales-to-capital reinvestment lowers cash by max(dS, 0)/SC a step and leaves EBIT
+    alone (it is not an expense); debt interest is a deductible cash cost."""
+    base = _plain(OPERATOR)
+    sc = _plain(V2_CASES["sales_to_capital"])
+    assert sc["ebit"] == base["ebit"]
+    spent = sum(max(b - a, 0.0) / 1.8 for a, b in zip(base["revenue"], base["revenue"][1:],
+                                                       strict=False))
+    # reinvested cash also loses its interest, so the gap is at least what was spent
+    assert base["cash"] - sc["cash"] >= spent * (1 - 1e-12)
+    debt = _plain(V2_CASES["debt_interest"])
+    assert all(d <= b for d, b in zip(debt["tax"], base["tax"], strict=True))
+    assert debt["cash"] < base["cash"]
