@@ -424,7 +424,10 @@ def test_loop_v2_neutral_keys_give_v1() -> None:
                   "sbc_ratio": 0.0, "maintenance_capex_ratio": 0.0},
         "debt": {"amount": 0.0, "interest_rate": 0.0},
         "valuation": {"exit_multiple_growth_slope": 0.0, "exit_multiple_margin_slope": 0.0}})
-    assert _plain(neutral)["pv"] == present_value(parse_config(_toml(CONTRACTOR)).base)["pv"]
+    v1 = _merge(CONTRACTOR, {"simulation": {"valuation_horizon_years": 6.0}})  # T_v = T_q
+    assert _plain(neutral)["pv"] == _plain(v1)["pv"]
+    if not _has_v2_keys():  # v1 schema: the same as the plain v1 values
+        assert _plain(v1)["pv"] == present_value(parse_config(_toml(CONTRACTOR)).base)["pv"]
 
 
 def test_loop_v2_margin_converges_to_target() -> None:
