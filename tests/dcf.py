@@ -145,7 +145,7 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
         bankruptcy before T_v, the negative cash at t_b when t_b = T_v), ``bankrupt_step``
         (b with bankruptcy at t_b, -1 if none), ``bankruptcy_time`` (years, NaN if none),
         ``terminal_revenue`` (annual rate of the terminal base revenue, 0 if bankrupt),
-        ``holders_fraction`` (h at the end), ``exit_multiple``, ``discount_factor``,
+        ``holders_fraction`` (h at the end), ``contracts_lost``, ``exit_multiple``, ``discount_factor``,
         ``steps`` (K = K_v), ``question_steps`` (K_q).
         Series over t_0 .. t_K (length K + 1, zero after a bankruptcy, as simval reports
         them): ``revenue`` (S_k), ``commercial_revenue``, ``contract_revenue``,
@@ -288,6 +288,7 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
     tax_list: list[float] = []
     margin_list: list[float] = []
 
+    contracts_lost = 0  # every non-renewal counts (M2.10)
     bankrupt_step = -1
     last = None  # flows of the last step simulated: the terminal base (M3)
 
@@ -309,11 +310,13 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
                 if c["p"] == 1.0:                                    # always renews
                     c["revenue"] *= c["m"]                           # price change m_j[s]
                     c["next"] = k + 1 + c["term"]
-                elif c["q"] == 1.0:                                  # lost, replaced later
-                    c["state"] = "awaiting"
-                    c["next"] = k + 1 + c["delay"]
-                else:                                                # lost for good
-                    c["state"] = "lost"
+                else:                                                # never renews: lost
+                    contracts_lost += 1
+                    if c["q"] == 1.0:                                # replaced after d_j
+                        c["state"] = "awaiting"
+                        c["next"] = k + 1 + c["delay"]
+                    else:                                            # lost for good
+                        c["state"] = "lost"
             elif c["state"] == "awaiting" and c["next"] == k + 1:
                 c["state"] = "active"                                # back, no price change
                 c["next"] = k + 1 + c["term"]
@@ -463,6 +466,7 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
         "bankruptcy_time": times[bankrupt_step] if bankrupt_step >= 0 else math.nan,
         "terminal_revenue": terminal_revenue,
         "holders_fraction": h,
+        "contracts_lost": contracts_lost,
         "exit_multiple": exit_multiple,
         "discount_factor": discount_factor,
         "steps": steps,

@@ -204,6 +204,7 @@ def _compare(loop: dict[str, Any], ds) -> None:
     assert loop["terminal_revenue"] == pytest.approx(float(ds.path_terminal_revenue),
                                                      rel=REL, abs=ABS)
     assert loop["holders_fraction"] == pytest.approx(float(ds.path_holders_fraction), rel=REL)
+    assert loop["contracts_lost"] == int(ds.path_contracts_lost)
     t_b = float(ds.path_bankruptcy_time)
     if loop["bankrupt_step"] < 0:
         assert math.isnan(t_b)
