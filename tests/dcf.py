@@ -145,8 +145,8 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
         bankruptcy before T_v, the negative cash at t_b when t_b = T_v), ``bankrupt_step``
         (b with bankruptcy at t_b, -1 if none), ``bankruptcy_time`` (years, NaN if none),
         ``terminal_revenue`` (annual rate of the terminal base revenue, 0 if bankrupt),
-        ``holders_fraction`` (h at the end), ``contracts_lost``, ``exit_multiple``, ``discount_factor``,
-        ``steps`` (K = K_v), ``question_steps`` (K_q).
+        ``holders_fraction`` (h at the end), ``contracts_lost``, ``exit_multiple``,
+        ``discount_factor``, ``steps`` (K = K_v), ``question_steps`` (K_q).
         Series over t_0 .. t_K (length K + 1, zero after a bankruptcy, as simval reports
         them): ``revenue`` (S_k), ``commercial_revenue``, ``contract_revenue``,
         ``cash_series`` (X_k), ``market_value`` (V_k), ``growth`` (mu_k).
