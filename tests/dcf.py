@@ -152,7 +152,7 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
         ``cash_series`` (X_k), ``market_value`` (V_k), ``growth`` (mu_k).
         Per-step flows (length = steps lived, step k from t_k to t_{k+1}): ``ebit``,
         ``ebitda``, ``revenue_flow`` (Q_k), ``tax``, ``operating_margin``.
-        ``cash`` is also available per step as ``cash_series``.
+        (``cash`` is the scalar X at T_v; the cash series is ``cash_series``.)
     """
     v = values
     company, sim, com, costs, val = (v["company"], v["simulation"], v["commercial"],
