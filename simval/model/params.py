@@ -21,7 +21,7 @@ from simval.layout import STREAM_CONTRACT0, STREAM_POOL0
 
 __all__ = ["KernelParams", "PathParams", "TimeGrid", "ValueParams", "build_kernel_params",
            "exit_multiple_median", "make_time_grid", "operating_expense_ratios",
-           "required_terminal_revenue"]
+           "required_table_levels", "required_terminal_revenue"]
 
 DAYS_PER_YEAR = 365.25
 
@@ -511,8 +511,43 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
     return KernelParams(path, value)
 
 
-def required_terminal_revenue(values: dict[str, Any], grid: TimeGrid) -> tuple[float, float]:
-    """Revenue run-rate at T that makes the median-multiple PV equal today's valuation.
+REQUIRED_MARGINS = (0.1, 0.2, 0.3, 0.4)
+"""Terminal operating margins of the required-revenue table (methods capitalising earnings)."""
+
+REQUIRED_MULTIPLES = (3.0, 6.0, 10.0, 15.0, 20.0)
+"""Exit multiples of sales of the required-revenue table (``ev_sales``)."""
+
+
+def required_table_levels(values: dict[str, Any]) -> tuple[str, tuple[float, ...]]:
+    """What the required-revenue table varies for this config's terminal method, and its
+    levels: ``("exit_multiple", REQUIRED_MULTIPLES)`` for ev_sales, else
+    ``("terminal_margin", REQUIRED_MARGINS)``."""
+    if values["valuation"]["terminal_method"] == "ev_sales":
+        return "exit_multiple", REQUIRED_MULTIPLES
+    return "terminal_margin", REQUIRED_MARGINS
+
+
+def _over(amount: float, margin: float) -> float:
+    """The revenue at which ``margin`` of it is ``amount`` (NaN if the margin is not > 0)."""
+    return amount / margin if margin > 0 else math.nan
+
+
+def required_terminal_revenue(values: dict[str, Any], grid: TimeGrid, *,
+                              level: float | None = None) -> tuple[float, float]:
+    """Revenue run-rate at the valuation horizon that makes the path's PV equal today's
+    valuation, at full capacity, no cash, no dilution.
+
+    Parameters
+    ----------
+    values : dict
+        One validated scenario.
+    grid : TimeGrid
+    level : float, optional
+        The terminal exit multiple of sales (``ev_sales``) or the terminal margin (the other
+        methods: EBITDA margin for ``ev_ebitda``, operating margin for ``gordon`` and
+        ``value_driver``) to solve at. Default: the config's own — the median exit multiple,
+        and the margin its cost structure gives at T_v (v1's formulas for ``ev_ebitda`` and
+        ``gordon``; for ``value_driver`` the operating margin with o(T_v) and the fixed costs).
 
     Returns
     -------
@@ -523,32 +558,48 @@ def required_terminal_revenue(values: dict[str, Any], grid: TimeGrid) -> tuple[f
 
     Notes
     -----
-    Solves ``D(T) * TV(S) - net_debt = V_0`` at full capacity, for the median exit multiple,
-    ignoring terminal cash and dilution (see ``docs/model.md``).
+    Solves ``(1 - w) (D(T_v) (TV(S) - debt) - net_debt) = V_0`` (see ``docs/model.md``).
     """
-    params_r = discount_rate(values)
-    val, costs = values["valuation"], values["costs"]
+    r = discount_rate(values)
+    val, costs, company = values["valuation"], values["costs"], values["company"]
     n = grid.steps_per_year
     horizon = grid.n_steps * grid.dt
-    tv = (values["company"]["valuation"] + values["company"]["net_debt"]) * math.exp(
-        params_r * horizon)
+    tv = (company["valuation"] / (1.0 - company["option_overhang"]) + company["net_debt"]) \
+        * math.exp(r * horizon) + values["debt"]["amount"]
     factor = n if val["terminal_earnings"] == "annualised" else 1.0
     k = grid.n_steps - 1 if values["simulation"]["revenue_timing"] == "start" else grid.n_steps
     fixed = costs["fixed_costs"] * math.exp(costs["fixed_cost_growth"] * k * grid.dt)
     alpha = costs["variable_cost_ratio"]
+    tau = costs["tax_rate"]
     method = val["terminal_method"]
-    if method == "ev_sales":
-        revenue = tv / val["exit_multiple_median"] / factor * n
+    if method == "ev_sales":  # (the order of operations of v1, kept bit for bit)
+        multiple = level if level is not None else exit_multiple_median(values)
+        revenue = tv / multiple / factor * n
     elif method == "ev_ebitda":
-        ebitda_per_year = tv / val["exit_multiple_median"] / factor * n
-        revenue = (ebitda_per_year + fixed) / (1.0 - alpha) if alpha < 1.0 else math.nan
+        ebitda = tv / exit_multiple_median(values) / factor * n
+        if level is not None:
+            revenue = _over(ebitda, level)
+        else:
+            revenue = (ebitda + fixed) / (1.0 - alpha) if alpha < 1.0 else math.nan
     else:
         g = val["terminal_growth"]
-        fcf_per_year = tv * (math.expm1(params_r) - g) / (1.0 + g) / factor * n
-        tau = costs["tax_rate"]
-        margin = (1.0 - tau) * (1.0 - alpha) - costs["capex_ratio"]
-        revenue = (fcf_per_year + (1.0 - tau) * fixed) / margin if margin > 0 else math.nan
-    if revenue <= 0:
+        cash_flow = tv * (math.expm1(r) - g) / (1.0 + g) / factor * n
+        if method == "gordon":
+            margin = (1.0 - tau) * (1.0 - alpha) - costs["capex_ratio"]
+            if level is not None:
+                revenue = _over(cash_flow, (1.0 - tau) * level - costs["capex_ratio"])
+            else:
+                revenue = (cash_flow + (1.0 - tau) * fixed) / margin if margin > 0 else math.nan
+        else:
+            nopat = cash_flow / (1.0 - g / val["return_on_capital"])
+            if level is not None:
+                revenue = _over(nopat, (1.0 - tau) * level)
+            else:
+                sbc = costs["sbc_ratio"] if costs["sbc_treatment"] == "expense" else 0.0
+                margin = (1.0 - alpha - operating_expense_ratios(values, grid.years)[k] - sbc
+                          - costs["maintenance_capex_ratio"])
+                revenue = (nopat / (1.0 - tau) + fixed) / margin if margin > 0 else math.nan
+    if not revenue > 0:
         revenue = math.nan if method != "ev_sales" else revenue
     tam = tam_on_grid(values, grid)[k]
     share = revenue / tam if values["market_size"]["enabled"] else math.nan

@@ -12,6 +12,7 @@ import xarray as xr
 
 from simval.format import format_probability, short_money
 from simval.plot import style as _style
+from simval.results.dataset import question_index
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -296,7 +297,7 @@ def _probability_scale(ax: Axes, ds: xr.Dataset, metrics: Sequence[str]) -> floa
     do not sit on top of 0 as on a linear axis; returns the threshold."""
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-    values = np.concatenate([np.ravel(ds[f"{m}{suffix}"].isel(time=-1).values
+    values = np.concatenate([np.ravel(ds[f"{m}{suffix}"].isel(time=question_index(ds)).values
                                       if m == "p_above_threshold"
                                       else ds[f"{m}{suffix}"].values)
                              for m in metrics for suffix in ("", "_low", "_high")])
@@ -394,7 +395,7 @@ def scenario_comparison(ds: xr.Dataset, *, scenario: str | Sequence[str] | None 
     for name, y in zip(names, rows, strict=True):
         s = ds.sel(scenario=name)
         for k, (metric, dy) in enumerate(zip(metrics, offsets, strict=True)):
-            t = s.isel(time=-1) if metric == "p_above_threshold" else s
+            t = s.isel(time=question_index(ds)) if metric == "p_above_threshold" else s
             p, low, high = (float(t[f"{metric}{suffix}"]) for suffix in ("", "_low", "_high"))
             text = "n/a (no threshold)" if not math.isfinite(p) else format_probability(t, metric)
             ax.annotate(text, (1.0, y), xycoords=("axes fraction", "data"),

@@ -17,6 +17,7 @@ from simval.format import format_money, format_percent
 from simval.report.assumptions import Assumption, Difference
 from simval.report.figures import ReportFigure
 from simval.report.sections import Block, Section, figures_of
+from simval.results.dataset import question_index
 from simval.results.summary import format_quantile, headline_table
 
 __all__ = ["CONFIG_FILE", "Headline", "config_file_check", "glossary", "headline",
@@ -229,7 +230,7 @@ def _step_word(steps_per_year: int) -> str:
 
 
 def _end_date(ds: xr.Dataset) -> str:
-    return str(np.datetime_as_string(ds.time.values[-1], unit="D"))
+    return str(np.datetime_as_string(ds.time.values[question_index(ds)], unit="D"))
 
 
 def how_to_read(ds: xr.Dataset, config: Config | None) -> list[str]:

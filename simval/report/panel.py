@@ -27,6 +27,7 @@ from simval.report.assumptions import _flatten, _unit, format_value
 from simval.report.content import ReportContent
 from simval.report.figures import panel_figures
 from simval.report.sections import Block, Note, Section, Table
+from simval.results.dataset import question_index
 from simval.results.summary import format_quantile, panel_table
 
 if TYPE_CHECKING:
@@ -41,8 +42,8 @@ def _date(ds: xr.Dataset, i: int) -> str:
 
 
 def year_ends(ds: xr.Dataset) -> list[int]:
-    """Time indices of the end of each calendar year of the horizon (the date nearest to the
-    turn of the year, within half a step) and of the horizon's end.
+    """Time indices of the end of each calendar year to the question horizon (the date nearest
+    to the turn of the year, within half a step) and of the question horizon itself.
 
     Examples
     --------
@@ -56,7 +57,7 @@ def year_ends(ds: xr.Dataset) -> list[int]:
     >>> year_ends(ds)
     [2, 4]
     """
-    t = ds.time.values.astype("datetime64[D]")
+    t = ds.time.values.astype("datetime64[D]")[:question_index(ds) + 1]  # to the question
     half = np.median(np.diff(t)) / 2 if len(t) > 1 else np.timedelta64(0, "D")
     out = {len(t) - 1}
     first, last = (int(str(x)[:4]) for x in (t[0], t[-1]))
@@ -186,13 +187,13 @@ def _how_to_read(ds: xr.Dataset, panel: Panel | None) -> list[str]:
         "are listed under Assumptions, where they differ.",
     ]
     if "p_stays_above" in ds:
-        last = ds.isel(time=-1)
+        last = ds.isel(time=question_index(ds))
         line = format_money(float(ds.attrs["panel_threshold"]), ds.attrs["currency"])
         stays = [f"{n} on {format_percent(float(last.p_stays_above.sel(company=n)))}"
                  for n in names]
         from simval.plot.panel import independence_product
 
-        product = float(independence_product(ds).isel(time=-1))
+        product = float(independence_product(ds).isel(time=question_index(ds)))
         joint = float(last.p_all_stay_above)
         gap = 100 * (joint - product)
         direction = "higher" if gap > 0 else "lower" if gap < 0 else "no different"

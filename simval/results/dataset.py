@@ -16,12 +16,12 @@ from simval.config.load import Config
 from simval.engine.histogram import FAN_GRID, VALUE_GRID
 from simval.engine.runner import ScenarioAccumulator
 from simval.layout import SERIES_NAMES
-from simval.model.params import TimeGrid
+from simval.model.params import TimeGrid, required_table_levels, required_terminal_revenue
 from simval.results.kept import KEPT_VARIABLES, kept_in_memory, kept_on_cluster
 from simval.stats.distribution import QUANTILES, histogram_quantiles, out_of_range_note
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
-__all__ = ["build_dataset", "non_finite"]
+__all__ = ["build_dataset", "non_finite", "question_index"]
 
 _SERIES_META = {
     "total_revenue": ("{c}/year", "total delivered revenue run-rate S_t"),
@@ -184,6 +184,15 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "terminal revenue at which PV at the median exit multiple equals V_0")
     add("required_share", ("scenario",), [required[s][1] for s in names], "1",
         "required_revenue as a share of TAM at the terminal step")
+    kind, levels = required_table_levels(base)
+    table = np.array([[required_terminal_revenue(config.scenarios[s], grid, level=x)[0]
+                       if required_table_levels(config.scenarios[s])[0] == kind else np.nan
+                       for x in levels] for s in names])
+    what = ("exit multiple of sales" if kind == "exit_multiple"
+            else "terminal margin (EBITDA margin for ev_ebitda, operating margin otherwise)")
+    add("required_revenue_table", ("scenario", "required_at"), table, "{c}/year",
+        f"terminal revenue at which PV equals V_0, at each {what} of the required_at "
+        "coordinate (full capacity, no cash, no dilution)")
     # ---- over time
     dims_t = ("scenario", "time")
     add_probability("p_collapsed_by", [np.cumsum(a.collapse_steps[:never]) for a in accs],
@@ -266,6 +275,9 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "contract": ("contract", list(contracts), {"description": "named contract"}),
         "source": ("source", [*contracts, "expansion"],
                    {"description": "revenue source: a named contract or the expansion pool"}),
+        "required_at": ("required_at", np.array(levels),
+                        {"units": "1", "description": what,
+                         "long_name": kind}),
         "block_end": ("block", block_end, {"units": "1",
                                             "description": "paths simulated after the block"}),
     }
@@ -280,6 +292,9 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "question_horizon_years": grid.question_steps * grid.dt,
         "question_horizon_date": str(grid.dates[grid.question_steps])[:10],
         "valuation_horizon_years": grid.n_steps * grid.dt,
+        **{key: base["company"][key]
+           for key in ("shares_outstanding", "reporting_currency", "reporting_fx_rate")
+           if base["company"][key] is not None},
         "measure": base["simulation"]["measure"],
         "seed": seed,
         "n_paths": n_paths,
@@ -319,3 +334,21 @@ def non_finite(ds: xr.Dataset) -> list[str]:
             values = ", ".join(f"{var} = {float(s[var])}" for var in bad)
             out.append(f"{dim} {name}: {values}")
     return out
+
+
+def question_index(ds: xr.Dataset) -> int:
+    """Index along ``time`` of the question horizon T_q, where collapse, bankruptcy and the
+    threshold are asked (the last time for results written before the two horizons).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ds = xr.Dataset(coords={"time": pd.date_range("2026-06-30", periods=41, freq="QE")},
+    ...                 attrs={"question_horizon_years": 4.0, "steps_per_year": 4})
+    >>> question_index(ds)
+    16
+    """
+    years = ds.attrs.get("question_horizon_years")
+    if years is None:
+        return ds.sizes["time"] - 1
+    return int(round(float(years) * int(ds.attrs["steps_per_year"])))

@@ -9,9 +9,11 @@ import xarray as xr
 from simval.format import (
     format_mean,
     format_money,
+    format_number,
     format_percent,
     format_probability,
 )
+from simval.results.dataset import question_index
 
 __all__ = ["format_quantile", "headline_table", "panel_table"]
 
@@ -36,6 +38,30 @@ def format_quantile(s: xr.Dataset, name: str, level: float, currency: str) -> st
 
 
 
+def _horizons(ds: xr.Dataset) -> tuple[str, str]:
+    """The question and valuation horizons as words: ``("4 years, to 2030-06-30", "10
+    years, to 2036-06-30")``."""
+    q = question_index(ds)
+    t_q = float(ds.attrs.get("question_horizon_years", ds.attrs["horizon_years"]))
+    t_v = float(ds.attrs.get("valuation_horizon_years", t_q))
+    return (f"{t_q:g} years, to {str(ds.time.values[q])[:10]}",
+            f"{t_v:g} years, to {str(ds.time.values[-1])[:10]}")
+
+
+def _required_table(s: xr.Dataset, cur: str) -> list[tuple[str, str]]:
+    """The required-revenue table of one scenario as headline rows (one per level)."""
+    if "required_revenue_table" not in s:
+        return []
+    at = s.required_at
+    kind = at.attrs.get("long_name", "terminal_margin")
+    rows = []
+    for level, revenue in zip(at.values, s.required_revenue_table.values, strict=True):
+        label = (f"  at an exit multiple of {level:g}x sales" if kind == "exit_multiple"
+                 else f"  at a {format_percent(float(level))} terminal margin")
+        rows.append((label, f"{format_money(float(revenue), cur)}/year"))
+    return rows
+
+
 def headline_table(ds: xr.Dataset) -> str:
     """The headline figures of every scenario, as printed by ``simval run`` and ``simval show``.
 
@@ -47,14 +73,21 @@ def headline_table(ds: xr.Dataset) -> str:
     Returns
     -------
     str
-        One block per scenario: P(justified), P(collapse), P(bankrupt) with 95% intervals,
-        E[PV]/V_0 with its standard error, PV quantiles, required revenue and share.
+        One block per scenario, in the order of MODEL.md 10.6: E[PV]/V_0 with its interval and
+        the terminal value's share of it; P(collapse) and P(bankrupt) by the question horizon;
+        the share of futures in which today's price turns out cheap (PV >= V_0); PV quantiles,
+        per share when the share count is known; the revenue at each horizon and the revenue
+        that would justify today's price, as a table over terminal margins (or exit
+        multiples).
     """
     cur = ds.attrs["currency"]
+    question, valuation = _horizons(ds)
     lines = [
         f"{ds.attrs['company']}: valuation tested as of {ds.attrs['as_of']} "
         f"({ds.attrs['measure']}, {ds.attrs['n_paths']:,} paths per scenario, "
-        f"seed {ds.attrs['seed']}, horizon {ds.attrs['horizon_years']:g} years)",
+        f"seed {ds.attrs['seed']})",
+        f"question horizon {question} (collapse, bankruptcy, threshold); valuation horizon "
+        f"{valuation} (PV)",
         "probabilities with 95% Clopper-Pearson intervals; money in " + cur,
     ]
     if ds.attrs.get("antithetic"):
@@ -65,32 +98,54 @@ def headline_table(ds: xr.Dataset) -> str:
         lines.append(f"precision target: 95% half-width <= {ds.attrs['precision_target']:g} "
                      f"for P(justified) and P(collapse) in every scenario: {met}")
     lines.append("")
+    end_q = question.split("to ")[-1]
+    shares = ds.attrs.get("shares_outstanding")
     for scen in ds.scenario.values:
         s = ds.sel(scenario=scen)
         q = s.pv_quantile
-        collapse_level = float(s.collapse_level)
+        ratio, se = float(s.value_ratio), float(s.value_ratio_se)
         rows = [
-            ("P(justified: PV >= V0)", format_probability(s, "p_justified")),
-            (f"P(collapse: V <= {format_money(collapse_level, cur)} by T)",
+            ("E[PV] / V0", f"{format_mean(ratio, se)} (1 s.e.; 95%: "
+                           f"{format_number(ratio - 1.96 * se)} to "
+                           f"{format_number(ratio + 1.96 * se)})"),
+        ]
+        if "terminal_value_share" in s:
+            rows.append(("terminal value's share of E[PV]",
+                         format_percent(float(s.terminal_value_share))))
+        rows += [
+            (f"P(collapse: V <= {format_money(float(s.collapse_level), cur)} by {end_q})",
              format_probability(s, "p_collapse")),
-            ("P(bankrupt by T)", format_probability(s, "p_bankrupt")),
+            (f"P(bankrupt by {end_q})", format_probability(s, "p_bankrupt")),
         ]
         if "threshold" in ds and math.isfinite(float(s.threshold)):
-            last = s.isel(time=-1)
-            rows.append((f"P(V_T >= {format_money(float(s.threshold), cur)})",
+            last = s.isel(time=question_index(ds))
+            rows.append((f"P(V >= {format_money(float(s.threshold), cur)} at {end_q})",
                          format_probability(last, "p_above_threshold")))
-        share = float(s.required_share)
         rows += [
-            ("E[PV] / V0", f"{format_mean(float(s.value_ratio), float(s.value_ratio_se))} "
-                           "(1 s.e.)"),
+            ("today's price turns out cheap (PV >= V0)", format_probability(s, "p_justified")),
             ("PV quantiles 5/25/50/75/95%",
              " / ".join(format_quantile(s, "pv_quantile", p, cur)
                         for p in q["quantile"].values)),
-            ("required revenue at T",
-             f"{format_money(float(s.required_revenue), cur)}/year"
-             + (f" = {format_percent(share)} of the market" if math.isfinite(share) else "")),
-            ("median revenue at T",
+        ]
+        if shares:
+            rows.append(("median PV per share",
+                         f"{format_money(float(q.sel(quantile=0.5)) / float(shares), cur)} "
+                         f"({float(shares):,.0f} shares; today "
+                         f"{format_money(float(s.valuation) / float(shares), cur)})"))
+        q_index = question_index(ds)
+        if q_index < ds.sizes["time"] - 1:
+            median_q = s.total_revenue_quantile.isel(time=q_index).sel(quantile=0.5)
+            rows.append((f"median revenue at {end_q}",
+                         f"{format_money(float(median_q), cur)}/year"))
+        share = float(s.required_share)
+        rows += [
+            (f"median revenue at {valuation.split('to ')[-1]}",
              f"{format_quantile(s, 'terminal_revenue_quantile', 0.5, cur)}/year"),
+            ("revenue needed then for PV = V0",
+             f"{format_money(float(s.required_revenue), cur)}/year"
+             + (f" = {format_percent(share)} of the market" if math.isfinite(share) else "")
+             + " (the config's own margin or multiple)"),
+            *_required_table(s, cur),
         ]
         label_width = max(len(label) for label, _ in rows) + 2
         lines.append(f"{scen}  V0 = {format_money(float(s.valuation), cur)}")
@@ -115,7 +170,7 @@ def panel_table(ds: xr.Dataset) -> str:
                             ("p_bankrupt", "P(bankrupt by T)")):
             rows.append((label, format_probability(s, name)))
         if threshold is not None:
-            last = s.isel(time=-1)
+            last = s.isel(time=question_index(ds))
             rows.append((f"P(stays above {format_money(threshold, cur)} through T)",
                          format_probability(last, "p_stays_above")))
         width = max(len(label) for label, _ in rows) + 2
@@ -123,8 +178,8 @@ def panel_table(ds: xr.Dataset) -> str:
         lines += [f"  {label:<{width}}{text}" for label, text in rows]
         lines.append("")
     if threshold is not None:
-        last = ds.isel(time=-1)
+        last = ds.isel(time=question_index(ds))
         lines.append(f"P(every company stays above {format_money(threshold, cur)} through "
-                     f"{str(ds.time.values[-1])[:10]}): "
+                     f"{str(ds.time.values[question_index(ds)])[:10]}): "
                      f"{format_probability(last, 'p_all_stay_above')}")
     return "\n".join(lines).rstrip() + "\n"
