@@ -282,7 +282,7 @@ def test_long_horizons_print_out_of_range_not_the_grids_edge(tmp_path, capsys):
     assert main(["run", str(config), "--paths", "200", "--no-progress", "--out",
                  str(tmp_path / "o")]) == 0
     printed = capsys.readouterr().out
-    assert re.search(r"median revenue at T +> \$1000000T/year", printed)
+    assert re.search(r"median revenue at \S+ +> \$1000000T/year", printed)
     assert re.search(r"PV quantiles 5/25/50/75/95% +> \$1000000T / > \$1000000T", printed)
     assert "999" not in printed
     ds = simval.open_results(tmp_path / "o" / "results.nc")
@@ -315,7 +315,7 @@ def test_a_standard_error_needs_two_paths(tmp_path, capsys):
     assert main(["run", str(config), "--paths", "1", "--keep-paths", "1", "--no-progress",
                  "--out", str(tmp_path / "o")]) == 0
     printed = capsys.readouterr().out
-    assert "± n/a (1 s.e.)" in printed and "± 0 " not in printed
+    assert "± n/a (1 s.e.;" in printed and "± 0 " not in printed
     ds = simval.open_results(tmp_path / "o" / "results.nc")
     assert np.isnan(ds.pv_mean_se).all() and np.isnan(ds.p_justified_se).all()
 

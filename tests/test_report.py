@@ -91,15 +91,16 @@ def _show_blocks(text: str) -> dict[str, dict[str, str]]:
     """``simval show`` output -> {scenario: {label: value}}."""
     out: dict[str, dict[str, str]] = {}
     current = None
-    for line in text.splitlines()[2:]:
+    lines = text.splitlines()
+    for line in lines[lines.index("") + 1:]:  # after the preamble
         if not line.strip():
             continue
         if not line.startswith("  "):
             name, _, v0 = line.partition("  V0 = ")
             current = out[name] = {"V0": v0}
         else:
-            label, value = re.match(r"^  (\S.*?)\s{2,}(\S.*)$", line).groups()
-            current[label] = value
+            label, value = re.match(r"^  ( {0,2}\S.*?)\s{2,}(\S.*)$", line).groups()
+            current[label.strip()] = value  # a table's rows are indented further
     return out
 
 
@@ -307,7 +308,7 @@ def test_report_of_the_edge_cases(tmp_path):
     # cell names its level
     shown = _show_blocks(simval.headline_table(ds))
     collapse = next(row for row in headline if row[0].startswith("P(collapse"))
-    assert collapse[0] == "P(collapse: V <= level by T)"
+    assert collapse[0] == f"P(collapse: V <= level by {str(ds.time.values[-1])[:10]})"
     for name, cell in zip(headline[0][1:], collapse[1:], strict=True):
         label = next(k for k in shown[name] if k.startswith("P(collapse"))
         level = label.split("<= ")[1].split(" by")[0]

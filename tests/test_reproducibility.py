@@ -117,5 +117,6 @@ def test_pool_streams_do_not_depend_on_named_contracts(full_config):
     without = dict(values, contracts={})
     without["slowdown"] = dict(values["slowdown"], contracts={})
     no_named = build_kernel_params(without, grid)
-    np.testing.assert_array_equal(with_named.c_stream[with_named.n_named:], no_named.c_stream)
-    assert len(set(with_named.c_stream.tolist())) == with_named.n_slots
+    np.testing.assert_array_equal(with_named.path.c_stream[with_named.n_named:],
+                                  no_named.path.c_stream)
+    assert len(set(with_named.path.c_stream.tolist())) == with_named.n_slots

@@ -146,7 +146,7 @@ def headline(ds: xr.Dataset) -> Headline:
                 raise ValueError(f"unexpected line in the headline table: {line!r}")
             current = scenarios.setdefault(name, [("V0", v0)])
             continue
-        match = re.match(r"^  (\S.*?)\s{2,}(\S.*)$", line)
+        match = re.match(r"^  ( {0,2}\S.*?)\s{2,}(\S.*)$", line)  # a table's rows: 4
         if current is None or match is None:
             raise ValueError(f"unexpected line in the headline table: {line!r}")
         current.append((match.group(1), match.group(2)))
