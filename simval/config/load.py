@@ -78,15 +78,28 @@ class Config:
         return hashlib.sha256(self.text.encode()).hexdigest()
 
     def warnings(self) -> list[str]:
-        """Things to tell the user about a valid config: today, that it has scenarios but none
-        named ``base``, so that the first one is the reference every other is compared with.
-        """
-        if "base" in self.scenarios:
-            return []
-        first = next(iter(self.scenarios))
-        return [f"{self.source}: there is no [scenarios.base]; the first scenario, {first!r}, "
-                "is the reference that the summary, the tables and the other scenarios are "
-                "compared with"]
+        """Things to tell the user about a valid config: that it has scenarios but none named
+        ``base`` (so the first one is the reference every other is compared with), and, per
+        scenario, a valuation horizon at which expected growth is still far from its long-run
+        level (the terminal value then capitalises growth that has not converged)."""
+        out = []
+        if "base" not in self.scenarios:
+            first = next(iter(self.scenarios))
+            out.append(f"{self.source}: there is no [scenarios.base]; the first scenario, "
+                       f"{first!r}, is the reference that the summary, the tables and the other "
+                       "scenarios are compared with")
+        for name, values in self.scenarios.items():
+            gap = growth_gap_at_valuation_horizon(values)
+            if abs(gap) > GROWTH_GAP_WARNING:
+                t_v = values["simulation"]["valuation_horizon_years"]
+                com = values["commercial"]
+                out.append(f"{self.source}: scenario {name!r}: expected commercial growth at the "
+                           f"valuation horizon ({t_v:g} years) is still {gap:+.3f} a year from "
+                           f"its long-run {com['growth_long_run']:g} (growth "
+                           f"{com['growth']:g}, mean_reversion {com['mean_reversion']:g}); the "
+                           "terminal value capitalises growth that has not converged: lengthen "
+                           "simulation.valuation_horizon_years or check the reversion speed")
+        return out
 
     def select(self, names: list[str] | tuple[str, ...]) -> Config:
         """Keep only the scenarios ``names``, in that order."""
@@ -544,6 +557,19 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
     if fin["enabled"] and fin["amount"] <= 0:
         errors.append(ctx.bad(("financing",), "amount", "> 0 when financing.enabled = true",
                               fin["amount"]))
+
+
+GROWTH_GAP_WARNING = 0.01
+"""Expected growth at the valuation horizon further than this (a year) from its long-run
+level is warned about: the horizon is too short for growth to have converged."""
+
+
+def growth_gap_at_valuation_horizon(values: dict[str, Any]) -> float:
+    """E[mu(T_v)] - mu_bar in the normal regime, ``(mu_0 - mu_bar) exp(-kappa T_v)`` (the price
+    of growth risk and regime switches left out)."""
+    com = values["commercial"]
+    t_v = values["simulation"]["valuation_horizon_years"]
+    return (com["growth"] - com["growth_long_run"]) * math.exp(-com["mean_reversion"] * t_v)
 
 
 DEFAULT_VALUATION_HORIZON_YEARS = 10.0
