@@ -10,7 +10,7 @@ import json
 import math
 
 import pytest
-from scipy import special
+from scipy import optimize, special
 
 import simval
 from simval.config.load import ConfigError
@@ -18,14 +18,20 @@ from simval.config.override import override
 from simval.config.research import parse_research_config
 from simval.research import cli as research_cli
 from simval.research.implied import (
+    GROWTH_KEY,
+    MARGIN_KEY,
     ImpliedResult,
+    ReverseDCF,
     describe,
+    describe_reverse_dcf,
     format_quantity,
     load_result,
     parse_target,
+    reverse_dcf,
     save_result,
     solve,
 )
+from simval.results.dataset import question_index
 from simval.validation import closed_forms as cf
 from tests.conftest import CLOSED_FORM as _BASE  # noqa: E402
 
@@ -286,3 +292,165 @@ def test_automatic_bracket_stays_within_what_the_loader_accepts(config):
                               "chips.haircut_low": 0.5})
     with pytest.raises(ValueError, match=r"does not reach 0.999 .* and 8 "):
         solve(chips, "chips.shock_rate", ("p_justified", 0.999), n_paths=300)
+
+
+# --------------------------------------------------------------------------------------------
+# reverse DCF: the growth and the terminal margin that make E[PV] = V0
+
+# the closed-form model asked at T_q = 3 and valued at T_v = 5, at a valuation that needs less
+# than the configured initial growth (0.3)
+REVERSE = _BASE.replace("valuation_horizon_years = 3.0", "valuation_horizon_years = 5.0") \
+    .replace("valuation = 6e8", "valuation = 1.5e9")
+V0_REVERSE, T_V = 1.5e9, 5.0
+
+# the same with an operating model whose margin at maturity matters: value-driver terminal value
+MARGIN = REVERSE.replace("""variable_cost_ratio = 1.0
+fixed_costs = 0.0
+""", """variable_cost_ratio = 0.5
+operating_expense_ratio = 0.4
+target_operating_margin = 0.2
+margin_convergence = 1.0
+fixed_costs = 0.0
+tax_rate = 0.0
+""").replace("""terminal_method = "ev_sales"
+exit_multiple_median = 8.0
+exit_multiple_dispersion = 0.5""", """terminal_method = "value_driver"
+return_on_capital = 0.2
+terminal_growth = 0.03""")
+
+
+def log_revenue_at(mu0: float, n_steps: int) -> tuple[float, float]:
+    return cf.log_revenue_moments(1e8, mu0, 0.1, 0.5, 0.3, 0.1, 0.4, 0.25, n_steps)
+
+
+def growth_for_value_ratio(ratio: float) -> float:
+    """μ0 at which e^{-rT_v}(M e^{s²/2} E[S_{T_v}] + X) = ratio V0 (E[S] lognormal)."""
+    def gap(mu0: float) -> float:
+        m, v = log_revenue_at(mu0, 20)
+        pv = math.exp(-R * T_V) * (8.0 * math.exp(S**2 / 2 + m + v / 2) + X)
+        return pv / V0_REVERSE - ratio
+    return optimize.brentq(gap, -3.0, 3.0)
+
+
+@pytest.fixture(scope="module")
+def reverse() -> ReverseDCF:
+    return reverse_dcf(simval.parse_config(REVERSE, source="reverse.toml"), n_paths=4000,
+                       seed=5)
+
+
+def test_reverse_dcf_growth_against_the_closed_form(reverse):
+    g = reverse.growth
+    assert g.key == GROWTH_KEY and g.target == "value_ratio" and g.level == 1.0
+    truth = growth_for_value_ratio(1.0)
+    assert 0.1 < truth < 0.3  # below the configured 0.3
+    assert g.low < truth < g.high, (g.low, truth, g.high)
+    assert g.achieved == pytest.approx(1.0, abs=1e-6)  # E[PV] is continuous in the growth
+    wrong = optimize.brentq(  # wrong target: valued at the question horizon T_q = 3
+        lambda mu: math.exp(-R * T) * (8.0 * math.exp(S**2 / 2 + sum(
+            (1, 0.5)[i] * x for i, x in enumerate(log_revenue_at(mu, 12)))) + X)
+        / V0_REVERSE - 1, -3.0, 3.0)
+    assert not g.low < wrong < g.high
+    # a fresh seed at the solution: E[PV]/V0 = 1 within its Monte Carlo error
+    cfg = override(simval.parse_config(REVERSE), {GROWTH_KEY: g.value})
+    other = simval.simulate(cfg, n_paths=4000, seed=99).isel(scenario=0)
+    assert abs(float(other.value_ratio) - 1.0) < 3 * math.hypot(float(other.value_ratio_se),
+                                                                g.achieved_se)
+
+
+def test_reverse_dcf_cagr_is_the_median_revenue_growth_to_the_question_horizon(reverse):
+    g, a = reverse.growth, reverse.growth.at_solution
+    # by hand from the Dataset at the solution (same paths: same seed and path count)
+    cfg = override(simval.parse_config(REVERSE), {GROWTH_KEY: g.value})
+    s = simval.simulate(cfg, n_paths=g.n_paths, seed=g.seed).isel(scenario=0)
+    q = question_index(s)
+    assert q == 12 and s.attrs["valuation_horizon_years"] == T_V
+    median = s.total_revenue_quantile.sel(quantile=0.5)
+    s_0, s_q = float(median.isel(time=0)), float(median.isel(time=q))
+    by_hand = (s_q / s_0) ** (1 / s.attrs["question_horizon_years"]) - 1
+    assert reverse.cagr == pytest.approx(by_hand, rel=1e-12)
+    assert a["revenue_median_question"] == pytest.approx(s_q)
+    assert a["revenue_median_end"] == pytest.approx(
+        float(s.terminal_revenue_quantile.sel(quantile=0.5)))
+    assert a["question_date"] == "2029-01-01" == s.attrs["question_horizon_date"]
+    assert a["end_date"] == "2031-01-01" and a["question_horizon_years"] == 3.0
+    # against the lognormal median of S_{T_q}: e^{E[ln S]} (quantile error ~1%)
+    m_q, _ = log_revenue_at(g.value, 12)
+    assert reverse.cagr == pytest.approx(math.exp((m_q - math.log(1e8)) / 3) - 1, abs=0.01)
+    # the CAGR interval follows the growth interval
+    assert reverse.cagr_low < reverse.cagr < reverse.cagr_high
+    # words a reader can check
+    text = describe_reverse_dcf(reverse)
+    assert text.startswith("Closed form (base): to justify $1.50B (E[PV] = V0), median "
+                           f"revenue must compound at {100 * reverse.cagr:.3g}% a year to "
+                           "2029-01-01 (95% interval ")
+    assert "at the valuation horizon 2031-01-01" in text
+    assert f"commercial.growth of {100 * g.value:.3g}% a year" in text
+    assert "the config assumes 30% a year" in text
+
+
+def test_reverse_dcf_without_a_target_margin_skips_it(reverse, tmp_path):
+    assert reverse.margin is None
+    (note,) = reverse.notes
+    assert note.startswith(f"{MARGIN_KEY}: the config sets no operating margin at maturity")
+    text = describe_reverse_dcf(reverse)
+    assert "must earn a" not in text and "(margin)" not in text
+    assert "Not solved: costs.target_operating_margin: the config sets no" in text
+    # JSON: saved, read back, never overwritten silently
+    path = save_result(reverse, tmp_path / "r.json")
+    back = load_result(path)
+    assert isinstance(back, ReverseDCF) and back.to_dict() == reverse.to_dict()
+    with pytest.raises(simval.ResultsExistError):
+        save_result(reverse, path)
+    with pytest.raises(ValueError, match="needs the growth or the margin"):
+        ReverseDCF(1.0, None, None)
+
+
+def test_reverse_dcf_margin():
+    cfg = simval.parse_config(MARGIN, source="margin.toml")
+    result = reverse_dcf(cfg, n_paths=2000, seed=3)
+    m = result.margin
+    assert m is not None and m.key == MARGIN_KEY and result.notes == ()
+    assert m.low < m.value < m.high < 1 and m.base_value == 0.2
+    assert m.achieved == pytest.approx(1.0, abs=1e-6)
+    # the configured margin is worth less than V0 here, so more is needed
+    at_base = simval.simulate(cfg, n_paths=2000, seed=3).isel(scenario=0)
+    assert float(at_base.value_ratio) < 1 and m.value > 0.2
+    # a fresh seed at the solution: E[PV]/V0 = 1 within its Monte Carlo error
+    other = simval.simulate(override(cfg, {MARGIN_KEY: m.value}), n_paths=2000,
+                            seed=77).isel(scenario=0)
+    assert abs(float(other.value_ratio) - 1.0) < 3 * math.hypot(float(other.value_ratio_se),
+                                                                m.achieved_se)
+    assert result.growth is not None and result.growth.achieved == pytest.approx(1.0,
+                                                                                 abs=1e-6)
+    text = describe_reverse_dcf(result)
+    assert (f"Or, with growth as configured, the business must earn a {100 * m.value:.3g}% "
+            "operating margin at maturity (95% interval ") in text
+    assert "the config assumes 20%)" in text and "(margin)" in text
+
+
+@pytest.mark.slow
+def test_cli_reverse_dcf(tmp_path, capsys):
+    path = tmp_path / "reverse.toml"
+    path.write_text(REVERSE)
+    out_dir = tmp_path / "out"
+    argv = ["implied", str(path), "--reverse-dcf", "--out", str(out_dir), "--paths", "1000",
+            "--seed", "2"]
+    assert _run_cli(argv) == 0
+    out = capsys.readouterr().out
+    written = out_dir / "implied_reverse_dcf_value_ratio_1.json"
+    assert out.splitlines()[-1] == f"result written to {written}"
+    result = load_result(written)
+    assert isinstance(result, ReverseDCF) and result.growth.n_paths == 1000
+    assert describe_reverse_dcf(result) in out and "achieved value_ratio = 1" in out
+    before = written.read_bytes()
+    assert _run_cli(argv) == 2
+    assert "--force" in capsys.readouterr().err
+    assert written.read_bytes() == before
+    assert _run_cli([*argv, "--solve", EXIT, "--force"]) == 2
+    assert "drop --solve" in capsys.readouterr().err
+    assert _run_cli([*argv, "--target", "p_justified=0.5", "--force"]) == 2
+    assert "value_ratio target" in capsys.readouterr().err
+    assert _run_cli(["implied", str(path), "--out", str(out_dir)]) == 2
+    assert "--reverse-dcf" in capsys.readouterr().err
+    assert _run_cli([*argv, "--force"]) == 0
+    capsys.readouterr()

@@ -62,12 +62,15 @@ def gather(tornado: xr.Dataset | str | Path | None = None,
            implied: Sequence[Any] | None = None) -> Research:
     """Research results given as objects or files (opened here) as one :class:`Research`.
 
+    A reverse DCF (:class:`~simval.research.implied.ReverseDCF`, or its file) among
+    ``implied`` counts as its solved parts, the growth and the margin results.
+
     Raises
     ------
     FileNotFoundError, ValueError
         If a file does not exist or is not a results file of its kind.
     """
-    from simval.research.implied import ImpliedResult, load_result
+    from simval.research.implied import ImpliedResult, ReverseDCF, load_result
     from simval.results.io import open_results
 
     files: dict[str, Any] = {"implied": []}
@@ -89,12 +92,13 @@ def gather(tornado: xr.Dataset | str | Path | None = None,
 
     results = []
     for item in implied or []:
-        if isinstance(item, ImpliedResult):
-            results.append(item)
-            files["implied"].append(None)
-        else:
-            results.append(load_result(item))
-            files["implied"].append(Path(item))
+        path = None if isinstance(item, ImpliedResult | ReverseDCF) else Path(item)
+        loaded = load_result(path) if path is not None else item
+        # a reverse DCF is reported as its solved parts (growth, margin)
+        parts = ([r for r in (loaded.growth, loaded.margin) if r is not None]
+                 if isinstance(loaded, ReverseDCF) else [loaded])
+        results.extend(parts)
+        files["implied"].extend([path] * len(parts))
     return Research(dataset(tornado, "tornado", "delta_p_justified"),
                     dataset(sobol, "sobol", "first_order"), results, files)
 

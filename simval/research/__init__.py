@@ -6,8 +6,10 @@
   changes on common random numbers), :func:`~simval.research.sensitivity.sobol` (Sobol'
   indices through SALib), :func:`~simval.research.sensitivity.explain_collapse`;
 - :mod:`simval.research.implied`: :func:`~simval.research.implied.solve` (the input value at
-  which a target holds, with a Monte Carlo interval) and
-  :func:`~simval.research.implied.describe`.
+  which a target holds, with a Monte Carlo interval),
+  :func:`~simval.research.implied.reverse_dcf` (the revenue growth and terminal margin that
+  make E[PV] = V_0), :func:`~simval.research.implied.describe` and
+  :func:`~simval.research.implied.describe_reverse_dcf`.
 
 Importing this package imports neither SALib nor matplotlib.
 """
@@ -15,7 +17,14 @@ Importing this package imports neither SALib nor matplotlib.
 from simval.config.override import override
 from simval.config.research import ResearchConfig, load_research_config, parse_research_config
 from simval.research import implied, sensitivity
-from simval.research.implied import ImpliedResult, describe, solve
+from simval.research.implied import (
+    ImpliedResult,
+    ReverseDCF,
+    describe,
+    describe_reverse_dcf,
+    reverse_dcf,
+    solve,
+)
 from simval.research.sensitivity import (
     SimvalModel,
     default_group,
@@ -32,14 +41,17 @@ from simval.research.sweep_text import sweep_table
 __all__ = [
     "ImpliedResult",
     "ResearchConfig",
+    "ReverseDCF",
     "SimvalModel",
     "default_group",
     "describe",
+    "describe_reverse_dcf",
     "explain_collapse",
     "implied",
     "load_research_config",
     "override",
     "parse_research_config",
+    "reverse_dcf",
     "sensitivity",
     "sobol",
     "sobol_indices",

@@ -9,6 +9,8 @@ a user's mistake (exit code 2 in ``simval.cli.main``). No numerics of its own::
     simval implied CONFIG --solve KEY --target p_justified=0.5|value_ratio=1
                    [--bracket LO,HI] [--paths N] [--seed S] [--scenario NAME]
                    [--out DIR] [--force]
+    simval implied CONFIG --reverse-dcf [--target value_ratio=1] [--paths N] [--seed S]
+                   [--scenario NAME] [--out DIR] [--force]
     simval sensitivity CONFIG [--range KEY=LO,HI ...] [--group KEY=GROUP ...]
                        [--method tornado|sobol|both] [--by-group] [--paths N] [--n-base N]
                        [--seed S] [--scenario NAME] [--out DIR] [--force]
@@ -94,10 +96,15 @@ def add_subcommands(subparsers: Any) -> None:
         "implied", help="the value of one input at which a target holds (reverse Monte "
                         "Carlo); write DIR/implied_<key>_<target>_<level>.json")
     implied.add_argument("config", type=Path)
-    implied.add_argument("--solve", required=True, metavar="KEY",
+    implied.add_argument("--solve", metavar="KEY",
                          help="the input to solve for, e.g. commercial.growth_long_run")
-    implied.add_argument("--target", required=True, metavar="NAME=LEVEL",
-                         help="p_justified=0.5 or value_ratio=1")
+    implied.add_argument("--target", metavar="NAME=LEVEL",
+                         help="p_justified=0.5 or value_ratio=1 (with --reverse-dcf: "
+                              "value_ratio=R, default 1)")
+    implied.add_argument("--reverse-dcf", action="store_true",
+                         help="instead of --solve: the revenue growth (as the median revenue "
+                              "CAGR to the question horizon) and the terminal operating margin "
+                              "that make E[PV] = V0; write DIR/implied_reverse_dcf_*.json")
     implied.add_argument("--bracket", type=_bracket, metavar="LO,HI",
                          help="where to look (default: widening ranges around the config's "
                               "value)")
@@ -187,6 +194,10 @@ def _implied(args: argparse.Namespace) -> int:
     )
     from simval.results.io import claim_output
 
+    if args.reverse_dcf:
+        return _reverse_dcf(args)
+    if args.solve is None or args.target is None:
+        raise ValueError("implied needs --solve KEY and --target NAME=LEVEL, or --reverse-dcf")
     name, level = parse_target(args.target)  # a malformed target fails before any simulation
     research = load_research_config(args.config)
     out_dir = args.out if args.out is not None else Path("results") / args.config.stem
@@ -201,6 +212,41 @@ def _implied(args: argparse.Namespace) -> int:
           f"({result.confidence:.0%}); achieved {result.target} = {result.achieved:.4g} "
           f"± {result.achieved_se:.2g}; {result.n_runs} runs of {result.n_paths:,} paths, "
           f"seed {result.seed}")
+    print(f"result written to {target}")
+    return 0
+
+
+def _reverse_dcf(args: argparse.Namespace) -> int:
+    from simval.config.research import load_research_config
+    from simval.research.implied import (
+        describe_reverse_dcf,
+        parse_target,
+        reverse_dcf,
+        reverse_dcf_filename,
+        save_result,
+    )
+    from simval.results.io import claim_output
+
+    if args.solve is not None or args.bracket is not None:
+        raise ValueError("--reverse-dcf solves for its own keys (commercial.growth, "
+                         "costs.target_operating_margin): drop --solve and --bracket")
+    name, level = parse_target(args.target or "value_ratio=1")
+    if name != "value_ratio":
+        raise ValueError(f"--reverse-dcf meets a value_ratio target; got {args.target!r}")
+    research = load_research_config(args.config)
+    out_dir = args.out if args.out is not None else Path("results") / args.config.stem
+    (target,) = _targets(out_dir, [reverse_dcf_filename(level)])
+    with claim_output(out_dir, [target.name], overwrite=args.force):  # refuse before solving
+        result = reverse_dcf(research, n_paths=args.paths, seed=args.seed,
+                             scenario=args.scenario, level=level, threads=args.threads)
+        save_result(result, target, overwrite=args.force)
+    print(describe_reverse_dcf(result))
+    for r in (result.growth, result.margin):
+        if r is not None:
+            print(f"{r.key} = {r.value:.6g} [{r.low:.6g}, {r.high:.6g}] "
+                  f"({r.confidence:.0%}); achieved {r.target} = {r.achieved:.4g} "
+                  f"± {r.achieved_se:.2g}; {r.n_runs} runs of {r.n_paths:,} paths, "
+                  f"seed {r.seed}")
     print(f"result written to {target}")
     return 0
 

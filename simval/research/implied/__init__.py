@@ -19,22 +19,36 @@ The comparison at the end comes from the config's ``[implied.reference]`` table 
 with :func:`load_result`; it carries the identity of its config (source, text and hash,
 company, as-of date, scenario), so a report can tell whether it belongs to a run.
 
+:func:`reverse_dcf` asks the reverse DCF of expectations investing with it: the initial revenue
+growth (reported as the annual growth of median revenue to the question horizon) and the
+operating margin at maturity that make E[PV] = V_0; :func:`describe_reverse_dcf` says it in
+words (``simval implied CONFIG --reverse-dcf``).
+
 One job a module: :mod:`~simval.research.implied.solver` (:func:`solve`),
+:mod:`~simval.research.implied.reverse` (:func:`reverse_dcf`, :class:`ReverseDCF`),
 :mod:`~simval.research.implied.result` (:class:`ImpliedResult`, the targets, the JSON form),
 :mod:`~simval.research.implied.io` (the files) and :mod:`~simval.research.implied.text` (the
 sentences); every public name is importable from here.
 """
 
-from simval.research.implied.io import load_result, result_filename, save_result
+from simval.research.implied.io import (
+    load_result,
+    result_filename,
+    reverse_dcf_filename,
+    save_result,
+)
 from simval.research.implied.result import TARGETS, ImpliedResult, parse_target
-from simval.research.implied.solver import solve
+from simval.research.implied.reverse import GROWTH_KEY, MARGIN_KEY, ReverseDCF, reverse_dcf
+from simval.research.implied.solver import median_cagr, solve
 from simval.research.implied.text import (
     describe,
+    describe_reverse_dcf,
     format_quantity,
     reference_assumptions,
     reference_sentence,
 )
 
-__all__ = ["TARGETS", "ImpliedResult", "describe", "format_quantity", "load_result",
+__all__ = ["GROWTH_KEY", "MARGIN_KEY", "TARGETS", "ImpliedResult", "ReverseDCF", "describe",
+           "describe_reverse_dcf", "format_quantity", "load_result", "median_cagr",
            "parse_target", "reference_assumptions", "reference_sentence", "result_filename",
-           "save_result", "solve"]
+           "reverse_dcf", "reverse_dcf_filename", "save_result", "solve"]

@@ -1,4 +1,4 @@
-"""Implied results as JSON files: their names, writing and reading them."""
+"""Implied results and reverse DCFs as JSON files: their names, writing and reading them."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import json
 from pathlib import Path
 
 from simval.research.implied.result import ImpliedResult
+from simval.research.implied.reverse import ReverseDCF
 
-__all__ = ["load_result", "result_filename", "save_result"]
+__all__ = ["load_result", "result_filename", "reverse_dcf_filename", "save_result"]
 
 
 def result_filename(key: str, target: str, level: float) -> str:
@@ -23,12 +24,24 @@ def result_filename(key: str, target: str, level: float) -> str:
     return name.replace(".", "_").replace("-", "m").replace("+", "") + ".json"
 
 
-def save_result(result: ImpliedResult, path: str | Path, *, overwrite: bool = False) -> Path:
-    """Write an implied result as JSON (:meth:`ImpliedResult.to_dict`), atomically.
+def reverse_dcf_filename(level: float = 1.0) -> str:
+    """The file name ``simval implied --reverse-dcf`` gives a reverse DCF.
+
+    Examples
+    --------
+    >>> reverse_dcf_filename(), reverse_dcf_filename(1.5)
+    ('implied_reverse_dcf_value_ratio_1.json', 'implied_reverse_dcf_value_ratio_1_5.json')
+    """
+    return result_filename("reverse_dcf", "value_ratio", level)
+
+
+def save_result(result: ImpliedResult | ReverseDCF, path: str | Path, *,
+                overwrite: bool = False) -> Path:
+    """Write an implied result or a reverse DCF as JSON (its ``to_dict``), atomically.
 
     Parameters
     ----------
-    result : ImpliedResult
+    result : ImpliedResult or ReverseDCF
     path : str or Path
         The file to write (its folder is created if needed).
     overwrite : bool, default: False
@@ -59,8 +72,9 @@ def save_result(result: ImpliedResult, path: str | Path, *, overwrite: bool = Fa
     return write_file_atomic(path, text.encode("utf-8"))
 
 
-def load_result(path: str | Path) -> ImpliedResult:
-    """Read an implied result written by :func:`save_result`.
+def load_result(path: str | Path) -> ImpliedResult | ReverseDCF:
+    """Read an implied result or a reverse DCF written by :func:`save_result` (which one
+    the file's ``format`` says).
 
     Raises
     ------
@@ -74,6 +88,8 @@ def load_result(path: str | Path) -> ImpliedResult:
         raise FileNotFoundError(f"{path}: no such implied result")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
+        if isinstance(data, dict) and data.get("format") == "simval.reverse_dcf":
+            return ReverseDCF.from_dict(data)
         return ImpliedResult.from_dict(data)
     except (ValueError, TypeError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a simval implied result ({exc})") from None

@@ -97,7 +97,10 @@ class ImpliedResult:
         ``valuation``, ``horizon_years``, ``end_date``, ``required_revenue``,
         ``required_share``, ``revenue_start`` and ``revenue_median_end`` (median total
         revenue at t_0 and T), ``revenue_growth_median`` (annual growth between them),
-        ``share_median_end`` (median share of the market at T).
+        ``share_median_end`` (median share of the market at T); at the question horizon
+        T_q: ``question_horizon_years``, ``question_date``, ``revenue_median_question``
+        (median total revenue then) and ``revenue_cagr_question`` (its annual growth from
+        t_0, :func:`~simval.research.implied.median_cagr`).
     notes : tuple of str
     as_of : str
         The config's as-of date (ISO).

@@ -22,6 +22,7 @@ from simval.config.override import override
 from simval.config.research import ResearchConfig, as_config
 from simval.research.implied.result import TARGETS, ImpliedResult, parse_target
 from simval.research.sensitivity import SimvalModel, pick_scenario
+from simval.results.dataset import question_index
 
 __all__ = ["solve"]
 
@@ -286,6 +287,9 @@ def _figures(s) -> dict[str, Any]:
     start = float(s.total_revenue_quantile.isel(time=0).sel(quantile=0.5))
     end = float(s.terminal_revenue_quantile.sel(quantile=0.5))
     growth = (end / start) ** (1.0 / horizon) - 1.0 if start > 0 and end > 0 else math.nan
+    q = question_index(s)
+    q_years = float(s.years.values[q])
+    at_q = float(s.total_revenue_quantile.isel(time=q).sel(quantile=0.5))
     share = math.nan
     if "market_share_quantile" in s:
         share = float(s.market_share_quantile.isel(time=-1).sel(quantile=0.5))
@@ -302,4 +306,31 @@ def _figures(s) -> dict[str, Any]:
         "revenue_median_end": end,
         "revenue_growth_median": growth,
         "share_median_end": share,
+        "question_horizon_years": q_years,
+        "question_date": str(np.datetime_as_string(s.time.values[q], unit="D")),
+        "revenue_median_question": at_q,
+        "revenue_cagr_question": median_cagr(s),
     }
+
+
+def median_cagr(s) -> float:
+    """Annual growth of median total revenue from t_0 to the question horizon T_q:
+    ``(S_q / S_0)^(1/T_q) - 1`` from ``total_revenue_quantile`` (NaN if either is not
+    positive, or T_q = 0).
+
+    Parameters
+    ----------
+    s : xarray.Dataset
+        Results of one scenario (``scenario`` selected).
+
+    Returns
+    -------
+    float
+    """
+    q = question_index(s)
+    years = float(s.years.values[q])
+    median = s.total_revenue_quantile.sel(quantile=0.5)
+    start, at_q = float(median.isel(time=0)), float(median.isel(time=q))
+    if not (years > 0 and start > 0 and at_q > 0):
+        return math.nan
+    return (at_q / start) ** (1.0 / years) - 1.0

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 from simval.config.load import Config
 from simval.format import format_money
 from simval.research.implied.result import ImpliedResult
 
-__all__ = ["describe", "format_quantity", "reference_assumptions", "reference_sentence"]
+if TYPE_CHECKING:
+    from simval.research.implied.reverse import ReverseDCF
+
+__all__ = ["describe", "describe_reverse_dcf", "format_quantity", "reference_assumptions",
+           "reference_sentence"]
 
 
 def format_quantity(value: float, unit: str, currency: str, *, percent: bool = False) -> str:
@@ -151,3 +156,84 @@ def reference_assumptions(result: ImpliedResult) -> list[str]:
         market = f"the {year} market" if year.isdigit() else "the market at the horizon"
         parts.append(f"a {100 * float(ref['market_share']):.3g}% share of {market}")
     return parts
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.3g}%" if math.isfinite(x) else "n/a"
+
+
+def _interval(low: float, high: float, confidence: float, fmt) -> str:
+    """``95% interval 10% to 14%``, an open end read ``beyond the searched range``."""
+    def end(x: float) -> str:
+        return fmt(x) if math.isfinite(x) else "beyond the searched range"
+
+    return f"{confidence:.0%} interval {end(low)} to {end(high)}"
+
+
+def describe_reverse_dcf(result: ReverseDCF) -> str:
+    """The reverse DCF in words a reader can check against consensus.
+
+    Parameters
+    ----------
+    result : ReverseDCF
+
+    Returns
+    -------
+    str
+        E.g. "Zhipu AI (base): to justify ¥1.00T (E[PV] = V0), median revenue must compound
+        at 61% a year to 2030-06-30 (95% interval 58% to 64%), reaching ¥46.0B a year then
+        and ¥210B a year at the valuation horizon 2035-06-30; that is an initial growth
+        commercial.growth of 95% a year (continuously compounded; the config assumes 60%),
+        with the long-run growth as configured. Or, with growth as configured, the business
+        must earn a 38% operating margin at maturity (95% interval 35% to 41%; the config
+        assumes 20%). Achieved E[PV]/V0: 1.000 ± 0.021 (growth), 1.000 ± 0.019 (margin);
+        4,000 paths, seed 7."
+    """
+    first = result.first
+    cur = first.currency
+    v0 = format_quantity(first.at_solution["valuation"], cur, cur)
+    if result.level == 1.0:
+        goal = f"to justify {v0} (E[PV] = V0)"
+    else:
+        goal = f"for E[PV] to be {result.level:g} times the valuation of {v0}"
+    text = f"{first.company} ({first.scenario}): {goal}, "
+    sentences = []
+    g, m = result.growth, result.margin
+    if g is not None:
+        a = g.at_solution
+
+        def money(x: float) -> str:
+            return format_quantity(x, cur, cur) + " a year" if math.isfinite(x) else "n/a"
+
+        span = _interval(result.cagr_low, result.cagr_high, g.confidence, _pct)
+        part = (f"median revenue must compound at {_pct(result.cagr)} a year to "
+                f"{a['question_date']} ({span}), reaching "
+                f"{money(a['revenue_median_question'])} then")
+        if a["end_date"] != a["question_date"]:
+            part += (f" and {money(a['revenue_median_end'])} at the valuation horizon "
+                     f"{a['end_date']}")
+        growth_rate = format_quantity(g.value, g.unit, cur, percent=g.percent)
+        base = (format_quantity(g.base_value, g.unit, cur, percent=g.percent)
+                if math.isfinite(g.base_value) else "no value")
+        part += (f"; that is an initial growth {g.key} of {growth_rate} (continuously "
+                 f"compounded; the config assumes {base}), with the long-run growth as "
+                 "configured.")
+        sentences.append(part)
+    if m is not None:
+        lead = ("Or, with growth as configured, the" if g is not None
+                else "with growth as configured, the")
+        base = _pct(m.base_value)
+        sentences.append(
+            f"{lead} business must earn a {_pct(m.value)} operating margin at maturity "
+            f"({_interval(m.low, m.high, m.confidence, _pct)}; the config assumes {base}).")
+    text += " ".join(sentences)
+    achieved = [f"{r.achieved:.3f} ± {r.achieved_se:.2g} ({label})"
+                for r, label in ((g, "growth"), (m, "margin")) if r is not None]
+    text += (f" Achieved E[PV]/V0: {', '.join(achieved)}; {first.n_paths:,} paths, seed "
+             f"{first.seed}.")
+    if result.notes:
+        text += " Not solved: " + "; ".join(result.notes) + "."
+    for r in (g, m):
+        if r is not None and r.notes:
+            text += f" Note ({r.key}): " + "; ".join(r.notes) + "."
+    return text
