@@ -267,6 +267,7 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
     kc = contract_revenue()
     commercial = math.exp(ln_r)
     s_prev = commercial + kc            # S_0 (no TAM cut: market size off)
+    revenue_peak = s_prev               # the revenue capital has been bought for
     kc_prev = kc
     v_0 = company["valuation"]
     m_0 = v_0 / s_prev                  # M_0 = V_0 / S_0 (M7 item 2)
@@ -359,8 +360,11 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
             loss_cf = 0.0
 
         # reinvestment
-        growth_capex = (max(s_next - s_prev, 0.0) / sales_to_capital
-                        if sales_to_capital else 0.0)  # G_k = max(dS, 0)/SC
+        # G_k = (S_{k+1} - peak)/SC for revenue beyond any reached before (capacity bought once)
+        growth_capex = 0.0
+        if sales_to_capital and s_next > revenue_peak:
+            growth_capex = (s_next - revenue_peak) / sales_to_capital
+        revenue_peak = max(revenue_peak, s_next)
         other_capex = capex_ratio * q           # non-deductible capex (v1)
         cash = cash + income - tax - other_capex - growth_capex  # X_{k+1}
 
@@ -432,8 +436,9 @@ def present_value(values: dict[str, Any]) -> dict[str, Any]:
     elif method == "ev_ebitda":
         tv = exit_multiple * f * last["ebitda"]
     elif method == "gordon":
-        # FCF = EBITDA - tau max(EBITDA, 0) - capex_ratio Q; effective annual rate e^r - 1
-        fcf = last["ebitda"] - tau * max(last["ebitda"], 0.0) - capex_ratio * last["q"]
+        # FCF = EBIT - tau max(EBIT, 0) - capex_ratio Q (EBIT = EBITDA under v1); effective
+        # annual rate e^r - 1
+        fcf = last["ebit"] - tau * max(last["ebit"], 0.0) - capex_ratio * last["q"]
         tv = f * fcf * (1.0 + g) / (math.exp(r) - 1.0 - g)
     elif method == "value_driver":
         roic = val["return_on_capital"]

@@ -328,7 +328,8 @@ def test_a_config_without_a_base_scenario_says_so(tmp_path, capsys):
     assert main(["validate", str(config)]) == 0
     err = capsys.readouterr().err
     assert "there is no [scenarios.base]" in err and "'stress'" in err
-    assert simval.parse_config(CLOSED_FORM).warnings() == []  # no [scenarios]: base implied
+    assert not [w for w in simval.parse_config(CLOSED_FORM).warnings()  # no [scenarios]:
+                if "scenarios.base" in w]  # base implied
 
 
 def test_a_byte_order_mark_is_dropped(tmp_path, capsys):

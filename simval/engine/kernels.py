@@ -562,8 +562,9 @@ def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, reinve
                     contract_exit_multiple):
     """Terminal value from the last step's flows per year (``factor`` = steps per year) or
     per step: exit multiples of revenue (contract revenue at its own multiple when it has one)
-    or of EBITDA, v1's Gordon on FCF, or the value-driver perpetuity of NOPAT less the
-    reinvestment g / ROIC (0 when NOPAT is not positive: the business would be closed)."""
+    or of EBITDA, Gordon on FCF (EBIT less tax less capex), or the value-driver perpetuity of
+    NOPAT less the reinvestment g / ROIC (0 when NOPAT is not positive: the business would be
+    closed)."""
     if method == 0:
         if contract_exit_multiple > 0.0:
             return (exit_multiple * (revenue_flow - contract_flow)
@@ -571,9 +572,9 @@ def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, reinve
         return exit_multiple * revenue_flow * factor
     if method == 1:
         return exit_multiple * ebitda_flow * factor
-    if method == 2:
-        tax = tax_rate * ebitda_flow if ebitda_flow > 0.0 else 0.0
-        fcf = ebitda_flow - tax - capex_ratio * revenue_flow
+    if method == 2:  # EBIT: EBITDA less maintenance capex as D&A (equal under v1)
+        tax = tax_rate * ebit_flow if ebit_flow > 0.0 else 0.0
+        fcf = ebit_flow - tax - capex_ratio * revenue_flow
         return fcf * factor * gordon_factor
     if ebit_flow <= 0.0:
         return 0.0
@@ -710,6 +711,7 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     ebitda_flow = 0.0
     ebit_flow = 0.0
     prev_contracts = contracts
+    revenue_peak = total  # the capacity capital has been bought for
     question_steps = q.question_steps
     opex_a = q.opex
     last_step = n_steps
@@ -797,8 +799,9 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
             capacity, fixed_a[k], fixed_a[t_next], opex_a[k], opex_a[t_next], dt, p.alpha,
             p.gamma, q.contract_alpha_extra, q.sbc_expense, q.maintenance)
         growth_capital = 0.0
-        if total > prev_total:  # capital bought for the step's increase in revenue
-            growth_capital = (total - prev_total) * q.inv_sales_to_capital
+        if total > revenue_peak:  # capital bought for revenue beyond any reached before
+            growth_capital = (total - revenue_peak) * q.inv_sales_to_capital
+            revenue_peak = total
         cash, losses = _cash_step(cash, losses, revenue_flow, ebit_flow, p.rf, dt, p.tax_rate,
                                   p.capex_ratio, q.debt_interest_flow, growth_capital)
         prev_contracts = contracts

@@ -571,6 +571,8 @@ def required_terminal_revenue(values: dict[str, Any], grid: TimeGrid, *,
     fixed = costs["fixed_costs"] * math.exp(costs["fixed_cost_growth"] * k * grid.dt)
     alpha = costs["variable_cost_ratio"]
     tau = costs["tax_rate"]
+    opex = operating_expense_ratios(values, grid.years)[k]  # 0 under v1: exact
+    sbc = costs["sbc_ratio"] if costs["sbc_treatment"] == "expense" else 0.0
     method = val["terminal_method"]
     if method == "ev_sales":  # (the order of operations of v1, kept bit for bit)
         multiple = level if level is not None else exit_multiple_median(values)
@@ -579,25 +581,27 @@ def required_terminal_revenue(values: dict[str, Any], grid: TimeGrid, *,
         ebitda = tv / exit_multiple_median(values) / factor * n
         if level is not None:
             revenue = _over(ebitda, level)
-        else:
-            revenue = (ebitda + fixed) / (1.0 - alpha) if alpha < 1.0 else math.nan
+        else:  # EBITDA margin before fixed costs: 1 - alpha - o(T_v) - SBC expensed
+            margin = 1.0 - alpha - opex - sbc
+            revenue = (ebitda + fixed) / margin if margin > 0 else math.nan
     else:
         g = val["terminal_growth"]
         cash_flow = tv * (math.expm1(r) - g) / (1.0 + g) / factor * n
-        if method == "gordon":
-            margin = (1.0 - tau) * (1.0 - alpha) - costs["capex_ratio"]
+        if method == "gordon":  # FCF = (1 - tau) EBIT - capex, EBIT margin before fixed costs
+            margin = ((1.0 - tau) * (1.0 - alpha - opex - sbc - costs["maintenance_capex_ratio"])
+                      - costs["capex_ratio"])
             if level is not None:
                 revenue = _over(cash_flow, (1.0 - tau) * level - costs["capex_ratio"])
             else:
                 revenue = (cash_flow + (1.0 - tau) * fixed) / margin if margin > 0 else math.nan
         else:
             nopat = cash_flow / (1.0 - g / val["return_on_capital"])
-            if level is not None:
+            if tau >= 1.0:
+                revenue = math.nan  # no NOPAT at a 100% tax rate
+            elif level is not None:
                 revenue = _over(nopat, (1.0 - tau) * level)
             else:
-                sbc = costs["sbc_ratio"] if costs["sbc_treatment"] == "expense" else 0.0
-                margin = (1.0 - alpha - operating_expense_ratios(values, grid.years)[k] - sbc
-                          - costs["maintenance_capex_ratio"])
+                margin = 1.0 - alpha - opex - sbc - costs["maintenance_capex_ratio"]
                 revenue = (nopat / (1.0 - tau) + fixed) / margin if margin > 0 else math.nan
     if not revenue > 0:
         revenue = math.nan if method != "ev_sales" else revenue

@@ -188,10 +188,11 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
     table = np.array([[required_terminal_revenue(config.scenarios[s], grid, level=x)[0]
                        if required_table_levels(config.scenarios[s])[0] == kind else np.nan
                        for x in levels] for s in names])
-    what = ("exit multiple of sales" if kind == "exit_multiple"
-            else "terminal margin (EBITDA margin for ev_ebitda, operating margin otherwise)")
+    required_at = ("exit multiple of sales" if kind == "exit_multiple"
+                   else "terminal margin (EBITDA margin for ev_ebitda, operating margin "
+                        "otherwise)")
     add("required_revenue_table", ("scenario", "required_at"), table, "{c}/year",
-        f"terminal revenue at which PV equals V_0, at each {what} of the required_at "
+        f"terminal revenue at which PV equals V_0, at each {required_at} of the required_at "
         "coordinate (full capacity, no cash, no dilution)")
     # ---- over time
     dims_t = ("scenario", "time")
@@ -276,7 +277,7 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "source": ("source", [*contracts, "expansion"],
                    {"description": "revenue source: a named contract or the expansion pool"}),
         "required_at": ("required_at", np.array(levels),
-                        {"units": "1", "description": what,
+                        {"units": "1", "description": required_at,
                          "long_name": kind}),
         "block_end": ("block", block_end, {"units": "1",
                                             "description": "paths simulated after the block"}),

@@ -100,6 +100,7 @@ def headline_table(ds: xr.Dataset) -> str:
     lines.append("")
     end_q = question.split("to ")[-1]
     shares = ds.attrs.get("shares_outstanding")
+    other, fx = ds.attrs.get("reporting_currency"), ds.attrs.get("reporting_fx_rate")
     for scen in ds.scenario.values:
         s = ds.sel(scenario=scen)
         q = s.pv_quantile
@@ -127,6 +128,11 @@ def headline_table(ds: xr.Dataset) -> str:
              " / ".join(format_quantile(s, "pv_quantile", p, cur)
                         for p in q["quantile"].values)),
         ]
+        if fx:
+            rows.append((f"E[PV] and median PV in {other}",
+                         f"{format_money(float(s.pv_mean) * fx, other)} / "
+                         f"{format_money(float(q.sel(quantile=0.5)) * fx, other)} (at {fx:g} "
+                         f"{other} per {cur})"))
         if shares:
             rows.append(("median PV per share",
                          f"{format_money(float(q.sel(quantile=0.5)) / float(shares), cur)} "
@@ -148,7 +154,10 @@ def headline_table(ds: xr.Dataset) -> str:
             *_required_table(s, cur),
         ]
         label_width = max(len(label) for label, _ in rows) + 2
-        lines.append(f"{scen}  V0 = {format_money(float(s.valuation), cur)}")
+        v0 = format_money(float(s.valuation), cur)
+        if fx:
+            v0 += f" ({format_money(float(s.valuation) * fx, other)})"
+        lines.append(f"{scen}  V0 = {v0}")
         lines += [f"  {label:<{label_width}}{text}" for label, text in rows]
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
