@@ -54,6 +54,31 @@ def test_validate(capsys, tmp_path):
     assert str(bad) in err and "[costs].tax_rate" in err and "1.35" in err
 
 
+ZHIPU = Path(__file__).resolve().parents[1] / "configs" / "zhipu_2026.toml"
+
+
+@pytest.mark.parametrize(("old", "new", "key", "expected", "given"), [
+    ("terminal_growth = 0.03 ", "terminal_growth = 0.2 ", "[valuation].terminal_growth",
+     "below the discount rate", "0.2"),
+    ("target_operating_margin = 0.25 ", "target_operating_margin = 1.2 ",
+     "[costs].target_operating_margin", "a number in the range (-inf, 1)", "1.2"),
+    ("sales_to_capital = 1.5 ", "sales_to_capital = -1.5 ", "[costs].sales_to_capital",
+     "a number in the range (0, inf)", "-1.5"),
+    ('sbc_treatment = "dilution" ', 'sbc_treatment = ["expense", "dilution"] ',
+     "[costs].sbc_treatment", "never several", "['expense', 'dilution']"),
+], ids=["growth-at-or-above-discount", "target-margin-above-100%", "negative-sales-to-capital",
+        "sbc-both-ways"])
+def test_bad_valuation_input_exits_2_naming_file_key_expected_given(old, new, key, expected,
+                                                                      given, tmp_path, capsys):
+    text = ZHIPU.read_text()
+    assert old in text
+    bad = tmp_path / "bad.toml"
+    bad.write_text(text.replace(old, new, 1))
+    assert main(["validate", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert str(bad) in err and key in err and expected in err and f"Got {given}" in err, err
+
+
 @pytest.mark.parametrize("argv", [
     ["validate", "does/not/exist.toml"],
     ["show", "does/not/exist.nc"],
