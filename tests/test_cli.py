@@ -20,7 +20,7 @@ def test_run_show_and_no_overwrite(tmp_path, capsys):
     args = ["run", str(AMAZON), "--paths", "4096", "--out", str(out), "--no-progress"]
     assert main(args) == 0
     printed = capsys.readouterr().out
-    assert "P(justified" in printed and "P(bankrupt by T)" in printed
+    assert "price turns out cheap (PV >= V0)" in printed and "P(bankrupt by 2024-12-31)" in printed
     assert (out / "results.nc").exists()
     assert main(["show", str(out / "results.nc")]) == 0
     shown = capsys.readouterr().out
