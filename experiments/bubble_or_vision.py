@@ -75,14 +75,18 @@ def main() -> None:
     print(sensitivity.tornado_table(tornado))
     swing = {o: (tornado[f"delta_{o}"].sel(side="high")
                  - tornado[f"delta_{o}"].sel(side="low")).pipe(abs)
-             for o in ("p_justified", "p_collapse")}
+             for o in ("value_ratio", "p_collapse")}
     top = {o: str(swing[o].idxmax("input").values) for o in swing}
 
-    # 4. market-implied long-run growth and 2030 share
-    print("\nMarket-implied expectation:")
-    result = implied.solve(research, "commercial.growth_long_run", ("p_justified", 0.5),
-                           bracket=(0.0, 2.0), n_paths=n_small)
-    print("  " + implied.describe(result))
+    # 4. reverse DCF: the revenue growth and the mature margin that would make E[PV] = V0
+    print("\nWhat the price implies (reverse DCF, E[PV] = V0):")
+    try:
+        reverse = implied.reverse_dcf(research, n_paths=n_small)
+        implied_text = implied.describe_reverse_dcf(reverse)
+    except ValueError as exc:  # no value of either input reaches today's price
+        implied_text = ("no initial commercial growth rate and no mature operating margin the "
+                        "cost structure allows makes E[PV] = V0: " + str(exc).split(": ", 1)[-1])
+    print("  " + implied_text)
 
     # 5. the 50%-growth test on the same paths
     pv = ds.path_pv
@@ -102,20 +106,22 @@ def main() -> None:
     b = ds.sel(scenario="base")
     print(
         "\nConclusion: at the article's numbers the trillion-yuan valuation is a bubble, not a "
-        f"vision. In the base case it is justified on {100 * float(b.p_justified):.2f}% of "
-        f"paths [{100 * float(b.p_justified_low):.2f}%, {100 * float(b.p_justified_high):.2f}%]"
-        f" and collapses by 80% at some point before 2030 on "
+        f"vision. Valued on the company simulated (ten years of cash flows with margins "
+        f"converging to 25%, then a perpetuity of its own NOPAT), E[PV] is "
+        f"{float(b.value_ratio):.2%} of today's price [{float(b.value_ratio) - 1.96 * float(b.value_ratio_se):.2%}, "  # noqa: E501
+        f"{float(b.value_ratio) + 1.96 * float(b.value_ratio_se):.2%}], and today's price turns "
+        f"out cheap on {100 * float(b.p_justified):.3f}% of futures "
+        f"[{100 * float(b.p_justified_low):.3f}%, {100 * float(b.p_justified_high):.3f}%]. The "
+        "market value collapses by 80% before mid-2030 on "
         f"{100 * float(b.p_collapse):.1f}% [{100 * float(b.p_collapse_low):.1f}%, "
-        f"{100 * float(b.p_collapse_high):.1f}%]; a drop to $20B within a year has "
+        f"{100 * float(b.p_collapse_high):.1f}%] of paths; a drop to $20B within a year has "
         f"probability {_pct(one_year['base'])} in the base case and "
-        f"{_pct(one_year['china_slowdown'])} if the slowdown has already begun. The driver "
-        f"that moves P(justified) most is {top['p_justified']}, and P(collapse) most "
-        f"{top['p_collapse']}. Only the province rollout the article predicts "
-        f"({100 * float(ds.p_justified.sel(scenario='province_rollout')):.0f}% justified) comes "
-        "near justifying it. The 50% commercial-growth test barely moves the odds "
-        f"({d.mean():+.2%}), and the market implies long-run commercial growth of "
-        f"{result.value:.0%} a year, continuously compounded ({math.expm1(result.value):.0%} a "
-        "year in annual terms) for good, which the article's own numbers do not support.")
+        f"{_pct(one_year['china_slowdown'])} if the slowdown has already begun. The input "
+        f"that moves E[PV]/V0 most is {top['value_ratio']}, and P(collapse) most "
+        f"{top['p_collapse']}. The 50% commercial-growth test moves E[PV]/V0 from "
+        f"{float(b.value_ratio):.2%} to "
+        f"{float(ds.value_ratio.sel(scenario='commercial_50')):.2%} of the price. "
+        f"Reverse DCF: {implied_text}")
 
     args.out.mkdir(parents=True, exist_ok=True)
     simval.save(ds.drop_dims("path"), args.out / "bubble_or_vision.nc", overwrite=True)
