@@ -167,7 +167,8 @@ def test_html_report_explains_and_documents(html_report, results_file):
     ds = simval.open_results(results_file)
     page = _parse(html_report.read_text(encoding="utf-8"))
     text = " ".join(" ".join(page.text).split())
-    assert "How to read this" in text and "P(justified) is the share of paths" in text
+    assert "How to read this" in text and "E[PV]/V0 is the mean value to today" in text
+    assert "P(justified) is the share of futures in which today" in text
     assert "Figure 1." in text and "Figure 8." in text
     # provenance: seed, paths, versions, config hash
     provenance = {row[0]: row[1] for row in page.tables["provenance"]}

@@ -262,6 +262,10 @@ def how_to_read(ds: xr.Dataset, config: Config | None) -> list[str]:
         elif method == "ev_ebitda":
             exit_text = (f"an exit at a median {valuation['exit_multiple_median']:g} times "
                          "EBITDA")
+        elif method == "value_driver":
+            exit_text = ("a terminal value at the valuation horizon: a perpetuity of the "
+                         "path's own after-tax operating profit, less the reinvestment its "
+                         "growth needs")
         else:
             exit_text = "a Gordon growth terminal value"
         measure = base["simulation"]["measure"]
@@ -270,17 +274,20 @@ def how_to_read(ds: xr.Dataset, config: Config | None) -> list[str]:
         else:
             discount = (f"simulated with risk-neutral drifts and discounted at the risk-free "
                         f"rate, {100 * base['costs']['risk_free_rate']:.3g}% a year")
+    valuation_end = str(np.datetime_as_string(ds.time.values[-1], unit="D"))
     paragraphs = [
         f"The company's future is simulated {ds.attrs['n_paths']:,} times per scenario (each "
-        f"a path), from {ds.attrs['as_of']} to {end} in steps of a {_step_word(steps)}; a "
-        "scenario is one set of assumptions. Two questions are answered. Is today's "
-        f"valuation justified? P(justified) is the share of paths on which the value to "
-        f"today's holders (cash flows {discount}, plus {exit_text}) is at least today's "
-        f"valuation {v0_text}. How likely is it to collapse? P(collapse) is the share of "
-        f"paths on which the market value falls to {level} ({fall}) on some date up to "
-        f"{end}; P(bankrupt) the share on which the company runs out of cash. The two can "
-        "disagree: a price can be justified by the cash flows on a path whose market value "
-        "collapsed on the way.",
+        f"a path), from {ds.attrs['as_of']} to {valuation_end} in steps of a "
+        f"{_step_word(steps)}; a scenario is one set of assumptions. Two questions are "
+        "answered. What is the company worth against today's price? E[PV]/V0 is the mean "
+        f"value to today's holders (cash flows {discount}, plus {exit_text}) as a share of "
+        f"today's valuation {v0_text}, and the terminal value's share says how much of it "
+        "rests on the years after the valuation horizon. How likely is the price to collapse? "
+        f"P(collapse) is the share of paths on which the market value falls to {level} "
+        f"({fall}) on some date up to {end}; P(bankrupt) the share on which the company runs "
+        f"out of cash by then. Last, P(justified) is the share of futures in which today's "
+        "price turns out cheap (PV at least V0). The answers can disagree: a price can be "
+        "justified by the cash flows on a path whose market value collapsed on the way.",
         "Numbers in brackets are 95% intervals: they measure the noise of simulating a "
         "finite number of paths, not whether the assumptions are right. To see how much an "
         "assumption matters, compare scenarios: they share their random numbers, so their "
@@ -291,12 +298,13 @@ def how_to_read(ds: xr.Dataset, config: Config | None) -> list[str]:
     share = float(first.required_share)
     required = format_money(float(first.required_revenue), cur)
     median = format_quantile(first, "terminal_revenue_quantile", 0.5, cur)
-    facts = (f"In short: in {names[0]}, the valuation is justified on "
-             f"{format_percent(float(first.p_justified))} of paths and the market value "
-             "collapses on "
-             f"{format_percent(float(first.p_collapse))}. ")
+    facts = (f"In short: in {names[0]}, the company is worth on average "
+             f"{format_percent(float(first.value_ratio))} of today's price, today's price turns "
+             f"out cheap in {format_percent(float(first.p_justified))} of futures, and the "
+             f"market value collapses on {format_percent(float(first.p_collapse))} of paths. ")
     if math.isfinite(float(first.required_revenue)):
-        facts += (f"To justify {v0_text.split(' = ')[-1]}, revenue at the horizon must reach "
+        facts += (f"To justify {v0_text.split(' = ')[-1]}, revenue at the valuation horizon "
+                  "must reach "
                   f"{required}/year"
                   + (f" ({format_percent(share)} of the market)" if math.isfinite(share) else "")
                   + f"; the median path reaches {median}/year. ")
