@@ -207,6 +207,7 @@ variable_cost_ratio = 0.5
 fixed_costs = 0
 cash = 1e9
 [valuation]
+terminal_method = "ev_sales"
 exit_multiple_median = 5
 """
     values = simval.parse_config(text).base
