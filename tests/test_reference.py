@@ -44,6 +44,7 @@ from __future__ import annotations
 import datetime as dt
 import glob
 import math
+import random
 from pathlib import Path
 
 import numpy as np
@@ -98,8 +99,11 @@ def series_scales(values, ref: ReferenceResult) -> np.ndarray:
 def scalar_scales(values, ref: ReferenceResult) -> np.ndarray:
     """Per scalar, the magnitude its rounding errors are relative to, shape (N_SCALARS, 1)."""
     v0 = values["company"]["valuation"]
-    scales = np.ones(layout.N_SCALARS)  # drawdown, slowdown share, holders' fraction
+    # drawdown, slowdown share, holders' fraction, terminal margin and growth: 1
+    scales = np.ones(layout.N_SCALARS)
     scales[layout.SCALAR_PV] = max(v0, _max_abs(ref.scalars[layout.SCALAR_PV]))
+    scales[layout.SCALAR_TERMINAL_VALUE_PV] = max(
+        v0, _max_abs(ref.scalars[layout.SCALAR_TERMINAL_VALUE_PV]))
     scales[layout.SCALAR_MIN_VALUE] = v0
     scales[layout.SCALAR_TERMINAL_REVENUE] = max(
         1.0, _max_abs(ref.scalars[layout.SCALAR_TERMINAL_REVENUE]))
@@ -238,8 +242,20 @@ def configs(draw) -> str:
     def maybe(strategy, default=0.0):
         return draw(strategy) if draw(b) else default
 
+    # The v2 features are switched on by coins of known probability from a seeded generator
+    # (hypothesis's own booleans and sampled_from are far from fair over a derandomized run);
+    # their values are still drawn by hypothesis.
+    v2 = random.Random(draw(st.integers(0, 2**32 - 1)))
+
+    def coin(p: float = 0.5) -> bool:
+        return v2.random() < p
+
     n = draw(st.sampled_from([1, 2, 3, 4, 5, 6, 12]))
     k_max = draw(st.integers(1, min(3 * n, 24)))
+    # valuation horizon: the question horizon, a few steps more, or the default max(T_q, 10)
+    horizon = v2.choice(["same", "longer", "longer", "default"])
+    k_v = {"same": k_max, "longer": k_max + draw(st.integers(1, 2 * n)), "default": None}[
+        horizon]
     as_of = draw(st.sampled_from([dt.date(2026, 6, 30), dt.date(2025, 1, 31),
                                   dt.date(2024, 2, 29), dt.date(2026, 3, 15)]))
     measure = draw(st.sampled_from(["real_world", "risk_neutral"]))
@@ -248,10 +264,13 @@ def configs(draw) -> str:
     lines = [
         "[company]", 'name = "Hypo"', 'currency = "CNY"', f"as_of = {as_of.isoformat()}",
         f"valuation = {_f(u(1e8, 1e11))}", f"net_debt = {_f(maybe(st.floats(-1e9, 1e9)))}",
+        f"option_overhang = {_f(u(0, 0.5) if coin() else 0.0)}",
         "[simulation]", f"horizon_years = {_f(k_max / n)}", f"steps_per_year = {n}",
         "n_paths = 1000", "keep_paths = 0", f'measure = "{measure}"',
         f'revenue_timing = "{draw(st.sampled_from(["start", "end"]))}"',
     ]
+    if k_v is not None:
+        lines.append(f"valuation_horizon_years = {_f(k_v / n)}")
     if measure == "real_world":
         lines.append(f"discount_rate = {_f(rate)}")
     # macro regime
@@ -332,11 +351,35 @@ def configs(draw) -> str:
         if draw(b):
             lines += ['currency = "USD"', f"fx_rate = {_f(u(0.1, 10))}"]
     # costs
-    lines += ["[costs]", f"variable_cost_ratio = {_f(u(0, 1.2))}",
+    alpha = u(0, 1.2)
+    lines += ["[costs]", f"variable_cost_ratio = {_f(alpha)}",
               f"fixed_costs = {_f(u(0, 3e9))}", f"fixed_cost_growth = {_f(u(-0.1, 0.3))}",
               f"capex_ratio = {_f(maybe(st.floats(0, 0.3)))}", f"tax_rate = {_f(u(0, 0.4))}",
               f"loss_carryforward = {_f(maybe(st.floats(0, 2e9)))}",
               f"cash = {_f(u(0, 3e9))}", f"risk_free_rate = {_f(rf)}"]
+    # v2 operating model: contract cost ratio, operating expenses (converging to a target
+    # margin or not), SBC as an expense or as dilution, maintenance capex, growth reinvestment
+    if coin():
+        lines.append(f"contract_cost_ratio = {_f(u(0, 1.2))}")
+    lines.append(f"operating_expense_ratio = {_f(u(0, 0.8) if coin() else 0.0)}")
+    sbc = u(0.001, 0.3) if coin() else 0.0
+    sbc_expense = 0.0
+    if sbc > 0.0:
+        treatment = "dilution" if coin() else "expense"
+        sbc_expense = sbc if treatment == "expense" else 0.0
+        lines += [f"sbc_ratio = {_f(sbc)}", f'sbc_treatment = "{treatment}"']
+    maintenance = u(0, 0.2) if coin() else 0.0
+    lines.append(f"maintenance_capex_ratio = {_f(maintenance)}")
+    target = None
+    if coin():  # o_inf = 1 - alpha - s_e - m_c - target >= 0.01
+        target = 1.0 - alpha - sbc_expense - maintenance - u(0.01, 0.6)
+        lines += [f"target_operating_margin = {_f(target)}",
+                  f"margin_convergence = {_f(u(0.01, 3))}"]
+    if coin():
+        lines.append(f"sales_to_capital = {_f(u(0.2, 5))}")
+    if coin():
+        lines += ["[debt]", f"amount = {_f(u(1e7, 3e9))}",
+                  f"interest_rate = {_f(u(0.001, 0.2) if coin(0.75) else 0.0)}"]
     # financing
     if draw(b):
         lines += ["[financing]", "enabled = true", f"cash_floor = {_f(u(0, 1e9))}",
@@ -344,18 +387,33 @@ def configs(draw) -> str:
         slowdown += ["[slowdown.financing]", f"probability = {_f(u(0, 1))}"]
     lines += ["[bankruptcy]", f"recovery = {_f(maybe(st.floats(0, 1)))}"]
     # valuation
-    method = draw(st.sampled_from(["ev_sales", "ev_ebitda", "gordon"]))
-    earnings = "annualised" if method == "gordon" else draw(
+    method = v2.choice(["ev_sales", "ev_ebitda", "gordon", "value_driver"])
+    perpetuity = method in ("gordon", "value_driver")
+    earnings = "annualised" if perpetuity else draw(
         st.sampled_from(["annualised", "per_step"]))
     lines += ["[valuation]", f'terminal_method = "{method}"',
               f'terminal_earnings = "{earnings}"',
               f"limited_liability = {str(draw(b)).lower()}"]
-    if method == "gordon":
+    if perpetuity:
         top = math.expm1(rate)
-        lines.append(f"terminal_growth = {_f(u(-0.2, top - 0.01) if top > -0.19 else -0.5)}")
+        g = u(-0.2, top - 0.01) if top > -0.19 else -0.5
+        lines.append(f"terminal_growth = {_f(g)}")
+        if method == "value_driver":  # ROIC above g when g > 0
+            lines.append(f"return_on_capital = {_f(max(g, 0.0) + u(0.01, 1))}")
     else:
-        lines += [f"exit_multiple_median = {_f(u(1, 30))}",
+        # the level as a median or a mean; the exit multiple may depend on the path's growth
+        # and operating margin at the valuation horizon; contract revenue may have its own
+        level = "median" if coin() else "mean"
+        lines += [f"exit_multiple_{level} = {_f(u(1, 30))}",
                   f"exit_multiple_dispersion = {_f(maybe(st.floats(0, 0.5)))}"]
+        if coin():
+            lines += [f"exit_multiple_growth_slope = {_f(u(-5, 5))}",
+                      f"exit_multiple_margin_slope = {_f(u(-1, 1))}"]
+            if coin():
+                lines += [f"exit_reference_growth = {_f(u(-0.2, 0.5))}",
+                          f"exit_reference_margin = {_f(u(-0.5, 0.5))}"]
+        if method == "ev_sales" and coin():
+            lines.append(f"contract_exit_multiple = {_f(u(0.5, 20))}")
     # market path
     market_on = draw(b)
     lines += ["[market]", f"enabled = {str(market_on).lower()}",
@@ -370,7 +428,7 @@ def configs(draw) -> str:
     return "\n".join(lines + slowdown) + "\n"
 
 
-@settings(max_examples=40, deadline=None, derandomize=True, database=None,
+@settings(max_examples=100, deadline=None, derandomize=True, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(text=configs(), seed=st.integers(0, 2**63 - 1),
        path0=st.sampled_from([0, 1, 4096, OFFSET, 2**31 - 200]),
