@@ -45,6 +45,7 @@ import datetime as dt
 import glob
 import math
 import random
+import tomllib
 from pathlib import Path
 
 import numpy as np
@@ -54,6 +55,7 @@ from hypothesis import strategies as st
 
 import simval
 from simval import layout
+from simval.config.toml import to_toml
 from simval.engine import runner
 from simval.engine.reference import ReferenceResult, simulate_reference
 from simval.model.params import build_kernel_params, make_time_grid
@@ -220,6 +222,83 @@ exit_multiple_median = 5
         - (0.1 - 0.045) * np.arange(5) * 0.25
     np.testing.assert_allclose(log_dev[0::2], -log_dev[1::2], atol=1e-12)
     assert_agree(values, 3, 10, 8, antithetic=True)
+
+
+# ------------------------------------------------------------------------------------------
+# the full test config with every v2 feature (the shipped configs use few of them)
+
+V2_VARIANTS = {
+    # value-driver terminal value, operating expenses converging to a target margin, SBC
+    # expensed, maintenance capex, growth reinvestment, contract cost ratio, debt and interest,
+    # option overhang, and a valuation horizon beyond the question horizon
+    "value_driver": {
+        "simulation": {"valuation_horizon_years": 6.0},
+        "company": {"option_overhang": 0.08},
+        "costs": {"fixed_costs": 0.3e9, "contract_cost_ratio": 0.3,
+                  "operating_expense_ratio": 0.3, "target_operating_margin": 0.25,
+                  "margin_convergence": 0.6,
+                  "sbc_ratio": 0.1, "sbc_treatment": "expense",
+                  "maintenance_capex_ratio": 0.04, "sales_to_capital": 1.5},
+        "debt": {"amount": 3e9, "interest_rate": 0.06},
+        "valuation": {"terminal_method": "value_driver", "terminal_growth": 0.03,
+                      "return_on_capital": 0.15, "exit_multiple_median": None,
+                      "exit_multiple_dispersion": None},
+    },
+    # ev_sales at a state-dependent exit multiple given by its mean, contract revenue at its
+    # own multiple; SBC as dilution; revenue timing "start"
+    "exit_multiple": {
+        "simulation": {"valuation_horizon_years": 5.0, "revenue_timing": "start"},
+        "company": {"option_overhang": 0.05},
+        "costs": {"operating_expense_ratio": 0.3, "sbc_ratio": 0.15,
+                  "sbc_treatment": "dilution", "maintenance_capex_ratio": 0.03},
+        "debt": {"amount": 1e9, "interest_rate": 0.05},
+        "valuation": {"exit_multiple_median": None, "exit_multiple_mean": 12.0,
+                      "exit_multiple_growth_slope": 3.0, "exit_multiple_margin_slope": 1.5,
+                      "exit_reference_growth": 0.15, "exit_reference_margin": 0.1,
+                      "contract_exit_multiple": 4.0},
+    },
+    # ev_ebitda at a multiple depending on growth and on the margin against the target
+    "ev_ebitda": {
+        "simulation": {"valuation_horizon_years": 4.0},
+        "costs": {"operating_expense_ratio": 0.2, "target_operating_margin": 0.25,
+                  "margin_convergence": 1.0, "sales_to_capital": 2.0},
+        "valuation": {"terminal_method": "ev_ebitda", "exit_multiple_growth_slope": -2.0,
+                      "exit_multiple_margin_slope": 2.0},
+    },
+}
+
+
+def v2_config(full_config, variant: str) -> simval.Config:
+    """The full test config with the v2 keys of ``V2_VARIANTS[variant]`` (None removes a key)."""
+    raw = tomllib.loads(full_config.text)
+    for section, keys in V2_VARIANTS[variant].items():
+        table = raw.setdefault(section, {})
+        for key, value in keys.items():
+            if value is None:
+                table.pop(key, None)
+            else:
+                table[key] = value
+    return simval.parse_config(to_toml(raw), source=f"full.toml, v2 {variant}")
+
+
+@pytest.mark.parametrize("antithetic", [False, True], ids=["plain", "antithetic"])
+@pytest.mark.parametrize("variant", list(V2_VARIANTS))
+def test_v2_features(full_config, variant, antithetic):
+    config = v2_config(full_config, variant)
+    for values in config.scenarios.values():
+        ker, ref = assert_agree(values, 11, OFFSET, 256, antithetic)
+        grid = make_time_grid(values)
+        assert grid.n_steps > grid.question_steps  # T_v > T_q
+        scalars = ker.scalars
+        survived = ker.counts[layout.COUNT_BANKRUPT_STEP] < 0
+        assert survived.any()
+        # the new scalars are compared, and are not vacuous
+        assert (scalars[layout.SCALAR_TERMINAL_VALUE_PV][survived] > 0.0).any()
+        assert np.isfinite(scalars[layout.SCALAR_TERMINAL_MARGIN][survived]).all()
+        assert np.isnan(scalars[layout.SCALAR_TERMINAL_GROWTH][~survived]).all()
+        assert np.ptp(scalars[layout.SCALAR_TERMINAL_GROWTH][survived]) > 0.0
+        if values["costs"]["sbc_treatment"] == "dilution":  # every surviving path dilutes
+            assert (scalars[layout.SCALAR_HOLDERS_FRACTION][survived] < 1.0).all()
 
 
 # ------------------------------------------------------------------------------------------
