@@ -1,13 +1,17 @@
 """The numba kernel agrees path by path with the independent numpy reference model.
 
-:func:`simval.engine.reference.simulate_reference` implements ``docs/model.md`` from scratch
-(its own per-step parameters, TAM interpolation, counter-based random numbers and dynamics,
-vectorised over paths); here the kernel (:func:`simval.engine.kernels.simulate_chunk` fed by
+:func:`simval.engine.reference.simulate_reference` implements ``docs/model.md`` and the v2
+valuation model from scratch (its own per-step parameters, TAM interpolation, counter-based
+random numbers and dynamics, vectorised over paths); here the kernel
+(:func:`simval.engine.kernels.simulate_chunk` fed by
 :func:`simval.model.params.build_kernel_params`) is run on the same global paths and every
 output is compared: the shipped configs (every scenario, at path 0 and at a non-aligned global
 offset so that the counter's use of the global path index is checked), the full test config,
+the full test config with the v2 features (value-driver terminal value, state-dependent and
+contract exit multiples, operating expenses converging to a target margin, SBC as expense or
+dilution, maintenance capex, growth reinvestment, debt, option overhang, T_v > T_q),
 antithetic variates on and off, and random valid configs from hypothesis that switch every
-driver on and off independently.
+driver and every v2 feature on and off independently.
 
 Tolerances
 ----------
@@ -15,9 +19,11 @@ Continuous outputs (``series``, ``scalars``) are compared with
 ``assert_allclose(rtol=RTOL, atol=ATOL)`` after dividing kernel and reference by the same
 *scale*, the magnitude that rounding errors of that output are relative to: per path, the
 largest revenue for the revenue series, the largest of revenue, cash balance and fixed costs
-for cash, the largest value (>= V_0) for the market value; V_0 for PV (or the largest |PV|) and
-the minimum value; the largest terminal revenue; 1 for fractions (market share, capacity,
-drawdown, slowdown share, holders' fraction). NaN must be NaN in both.
+for cash, the largest value (>= V_0) for the market value; V_0 for PV and the present value of
+the terminal value (or their largest |value|) and the minimum value; the largest terminal
+revenue; 1 for fractions (market share, capacity, drawdown, slowdown share, holders' fraction,
+terminal operating margin and growth). NaN must be NaN in both (terminal margin and growth of a
+bankrupt path).
 
 ``RTOL = 1e-9``: numpy and the math library numba calls (``log``, ``cos``, ``exp``, ``pow``)
 may round differently in the last bit, and the two implementations associate a few products
@@ -26,7 +32,9 @@ differences compound over the steps. Measured over the shipped configs, the full
 and 2000 extra random configs (128 paths each): at most 7e-11 relative, on cash balances and
 commercial revenue that are differences of much larger numbers (cash ending near 0 after flows
 of 1e11, commercial revenue cut to the room left by contracts under the TAM cap), and 3e-11 on
-a small drawdown ``1 - V/P``; everything else at most 4e-12 (PV), mostly below 1e-13.
+a small drawdown ``1 - V/P``; everything else at most 4e-12 (PV), mostly below 1e-13. With
+the v2 keys (800 random configs): every scalar, including the present value of the terminal
+value and the terminal margin and growth, within 5e-14 of its scale.
 ``ATOL = 1e-12`` of the scale covers values that are cancellation results near zero
 (measured at most 6e-14 of the scale), e.g. a drawdown of 3e-16 in one implementation and
 2e-16 in the other.

@@ -692,11 +692,13 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         exit_multiple = np.full(n, float(median))
         if dispersion > 0.0:
             exit_multiple = exit_multiple * np.exp(dispersion * draws.normal(_PATH, 0, 1))
-        # state-dependent: growth mu at the last step, operating margin of the last step
-        exit_multiple = exit_multiple * np.exp(val["exit_multiple_growth_slope"]
-                                               * (last_mu - mu_ref)
-                                               + val["exit_multiple_margin_slope"]
-                                               * (last_margin - m_ref))
+        # state-dependent: growth mu at the last step, operating margin of the last step (a
+        # margin of -1e6, revenue all but cut to zero, may overflow: the multiple is then inf)
+        with np.errstate(over="ignore"):
+            exit_multiple = exit_multiple * np.exp(val["exit_multiple_growth_slope"]
+                                                   * (last_mu - mu_ref)
+                                                   + val["exit_multiple_margin_slope"]
+                                                   * (last_margin - m_ref))
         if method == "ev_ebitda":
             tv = exit_multiple * f * last_ebitda
         elif val["contract_exit_multiple"] is None:
