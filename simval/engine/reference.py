@@ -1,9 +1,14 @@
 """Reference implementation of the simulated model in plain numpy.
 
-This module re-implements, straight from ``docs/model.md`` (sections 1-5), everything that
-:func:`simval.engine.kernels.simulate_chunk` computes for a chunk of paths: the per-step
-parameters, the time-grid conventions, the TAM interpolation, the counter-based random numbers
-and the path dynamics. It shares **no step code** with the numba kernel: it does not use
+This module re-implements, straight from ``docs/model.md`` (sections 1-5) and the v2
+valuation specification (operating model with contract cost ratio, converging operating
+expenses, SBC as expense or dilution, maintenance capex as D&A, sales-to-capital reinvestment
+and debt interest; the question horizon T_q and the valuation horizon T_v; the ``value_driver``
+terminal value, the state-dependent exit multiple and the equity bridge with option overhang and
+debt), everything that :func:`simval.engine.kernels.simulate_chunk` computes for a chunk of
+paths: the per-step parameters, the time-grid conventions, the TAM interpolation, the
+counter-based random numbers, the path dynamics and the valuation. It shares **no step
+code** with the numba kernel: it does not use
 :func:`simval.model.params.build_kernel_params`, :class:`~simval.model.params.KernelParams` or
 any function of :mod:`simval.engine.kernels` (only the constants of :mod:`simval.layout`: the
 counter's fields, the stream ids and the output rows), and it is organised differently: vectorised
@@ -43,7 +48,10 @@ from simval.layout import (
     SCALAR_MIN_VALUE,
     SCALAR_PV,
     SCALAR_SLOWDOWN_SHARE,
+    SCALAR_TERMINAL_GROWTH,
+    SCALAR_TERMINAL_MARGIN,
     SCALAR_TERMINAL_REVENUE,
+    SCALAR_TERMINAL_VALUE_PV,
     SERIES_CAPACITY,
     SERIES_CASH,
     SERIES_COMMERCIAL_REVENUE,
@@ -329,12 +337,15 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     >>> values = simval.load_config("configs/minimax_2025.toml").scenarios["base"]
     >>> out = simulate_reference(values, make_time_grid(values), seed=1, path0=0, n=4)
     >>> out.series.shape[:2], out.scalars.shape
-    ((7, 4), (6, 4))
+    ((7, 4), (9, 4))
     """
     sim, com, cost = values["simulation"], values["commercial"], values["costs"]
     slow = values["slowdown"]
     steps_per_year = sim["steps_per_year"]
-    K = round(sim["horizon_years"] * steps_per_year)
+    # two horizons (spec v2): paths run to the valuation horizon T_v (K = K_v steps); the
+    # market-path statistics look at t_1 .. t_{K_q} only (question horizon T_q)
+    K = round(sim["valuation_horizon_years"] * steps_per_year)
+    K_q = round(sim["horizon_years"] * steps_per_year)
     if grid.n_steps != K:
         raise ValueError(f"the grid has {grid.n_steps} steps, the config {K}")
     step = 1.0 / steps_per_year
@@ -355,6 +366,24 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     rho = com["correlation"]
     rho_perp = math.sqrt(1.0 - rho * rho)
     fixed = cost["fixed_costs"] * np.exp(cost["fixed_cost_growth"] * t)
+    # operating model (spec v2, [costs] and [debt])
+    alpha_contract = cost["contract_cost_ratio"]
+    if alpha_contract is None:  # absent: contract revenue costs what commercial revenue does
+        alpha_contract = cost["variable_cost_ratio"]
+    sbc = cost["sbc_ratio"]
+    sbc_expense = sbc if sbc > 0.0 and cost["sbc_treatment"] == "expense" else 0.0
+    sbc_dilution = sbc if sbc > 0.0 and cost["sbc_treatment"] == "dilution" else 0.0
+    maintenance = cost["maintenance_capex_ratio"]
+    target = cost["target_operating_margin"]
+    if target is None:  # o(t) = o_0
+        opex = np.full(K + 1, cost["operating_expense_ratio"])
+    else:  # o(t) = o_inf + (o_0 - o_inf) e^{-kappa_o t}, o_inf = 1 - alpha - s_e - m_c - m_bar
+        o_inf = 1.0 - cost["variable_cost_ratio"] - sbc_expense - maintenance - target
+        opex = o_inf + (cost["operating_expense_ratio"] - o_inf) \
+            * np.exp(-cost["margin_convergence"] * t)
+    sales_to_capital = cost["sales_to_capital"]
+    debt = values["debt"]["amount"]
+    interest_flow = values["debt"]["interest_rate"] * debt * step  # r_d D dt
 
     reg = values["regime"]
     hazards = np.array([reg["hazard_normal_to_slowdown"], reg["hazard_slowdown_to_normal"]])
@@ -457,6 +486,10 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     slowdown_steps = np.zeros(n, dtype=np.int64)
     last_flow = np.zeros(n)
     last_ebitda = np.zeros(n)
+    last_ebit = np.zeros(n)
+    last_contract_flow = np.zeros(n)
+    last_margin = np.zeros(n)
+    last_mu = np.zeros(n)
     n_shocks = np.zeros(n, dtype=np.int64)
     n_lost = np.zeros(n, dtype=np.int64)
     n_decisions = np.zeros(n, dtype=np.int64)
@@ -545,23 +578,34 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
                                        + mkt["slowdown_jump_dispersion"]
                                        * draws.normal(_MARKET, k, 1), 0.0)
         # 2.6 revenues at t_{k+1}
-        prev_total = total
+        prev_total, prev_contracts = total, contracts
         commercial, contracts, total, share = revenues(k + 1)
-        # 2.7 flows, taxes, cash
+        # 2.7 flows, taxes, cash (v2 operating model: spec "One step k")
         if sim["revenue_timing"] == "start":
             flow = prev_total * step
+            contract_flow = prev_contracts * step
             alpha = alpha0 + gamma * (1.0 - cap_start)
             fixed_flow = fixed[k] * step
+            opex_ratio = opex[k]
         else:
             flow = total * step
+            contract_flow = contracts * step
             alpha = alpha0 + gamma * (1.0 - cap)
             fixed_flow = fixed[k + 1] * step
-        ebitda = flow * (1.0 - alpha) - fixed_flow
-        income = ebitda + cost["risk_free_rate"] * cash * step
+            opex_ratio = opex[k + 1]
+        ebitda = flow * (1.0 - alpha) - fixed_flow - (alpha_contract - alpha0) * contract_flow \
+            - (opex_ratio + sbc_expense) * flow
+        ebit = ebitda - maintenance * flow  # maintenance capex = D&A, deductible
+        income = ebit + cost["risk_free_rate"] * cash * step - interest_flow
         taxed = income > losses
         tax = np.where(taxed, cost["tax_rate"] * (income - losses), 0.0)
         losses = np.where(taxed, 0.0, losses - income)
-        cash = cash + (income - tax - cost["capex_ratio"] * flow)
+        if sales_to_capital is None:
+            growth_capital = 0.0
+        else:
+            growth_capital = np.maximum(total - prev_total, 0.0) / sales_to_capital
+        cash = cash + (income - tax - cost["capex_ratio"] * flow - growth_capital)
+        margin = np.where(flow != 0.0, ebit / np.where(flow != 0.0, flow, 1.0), 0.0)
         # 2.8 market multiple and value
         if mkt["enabled"]:
             ln_m = ln_m_bar[s] + (ln_m - ln_m_bar[s]) * m_decay \
@@ -569,6 +613,12 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
             value = np.exp(ln_m) * total
         else:
             value = m0 * total
+        # SBC as dilution (spec v2): new shares at the market value, before financing
+        if sbc_dilution > 0.0:
+            dilute = alive & (value > 0.0)
+            holders = np.where(
+                dilute, holders * (value / np.where(dilute, value + sbc_dilution * flow, 1.0)),
+                holders)
         # 2.9 financing, then bankruptcy
         if fin["enabled"]:
             raise_ = alive & (cash < fin["cash_floor"]) \
@@ -582,6 +632,10 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         was = alive
         last_flow = np.where(was, flow, last_flow)
         last_ebitda = np.where(was, ebitda, last_ebitda)
+        last_ebit = np.where(was, ebit, last_ebit)
+        last_contract_flow = np.where(was, contract_flow, last_contract_flow)
+        last_margin = np.where(was, margin, last_margin)
+        last_mu = np.where(was, mu, last_mu)
         prev_cap = series[SERIES_CAPACITY, :, k]
         series[SERIES_TOTAL_REVENUE, :, k + 1] = np.where(was, total, 0.0)
         series[SERIES_COMMERCIAL_REVENUE, :, k + 1] = np.where(was, commercial, 0.0)
@@ -596,7 +650,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         alive = alive & ~broke
 
     # ---- market-path statistics (2.10)
-    v = series[SERIES_MARKET_VALUE]
+    v = series[SERIES_MARKET_VALUE, :, :K_q + 1]  # t_0 .. t_{K_q}: the question horizon
     peak = np.maximum.accumulate(v, axis=1)
     scalars[SCALAR_MIN_VALUE] = v.min(axis=1)
     scalars[SCALAR_MAX_DRAWDOWN] = (1.0 - v / peak).max(axis=1)
@@ -611,30 +665,60 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     scalars[SCALAR_SLOWDOWN_SHARE] = slowdown_steps / lived
     scalars[SCALAR_HOLDERS_FRACTION] = holders
 
-    # ---- valuation (section 3)
+    # ---- valuation (section 3; spec v2 "Terminal value" and "Present value")
     val = values["valuation"]
     f = steps_per_year if val["terminal_earnings"] == "annualised" else 1.0
     method = val["terminal_method"]
+    g = val["terminal_growth"]
     if method == "gordon":
-        g = val["terminal_growth"]
         fcf = last_ebitda - cost["tax_rate"] * np.maximum(last_ebitda, 0.0) \
             - cost["capex_ratio"] * last_flow
         tv = f * fcf * (1.0 + g) / (math.expm1(rate) - g)
+    elif method == "value_driver":
+        nopat = (1.0 - cost["tax_rate"]) * f * last_ebit
+        tv = np.maximum(nopat, 0.0) * (1.0 - g / val["return_on_capital"]) * (1.0 + g) \
+            / (math.expm1(rate) - g)
     else:
-        exit_multiple = np.full(n, val["exit_multiple_median"])
-        if val["exit_multiple_dispersion"] > 0.0:
-            exit_multiple = exit_multiple * np.exp(val["exit_multiple_dispersion"]
-                                                   * draws.normal(_PATH, 0, 1))
-        base = last_flow if method == "ev_sales" else last_ebitda
-        tv = exit_multiple * f * base
+        dispersion = val["exit_multiple_dispersion"]
+        median = val["exit_multiple_median"]
+        if median is None:  # the mean is given: median = mean e^{-s^2/2}
+            median = val["exit_multiple_mean"] * math.exp(-0.5 * dispersion ** 2)
+        mu_ref = val["exit_reference_growth"]
+        if mu_ref is None:
+            mu_ref = com["growth_long_run"]
+        m_ref = val["exit_reference_margin"]
+        if m_ref is None:
+            m_ref = 0.0 if target is None else target
+        exit_multiple = np.full(n, float(median))
+        if dispersion > 0.0:
+            exit_multiple = exit_multiple * np.exp(dispersion * draws.normal(_PATH, 0, 1))
+        # state-dependent: growth mu at the last step, operating margin of the last step (a
+        # margin of -1e6, revenue all but cut to zero, may overflow: the multiple is then inf)
+        with np.errstate(over="ignore"):
+            exit_multiple = exit_multiple * np.exp(val["exit_multiple_growth_slope"]
+                                                   * (last_mu - mu_ref)
+                                                   + val["exit_multiple_margin_slope"]
+                                                   * (last_margin - m_ref))
+        if method == "ev_ebitda":
+            tv = exit_multiple * f * last_ebitda
+        elif val["contract_exit_multiple"] is None:
+            tv = exit_multiple * f * last_flow
+        else:  # contract revenue at its own multiple
+            tv = (exit_multiple * (last_flow - last_contract_flow)
+                  + val["contract_exit_multiple"] * last_contract_flow) * f
     survived = bankrupt_step < 0
-    pv_alive = holders * math.exp(-rate * t[K]) * (tv + cash) - values["company"]["net_debt"]
+    keep = 1.0 - values["company"]["option_overhang"]  # today's shares: 1 - w
+    discount_v = math.exp(-rate * t[K])
+    pv_alive = keep * (holders * discount_v * (tv + cash - debt) - values["company"]["net_debt"])
     if val["limited_liability"]:
         pv_alive = np.maximum(pv_alive, 0.0)
     t_b = np.where(survived, 0, bankrupt_step) * step
-    pv_dead = holders * values["bankruptcy"]["recovery"] * np.exp(-rate * t_b) \
+    pv_dead = keep * holders * values["bankruptcy"]["recovery"] * np.exp(-rate * t_b) \
         * np.maximum(tv, 0.0)
     scalars[SCALAR_PV] = np.where(survived, pv_alive, pv_dead)
+    scalars[SCALAR_TERMINAL_VALUE_PV] = np.where(survived, keep * holders * discount_v * tv, 0.0)
+    scalars[SCALAR_TERMINAL_MARGIN] = np.where(survived, last_margin, np.nan)
+    scalars[SCALAR_TERMINAL_GROWTH] = np.where(survived, last_mu, np.nan)
     base_k = K - 1 if sim["revenue_timing"] == "start" else K
     scalars[SCALAR_TERMINAL_REVENUE] = np.where(
         survived, series[SERIES_TOTAL_REVENUE, :, base_k], 0.0)
