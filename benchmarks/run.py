@@ -96,7 +96,8 @@ def bench_reference(name: str, n: int, repeat: int) -> dict:
                                    max(1, repeat // 2))
     ref = simulate_reference(values, grid, seed, 0, n)
     run()
-    assert np.allclose(buffers[1], ref.scalars, rtol=1e-9, atol=1e-6), "engine != reference"
+    assert np.allclose(buffers[1], ref.scalars, rtol=1e-9, atol=1e-6, equal_nan=True), \
+        "engine != reference"
     out["ratio_2"] = out["reference"] / out["engine_2"]
     out["ratio_1"] = out["reference"] / out["engine_1"]
     out["n"] = n

@@ -495,6 +495,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     n_decisions = np.zeros(n, dtype=np.int64)
     n_won = np.zeros(n, dtype=np.int64)
     alpha0, gamma = cost["variable_cost_ratio"], chips["cost_sensitivity"]
+    revenue_peak = total.copy()  # the revenue growth capital has been bought for
 
     for k in range(K):
         s = regime
@@ -602,8 +603,9 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         losses = np.where(taxed, 0.0, losses - income)
         if sales_to_capital is None:
             growth_capital = 0.0
-        else:
-            growth_capital = np.maximum(total - prev_total, 0.0) / sales_to_capital
+        else:  # capital for revenue beyond the highest run-rate reached so far
+            growth_capital = np.maximum(total - revenue_peak, 0.0) / sales_to_capital
+        revenue_peak = np.maximum(revenue_peak, total)
         cash = cash + (income - tax - cost["capex_ratio"] * flow - growth_capital)
         margin = np.where(flow != 0.0, ebit / np.where(flow != 0.0, flow, 1.0), 0.0)
         # 2.8 market multiple and value
@@ -670,8 +672,8 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     f = steps_per_year if val["terminal_earnings"] == "annualised" else 1.0
     method = val["terminal_method"]
     g = val["terminal_growth"]
-    if method == "gordon":
-        fcf = last_ebitda - cost["tax_rate"] * np.maximum(last_ebitda, 0.0) \
+    if method == "gordon":  # FCF of EBIT (= EBITDA without maintenance capex)
+        fcf = last_ebit - cost["tax_rate"] * np.maximum(last_ebit, 0.0) \
             - cost["capex_ratio"] * last_flow
         tv = f * fcf * (1.0 + g) / (math.expm1(rate) - g)
     elif method == "value_driver":
