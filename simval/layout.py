@@ -19,7 +19,7 @@ Streams
     Each driver draws from its own stream (``STREAM_*``), so switching a driver on adds draws
     without moving any other. Named contract ``j`` draws from ``STREAM_CONTRACT0 + j`` and
     expansion-pool slot ``i`` from ``STREAM_POOL0 + i``, in separate ranges, so adding a named
-    contract never moves a pool draw. Ids 9-15 are reserved. The slots of each stream are listed
+    contract never moves a pool draw. Ids 10-15 are reserved. The slots of each stream are listed
     in ``docs/model.md`` (the stream table).
 
 Output rows
@@ -87,6 +87,7 @@ __all__ = [
     "STATE_LOST",
     "STEP_SHIFT",
     "STREAM_CHIPS",
+    "STREAM_BUDGET",
     "STREAM_CONTRACT0",
     "STREAM_COPULA",
     "STREAM_EXPANSION",
@@ -128,6 +129,8 @@ STREAM_COPULA = 5
 STREAM_EXPANSION = 6
 STREAM_FINANCING = 7
 STREAM_PATH = 8
+STREAM_BUDGET = 9
+"""The renewals' budget factor: b_0 at step 0 slot 1, the innovation of step k at slot 0."""
 STREAM_CONTRACT0 = 16
 """Named contract ``j`` draws from stream ``STREAM_CONTRACT0 + j``."""
 MAX_NAMED_CONTRACTS = 2048
@@ -185,5 +188,5 @@ STATE_LOST = 3
 # The fields must not overlap, and every id and slot drawn must fit in its field.
 assert PATH_SHIFT == STREAM_SHIFT + STREAM_BITS and PATH_SHIFT + PATH_BITS == 63
 assert STREAM_SHIFT == STEP_SHIFT + STEP_BITS and STEP_SHIFT == SLOT_SHIFT + SLOT_BITS
-assert STREAM_PATH < STREAM_CONTRACT0 and STREAM_POOL0 + MAX_POOL <= 2**STREAM_BITS
+assert STREAM_BUDGET < STREAM_CONTRACT0 and STREAM_POOL0 + MAX_POOL <= 2**STREAM_BITS
 assert 2 + 2 * (MAX_EVENTS_IN_STEP - 1) < 2**SLOT_BITS

@@ -137,3 +137,67 @@ renewal_probability = 0.7
     se = math.sqrt(0.7 * 0.3 / N)
     assert within_se(p, 0.7, se)
     assert not within_se(p, 0.7 + 10 * se, se)  # a target 10 s.e. off is rejected
+
+
+BUDGET = """
+[renewals]
+correlation = 0.3
+budget_weight = {w}
+budget_mean_reversion = 0.5
+
+[contracts.a]
+revenue = 1e7
+term_years = 5
+first_renewal = 2026-03-31
+renewal_probability = 0.7
+
+[contracts.b]
+revenue = 1e7
+term_years = 5
+first_renewal = 2027-03-31
+renewal_probability = 0.7
+"""
+
+
+def test_budget_factor_correlates_renewals_on_different_dates():
+    """Two contracts renew once each, at t_1 and t_5 (a year apart, so the step's copula
+    factor is not shared): the latents Y = sqrt(rho_c) Z_k - sqrt(rho_b) b + sqrt(1 - rho_c -
+    rho_b) xi are standard bivariate normal with correlation rho_b exp(-kappa_b 1 year), and
+    both are lost with probability P(Y_1 >= t, Y_2 >= t), t = Phi^-1(0.7)."""
+    w = 0.5
+    ds = run(BUDGET.format(w=w))
+    t = stats.norm.ppf(0.7)
+    r = w * math.exp(-0.5 * 1.0)
+    truth = stats.multivariate_normal([0.0, 0.0], [[1.0, r], [r, 1.0]]).cdf([-t, -t])
+    independent = 0.3 * 0.3
+    est = float(np.mean(ds.path_contracts_lost.values == 2))
+    se = math.sqrt(truth * (1 - truth) / N)
+    assert within_se(est, truth, se)
+    assert not within_se(est, independent, se)  # the independence product is rejected
+    # each marginal is still the renewal probability
+    for name in ("a", "b"):
+        survival = float(ds.contract_survival.sel(contract=name).isel(time=-1))
+        assert within_se(survival, 0.7, math.sqrt(0.21 / N))
+    # without the budget factor the two dates are independent, whatever the copula
+    lost0 = run(BUDGET.format(w=0.0)).path_contracts_lost.values
+    assert within_se(float(np.mean(lost0 == 2)), independent, math.sqrt(0.09 * 0.91 / N))
+
+
+def test_budget_mean_per_regime_sets_the_renewal_probability():
+    """In a slowdown that never ends, b ~ N(m_b, 1) and the latent ~ N(-sqrt(rho_b) m_b, 1),
+    so P(renew) = Phi(t + sqrt(rho_b) m_b)."""
+    extra = BUDGET.format(w=0.5) + """
+[regime]
+enabled = true
+initial = "slowdown"
+
+[slowdown.renewals]
+budget_mean = -1.0
+"""
+    ds = run(extra)
+    p = stats.norm.cdf(stats.norm.ppf(0.7) - math.sqrt(0.5))
+    se = math.sqrt(p * (1 - p) / N)
+    for name in ("a", "b"):
+        survival = float(ds.contract_survival.sel(contract=name).isel(time=-1))
+        assert within_se(survival, p, se)
+        assert not within_se(survival, 0.7, se)

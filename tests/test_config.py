@@ -571,7 +571,7 @@ def test_rate_too_high_in_the_normal_regime_is_reported_once(section: str, key: 
                   "Known keys: growth_long_run."), id="non-per-regime-key"),
     pytest.param({"slowdown.costs.fixed_costs": 1.0},
                  ("[slowdown.costs] cannot differ in the slowdown regime.",
-                  "Sections that can: commercial, expansion, chips, financing, market, "
+                  "Sections that can: commercial, renewals, expansion, chips, financing, market, "
                   "contracts."), id="non-per-regime-section"),
     pytest.param({**ACME, "slowdown.contracts.acme.revenue": 1.0},
                  ("[slowdown.contracts.acme].revenue is not a known key.",

@@ -232,6 +232,19 @@ exit_multiple_median = 5
     assert_agree(values, 3, 10, 8, antithetic=True)
 
 
+@pytest.mark.parametrize("antithetic", [False, True], ids=["plain", "antithetic"])
+def test_budget_factor(full_config, antithetic):
+    """The renewals' budget factor (its own stream, a per-regime mean): kernel and reference
+    agree, and the factor changes renewal outcomes."""
+    raw = tomllib.loads(full_config.text)
+    raw["renewals"].update(budget_weight=0.4, budget_mean_reversion=0.3, budget_mean=0.2)
+    raw.setdefault("slowdown", {})["renewals"] = {"budget_mean": -0.8}
+    values = simval.parse_config(to_toml(raw), source="full.toml, budget").base
+    ker, _ = assert_agree(values, 5, OFFSET, 256, antithetic)
+    plain, _ = assert_agree(full_config.base, 5, OFFSET, 256, antithetic)
+    assert (ker.active != plain.active).any()
+
+
 # ------------------------------------------------------------------------------------------
 # the full test config with every v2 feature (the shipped configs use few of them)
 
@@ -380,8 +393,14 @@ def configs(draw) -> str:
     if measure == "risk_neutral":
         lines += [f"price_of_revenue_risk = {_f(u(-1, 1))}",
                   f"price_of_growth_risk = {_f(u(-1, 1))}"]
-    lines += ["[renewals]", f"correlation = {_f(u(0, 0.95))}"]
+    rho_c = u(0, 0.95)
+    lines += ["[renewals]", f"correlation = {_f(rho_c)}"]
     slowdown: list[str] = ["[slowdown.commercial]", f"growth_long_run = {_f(u(-0.3, 0.3))}"]
+    if coin():  # the persistent budget factor (its own stream)
+        lines += [f"budget_weight = {_f(u(0.01, 0.99 - rho_c))}",
+                  f"budget_mean_reversion = {_f(maybe(st.floats(0, 3)))}",
+                  f"budget_mean = {_f(u(-1, 1))}"]
+        slowdown += ["[slowdown.renewals]", f"budget_mean = {_f(u(-2, 1))}"]
 
     def contract_keys() -> list[str]:
         q = maybe(st.floats(0.01, 1))

@@ -490,6 +490,11 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
             errors.append(ctx.bad(path, "first_renewal",
                                   f"a date after company.as_of ({as_of.isoformat()})",
                                   c["first_renewal"]))
+    ren = v["renewals"]
+    if ren["correlation"] + ren["budget_weight"] >= 1.0:
+        errors.append(ctx.bad(("renewals",), "budget_weight",
+                              f"< 1 - correlation ({1.0 - ren['correlation']:g}): the renewal "
+                              "latent keeps an idiosyncratic part", ren["budget_weight"]))
     exp = v["expansion"]
     if exp["enabled"]:
         if not _whole_steps(exp["term_years"], n):

@@ -280,6 +280,14 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "renewals": {
         "correlation": _f(0.0, 0.0, 1.0, high_open=True, unit="1", symbol="rho_c",
                           doc="one-factor Gaussian copula correlation of renewals in a step"),
+        "budget_weight": _f(0.0, 0.0, 1.0, high_open=True, unit="1", symbol="rho_b",
+                            doc="share of a renewal latent's variance from the persistent "
+                                "budget factor b (correlation + budget_weight < 1)"),
+        "budget_mean_reversion": _f(0.0, 0.0, 50.0, unit="1/year", symbol="kappa_b",
+                                    doc="speed at which b reverts to its regime's mean "
+                                        "(0: one b per path)"),
+        "budget_mean": _f(0.0, -5.0, 5.0, unit="1", symbol="m_b", per_regime=True,
+                          doc="mean of b in the regime (higher: more renewals)"),
     },
     "expansion": {
         "enabled": _switch(False, "simulate the expansion programme"),

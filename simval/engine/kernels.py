@@ -54,6 +54,7 @@ from simval.layout import (
     STATE_DORMANT,
     STATE_LOST,
     STEP_SHIFT,
+    STREAM_BUDGET,
     STREAM_CHIPS,
     STREAM_CONTRACT0,
     STREAM_COPULA,
@@ -75,7 +76,7 @@ from simval.layout import (
 # the import fails until the digest is updated here, and that edit of this file is what makes
 # numba recompile the kernels.
 
-_LAYOUT_DIGEST = 0xfcd05ad3
+_LAYOUT_DIGEST = 0x5399b812
 
 
 def _layout_digest() -> int:
@@ -351,14 +352,25 @@ def _copula_factor(key0, key1, flip, dpath, k):
 
 
 @njit(cache=True, inline="always")
-def _renewal(key0, key1, flip, dpath, k, stream, z_common, copula_a, copula_b, threshold,
-             price_median, price_dispersion, replacement):
-    """A contract's renewal decision at the end of step k (one-factor Gaussian copula):
-    renewed when ``copula_a Z_k + copula_b N(stream, k, 0)`` is below ``threshold``, at a price
+def _budget_step(key0, key1, flip, dpath, k, b, mean, decay, vol):
+    """The renewals' budget factor over step k: an exact OU step toward the regime's
+    ``mean`` with unit stationary variance, ``b_{k+1} = m + (b_k - m) decay + vol N(BUDGET, k,
+    0)``. (b_0 = m + N(BUDGET, 0, 1) is drawn at t_0.)"""
+    return mean + (b - mean) * decay + vol * _normal(key0, key1, flip,
+                                                     counter(dpath, STREAM_BUDGET, k, 0))
+
+
+@njit(cache=True, inline="always")
+def _renewal(key0, key1, flip, dpath, k, stream, z_common, budget_term, copula_a, copula_b,
+             threshold, price_median, price_dispersion, replacement):
+    """A contract's renewal decision at the end of step k (Gaussian copula with the step's
+    factor ``Z_k`` and the budget factor, ``budget_term = sqrt(rho_b) b_{k+1}``, 0 when off):
+    renewed when ``copula_a Z_k - budget_term + copula_b N(stream, k, 0)`` is below
+    ``threshold``, at a price
     changed by a lognormal factor; if not, replaced after a delay with probability
     ``replacement``. Returns ``(outcome, price factor)``, the outcome one of ``_RENEWED``,
     ``_REPLACEMENT_AWAITED``, ``_LOST_FOR_GOOD``."""
-    latent = (copula_a * z_common
+    latent = (copula_a * z_common - budget_term
               + copula_b * _normal(key0, key1, flip, counter(dpath, stream, k, 0)))
     if latent < threshold:
         return _RENEWED, price_median * math.exp(
@@ -371,13 +383,14 @@ def _renewal(key0, key1, flip, dpath, k, stream, z_common, copula_a, copula_b, t
 
 @njit(cache=True, inline="always")
 def _contract_step(key0, key1, flip, dpath, k, stream, state, revenue, next_step, z_common,
-                   z_drawn, escalation, term_steps, delay_steps, copula_a, copula_b, threshold,
-                   price_median, price_dispersion, replacement):
+                   z_drawn, budget_term, escalation, term_steps, delay_steps, copula_a, copula_b,
+                   threshold, price_median, price_dispersion, replacement):
     """One contract slot over step k: an active or awaited contract's revenue escalates; at
     the end of its term an active one is renewed or lost (:func:`_renewal`; the common factor
     ``z_common`` is drawn by the first decision of the step, ``z_drawn`` says whether it has
-    been); at the end of its delay an awaited replacement starts. Returns ``(state, revenue,
-    next_step, decided, z_common, z_drawn)``, ``decided`` whether a renewal was decided."""
+    been; ``budget_term`` is the budget factor's part of the latent); at the end of its delay
+    an awaited replacement starts. Returns ``(state, revenue, next_step, decided, z_common,
+    z_drawn)``, ``decided`` whether a renewal was decided."""
     t_next = k + 1
     decided = False
     if state == STATE_ACTIVE or state == STATE_AWAITING:  # noqa: SIM109 (numba)
@@ -387,9 +400,9 @@ def _contract_step(key0, key1, flip, dpath, k, stream, state, revenue, next_step
             z_common = _copula_factor(key0, key1, flip, dpath, k)
             z_drawn = True
         decided = True
-        outcome, price_factor = _renewal(key0, key1, flip, dpath, k, stream, z_common, copula_a,
-                                         copula_b, threshold, price_median, price_dispersion,
-                                         replacement)
+        outcome, price_factor = _renewal(key0, key1, flip, dpath, k, stream, z_common,
+                                         budget_term, copula_a, copula_b, threshold,
+                                         price_median, price_dispersion, replacement)
         if outcome == _RENEWED:
             revenue *= price_factor
             next_step = t_next + term_steps
@@ -679,6 +692,11 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
             sources[j, row, 0] = c_rev[row, j]
     sources[p.n_named, row, 0] = 0.0
     pool_left = p.pool_size
+    budget_mean_a = p.budget_mean
+    budget = 0.0  # the renewals' budget factor b_k (0 when off)
+    if p.budget_enabled:
+        budget = budget_mean_a[regime] + _normal(key0, key1, flip,
+                                                 counter(dpath, STREAM_BUDGET, 0, 1))
     commercial, share = _commercial(p.tam_enabled, p.max_share, tam_grid[0] * tam_multiplier,
                                     ln_r, commercial_factor, contracts)
     total = commercial + contracts
@@ -737,14 +755,20 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
         # t_{k+1} (added up in slot order; pool slots from n_named + n_won on are unwon)
         z_common = 0.0
         z_drawn = False
+        budget_term = 0.0
+        if p.budget_enabled:  # b_{k+1}, in the regime of step k
+            budget = _budget_step(key0, key1, flip, dpath, k, budget, budget_mean_a[regime],
+                                  p.budget_decay, p.budget_vol)
+            budget_term = p.budget_a * budget
         contracts = 0.0
         pool = 0.0
         for j in range(p.n_named + n_won):
             state, revenue, next_step, decided, z_common, z_drawn = _contract_step(
                 key0, key1, flip, dpath, k, c_stream_a[j], c_state[row, j], c_rev[row, j],
-                c_next[row, j], z_common, z_drawn, c_escalation_a[j], c_term_steps_a[j],
-                c_delay_steps_a[j], p.copula_a, p.copula_b, c_threshold_a[j, regime],
-                c_price_median_a[j, regime], c_price_dispersion_a[j], c_replacement_a[j])
+                c_next[row, j], z_common, z_drawn, budget_term, c_escalation_a[j],
+                c_term_steps_a[j], c_delay_steps_a[j], p.copula_a, p.copula_b,
+                c_threshold_a[j, regime], c_price_median_a[j, regime], c_price_dispersion_a[j],
+                c_replacement_a[j])
             c_state[row, j] = state
             c_rev[row, j] = revenue
             c_next[row, j] = next_step
@@ -994,8 +1018,8 @@ def rng_only_chunk(p, key0, key1, mkey0, mkey1, path0, shocks, wins, decisions, 
     """Draw the random numbers the engine draws for paths ``path0 ..``, and nothing else.
 
     Every per-step draw the engine makes unconditionally (revenue and growth normals, and the
-    chip, expansion, regime and market draws of the drivers switched on), plus, per path, the
-    conditional draws whose number the engine reported: two per chip shock, one per
+    chip, expansion, regime, market and budget draws of the drivers switched on), plus, per
+    path, the conditional draws whose number the engine reported: two per chip shock, one per
     contract won, two per renewal decision (and one copula factor each). Their sum goes to
     ``out`` so nothing is optimised away. For benchmarks only (compiled by numba).
     """
@@ -1015,6 +1039,8 @@ def rng_only_chunk(p, key0, key1, mkey0, mkey1, path0, shocks, wins, decisions, 
                 acc += _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_REGIME, k, 0))
             if p.market_enabled:
                 acc += _normal(key0, key1, flip, counter(dpath, STREAM_MARKET, k, 0))
+            if p.budget_enabled:
+                acc += _normal(key0, key1, flip, counter(dpath, STREAM_BUDGET, k, 0))
         for j in range(shocks[i]):
             acc += _uniform(mkey0, mkey1, flip, counter(dpath, STREAM_CHIPS, j % 16, 1))
             acc += _normal(key0, key1, flip, counter(dpath, STREAM_CHIPS, j % 16, 2))

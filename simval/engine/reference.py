@@ -75,6 +75,7 @@ _REGIME, _REVENUE, _GROWTH, _CHIPS, _MARKET, _COPULA, _EXPANSION, _FINANCING, _P
     layout.STREAM_REGIME, layout.STREAM_REVENUE, layout.STREAM_GROWTH, layout.STREAM_CHIPS,
     layout.STREAM_MARKET, layout.STREAM_COPULA, layout.STREAM_EXPANSION,
     layout.STREAM_FINANCING, layout.STREAM_PATH)
+_BUDGET = layout.STREAM_BUDGET
 _NAMED0 = layout.STREAM_CONTRACT0
 _POOL0 = layout.STREAM_POOL0
 _CAP = layout.MAX_EVENTS_IN_STEP  # events (shocks, wins) per step
@@ -418,8 +419,15 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     slots += [_slot(_POOL0 + i, exp_, slow["expansion"], steps_per_year, step)
               for i in range(pool)]
     n_slots = len(slots)
-    copula_a = math.sqrt(values["renewals"]["correlation"])
-    copula_b = math.sqrt(1.0 - values["renewals"]["correlation"])
+    ren = values["renewals"]
+    copula_a = math.sqrt(ren["correlation"])
+    copula_b = math.sqrt(1.0 - ren["correlation"] - ren["budget_weight"])
+    # the budget factor b: OU with unit stationary variance, mean m_b per regime
+    budget_on = ren["budget_weight"] > 0.0
+    budget_w = math.sqrt(ren["budget_weight"])
+    budget_m = np.array([ren["budget_mean"], slow["renewals"]["budget_mean"]])
+    budget_phi = math.exp(-ren["budget_mean_reversion"] * step)
+    budget_v = math.sqrt(1.0 - math.exp(-2.0 * ren["budget_mean_reversion"] * step))
 
     # ---- outputs
     series = np.zeros((N_SERIES, n, K + 1))
@@ -444,6 +452,9 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         rev[:, j] = c["revenue"]
         nxt[:, j] = grid.step_on_or_after(c["first_renewal"])
     pool_left = np.full(n, pool, dtype=np.int64)
+    budget = np.zeros(n)
+    if budget_on:
+        budget = budget_m[regime] + draws.normal(_BUDGET, 0, 1)
     tam_mult = np.ones(n)
     if size["enabled"] and size["multiplier_dispersion"] > 0.0:
         tam_mult = np.exp(size["multiplier_dispersion"] * draws.normal(_PATH, 0, 0))
@@ -526,6 +537,9 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
             n_shocks += np.where(alive, shocks, 0)
         # 2.3 contracts
         z_common = None
+        if budget_on:  # b at t_{k+1}, toward the mean of step k's regime
+            mb_k = budget_m[s]
+            budget = mb_k + (budget - mb_k) * budget_phi + budget_v * draws.normal(_BUDGET, k, 0)
         for j, sl in enumerate(slots):
             st = state[:, j].copy()
             live = (st == _ACTIVE) | (st == _AWAITING)
@@ -534,7 +548,9 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
             if due.any():
                 if z_common is None:
                     z_common = draws.normal(_COPULA, k, 0)
-                y = copula_a * z_common + copula_b * draws.normal(sl.stream, k, 0)
+                # a high budget makes a renewal likelier (budget is 0 when off)
+                y = copula_a * z_common - budget_w * budget \
+                    + copula_b * draws.normal(sl.stream, k, 0)
                 renew = due & (y < sl.threshold[s])
                 n_decisions += (due & alive).astype(np.int64)
                 price = sl.price_median[s] * np.exp(sl.price_dispersion

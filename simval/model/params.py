@@ -135,6 +135,11 @@ class PathParams(NamedTuple):
     c_stream: np.ndarray
     copula_a: float
     copula_b: float
+    budget_enabled: bool
+    budget_a: float
+    budget_mean: np.ndarray
+    budget_decay: float
+    budget_vol: float
     expansion_enabled: bool
     pool_size: int
     win_mean: np.ndarray
@@ -366,6 +371,10 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
 
     first_step = [grid.step_on_or_after(c["first_renewal"]) for _, c in named] + [-1] * pool
     thresholds = ndtri(per_slot_regimes("renewal_probability"))
+    # the budget factor b: an exact OU step with unit stationary variance
+    ren = values["renewals"]
+    budget_decay = math.exp(-ren["budget_mean_reversion"] * d)
+    budget_vol = math.sqrt(-math.expm1(-2.0 * ren["budget_mean_reversion"] * d))
 
     tam = tam_on_grid(values, grid)
     recovery_half_life = chips["recovery_half_life_years"]
@@ -434,8 +443,13 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
         # contract moves no pool draw
         c_stream=np.array([STREAM_CONTRACT0 + j for j in range(len(named))]
                           + [STREAM_POOL0 + i for i in range(pool)], dtype=np.int64),
-        copula_a=math.sqrt(values["renewals"]["correlation"]),
-        copula_b=math.sqrt(1.0 - values["renewals"]["correlation"]),
+        copula_a=math.sqrt(ren["correlation"]),
+        copula_b=math.sqrt(1.0 - ren["correlation"] - ren["budget_weight"]),
+        budget_enabled=ren["budget_weight"] > 0.0,
+        budget_a=math.sqrt(ren["budget_weight"]),
+        budget_mean=_regimes(values, "renewals", "budget_mean"),
+        budget_decay=budget_decay,
+        budget_vol=budget_vol,
         expansion_enabled=bool(exp_["enabled"]),
         pool_size=pool,
         win_mean=win_mean,
