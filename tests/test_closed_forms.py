@@ -201,3 +201,28 @@ budget_mean = -1.0
         survival = float(ds.contract_survival.sel(contract=name).isel(time=-1))
         assert within_se(survival, p, se)
         assert not within_se(survival, 0.7, se)
+
+
+def test_cap_on_total_revenue_scales_contracts():
+    """Commercial 1e8 and a contract 1e8 a year against a cap of 10% of a flat 1e9 market:
+    v1 cuts commercial revenue to 0 and keeps the contract; with cap_contracts both are
+    halved (deterministic: no volatility, no growth)."""
+    extra = """
+[contracts.a]
+revenue = 1e8
+term_years = 5
+first_renewal = 2030-01-01
+renewal_probability = 1.0
+
+[market_size]
+enabled = true
+points = [[2020, 1e9], [2030, 1e9]]
+max_share = 0.1
+"""
+    v1 = run(extra, g=0.0, sigma=0.0, n=8)
+    np.testing.assert_allclose(v1.path_commercial_revenue, 0.0, atol=1e-6)
+    np.testing.assert_allclose(v1.path_contract_revenue, 1e8, rtol=1e-12)
+    capped = run(extra + "cap_contracts = true\n", g=0.0, sigma=0.0, n=8)
+    np.testing.assert_allclose(capped.path_commercial_revenue, 5e7, rtol=1e-12)
+    np.testing.assert_allclose(capped.path_contract_revenue, 5e7, rtol=1e-12)
+    np.testing.assert_allclose(capped.path_market_share, 0.1, rtol=1e-12)

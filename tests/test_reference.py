@@ -245,6 +245,21 @@ def test_budget_factor(full_config, antithetic):
     assert (ker.active != plain.active).any()
 
 
+@pytest.mark.parametrize("antithetic", [False, True], ids=["plain", "antithetic"])
+def test_cap_on_total_revenue(full_config, antithetic):
+    """market_size.cap_contracts: the cap scales commercial and contract revenue alike; kernel
+    and reference agree, and the cap binds on some path, contracts included."""
+    raw = tomllib.loads(full_config.text)
+    raw["market_size"].update(cap_contracts=True, max_share=0.01)
+    values = simval.parse_config(to_toml(raw), source="full.toml, cap").base
+    ker, _ = assert_agree(values, 5, OFFSET, 256, antithetic)
+    share = ker.series[layout.SERIES_MARKET_SHARE]
+    assert np.nanmax(share) <= 0.01 * (1 + 1e-12)
+    plain, _ = assert_agree(full_config.base, 5, OFFSET, 256, antithetic)
+    assert (ker.series[layout.SERIES_CONTRACT_REVENUE]
+            < plain.series[layout.SERIES_CONTRACT_REVENUE]).any()
+
+
 # ------------------------------------------------------------------------------------------
 # the full test config with every v2 feature (the shipped configs use few of them)
 
@@ -454,6 +469,8 @@ def configs(draw) -> str:
         lines += ["[market_size]", "enabled = true", f"points = [{points}]",
                   f"max_share = {_f(u(0.01, 1))}",
                   f"multiplier_dispersion = {_f(maybe(st.floats(0.01, 0.5)))}"]
+        if coin():
+            lines.append("cap_contracts = true")
         if draw(b):
             lines += ['currency = "USD"', f"fx_rate = {_f(u(0.1, 10))}"]
     # costs

@@ -337,6 +337,9 @@ SCHEMA: dict[str, dict[str, Field]] = {
                            doc="largest share of TAM revenue may take"),
         "multiplier_dispersion": _f(0.0, 0.0, 5.0, unit="1",
                                     doc="log-sd of a per-path TAM multiplier (median 1)"),
+        "cap_contracts": Field("bool", False,
+                               doc="the cap scales total revenue, contracts included, "
+                                   "proportionally (false: it cuts commercial revenue only)"),
     },
     "costs": {
         "variable_cost_ratio": _f(low=0.0, high=10.0, unit="1", symbol="alpha",

@@ -452,20 +452,31 @@ def _slowdown_jump(key0, key1, flip, dpath, k, ln_median, dispersion):
 
 
 @njit(cache=True, inline="always")
-def _commercial(tam_enabled, max_share, tam, ln_r, capacity_factor, contracts):
-    """Delivered commercial revenue run-rate and market share, given the capacity factor
-    c ** beta, the contracts' delivered revenue ``contracts`` and the market ``tam`` (the share
-    is NaN without a market)."""
+def _commercial(tam_enabled, cap_contracts, max_share, tam, ln_r, capacity_factor,
+                contracts):
+    """Delivered commercial revenue run-rate, market share and the factor ``scale`` the
+    contracts' delivered revenue must be multiplied by, given the capacity factor c ** beta,
+    the contracts' delivered revenue ``contracts`` and the market ``tam`` (the share is NaN
+    without a market). The cap ``max_share tam`` cuts commercial revenue only (``scale`` = 1),
+    or, with ``cap_contracts``, scales commercial and contract revenue alike."""
     commercial = math.exp(ln_r) * capacity_factor
     share = np.nan
+    scale = 1.0
     if tam_enabled:
-        room = max_share * tam - contracts
-        if room < 0.0:
-            room = 0.0
-        if commercial > room:
-            commercial = room
-        share = (commercial + contracts) / tam
-    return commercial, share
+        if cap_contracts:
+            cap = max_share * tam
+            if commercial + contracts > cap:
+                scale = cap / (commercial + contracts)
+                commercial *= scale
+            share = (commercial + contracts * scale) / tam
+        else:
+            room = max_share * tam - contracts
+            if room < 0.0:
+                room = 0.0
+            if commercial > room:
+                commercial = room
+            share = (commercial + contracts) / tam
+    return commercial, share, scale
 
 
 @njit(cache=True, inline="always")
@@ -697,8 +708,13 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     if p.budget_enabled:
         budget = budget_mean_a[regime] + _normal(key0, key1, flip,
                                                  counter(dpath, STREAM_BUDGET, 0, 1))
-    commercial, share = _commercial(p.tam_enabled, p.max_share, tam_grid[0] * tam_multiplier,
-                                    ln_r, commercial_factor, contracts)
+    commercial, share, scale = _commercial(p.tam_enabled, p.cap_contracts, p.max_share,
+                                           tam_grid[0] * tam_multiplier, ln_r,
+                                           commercial_factor, contracts)
+    if scale != 1.0:  # the cap scales the contracts too (market_size.cap_contracts)
+        contracts *= scale
+        for j in range(p.n_named):
+            sources[j, row, 0] *= scale
     total = commercial + contracts
     # M_0 = V_0 / S_0 on this path (S_0 differs between paths when the TAM cap binds at t_0)
     ln_m = math.log(p.v0 / total) if total > 0.0 else 0.0
@@ -814,9 +830,13 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
                                         p.slow_jump_dispersion)
         # ---- revenue at t_{k+1}, the flows of step k, cash
         prev_total = total
-        commercial, share = _commercial(p.tam_enabled, p.max_share,
-                                        tam_grid[t_next] * tam_multiplier, ln_r,
-                                        commercial_factor, contracts)
+        commercial, share, scale = _commercial(p.tam_enabled, p.cap_contracts, p.max_share,
+                                               tam_grid[t_next] * tam_multiplier, ln_r,
+                                               commercial_factor, contracts)
+        if scale != 1.0:  # the cap scales the contracts too (market_size.cap_contracts)
+            contracts *= scale
+            for j in range(p.n_named + 1):
+                sources[j, row, t_next] *= scale
         total = commercial + contracts
         revenue_flow, contract_flow, ebitda_flow, ebit_flow = _operating_flows(
             p.timing_start, prev_total, total, prev_contracts, contracts, capacity_before,

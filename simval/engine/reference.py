@@ -470,8 +470,14 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
             share = np.full(n, np.nan)
         else:
             market = tam[k] * tam_mult
-            room = np.maximum(0.0, size["max_share"] * market - contracts)
-            commercial = np.minimum(commercial, room)
+            if size["cap_contracts"]:  # total revenue scaled down to the cap, pro rata
+                cap_ = size["max_share"] * market
+                over = commercial + contracts > cap_
+                f = np.where(over, cap_ / np.where(over, commercial + contracts, 1.0), 1.0)
+                commercial, contracts = commercial * f, contracts * f
+            else:
+                room = np.maximum(0.0, size["max_share"] * market - contracts)
+                commercial = np.minimum(commercial, room)
             share = (commercial + contracts) / market
         return commercial, contracts, commercial + contracts, share
 

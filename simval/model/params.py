@@ -159,6 +159,7 @@ class PathParams(NamedTuple):
     tam_enabled: bool
     tam: np.ndarray
     max_share: float
+    cap_contracts: bool
     tam_dispersion: float
     alpha: float
     fixed: np.ndarray
@@ -469,6 +470,7 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
         tam_enabled=bool(values["market_size"]["enabled"]),
         tam=np.ascontiguousarray(np.nan_to_num(tam, nan=0.0)),
         max_share=f64(values["market_size"]["max_share"]),
+        cap_contracts=bool(values["market_size"]["cap_contracts"]),
         tam_dispersion=f64(values["market_size"]["multiplier_dispersion"]),
         alpha=f64(costs["variable_cost_ratio"]),
         fixed=costs["fixed_costs"] * np.exp(costs["fixed_cost_growth"] * t),
