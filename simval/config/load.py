@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from simval.config.inert import inert_parameters
 from simval.config.schema import (
     CONTRACT_FIELDS,
     CONTRACT_SLOWDOWN_FIELDS,
@@ -79,7 +80,8 @@ class Config:
 
     def warnings(self) -> list[str]:
         """Things to tell the user about a valid config: that it has scenarios but none named
-        ``base`` (so the first one is the reference every other is compared with), and, per
+        ``base`` (so the first one is the reference every other is compared with), configured
+        drivers that cannot act (:func:`simval.config.inert.inert_parameters`), and, per
         scenario, a valuation horizon at which expected growth is still far from its long-run
         level (the terminal value then capitalises growth that has not converged)."""
         out = []
@@ -88,6 +90,14 @@ class Config:
             out.append(f"{self.source}: there is no [scenarios.base]; the first scenario, "
                        f"{first!r}, is the reference that the summary, the tables and the other "
                        "scenarios are compared with")
+        inert: dict[str, list[str]] = {}  # message -> the scenarios it applies to
+        for name, values in self.scenarios.items():
+            for message in inert_parameters(values):
+                inert.setdefault(message, []).append(name)
+        for message, names in inert.items():
+            where = ("every scenario" if len(names) == len(self.scenarios) and len(names) > 1
+                     else "scenario " + ", ".join(repr(n) for n in names))
+            out.append(f"{self.source}: {where}: {message}")
         for name, values in self.scenarios.items():
             gap = growth_gap_at_valuation_horizon(values)
             if abs(gap) > GROWTH_GAP_WARNING:
