@@ -17,6 +17,7 @@ from simval.engine.distributed import run_on_client
 from simval.engine.runner import BLOCK, ScenarioAccumulator, run_keys, run_scenario
 from simval.layout import MAX_PATHS
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
+from simval.model.signals import signal_rules
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
@@ -225,7 +226,10 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     accumulators = {name: ScenarioAccumulator(grid.n_steps, p.n_named, keep, p.v0,
                                               config.scenarios[name]["market"]["threshold"],
                                               antithetic=antithetic,
-                                              holds_kept=client is None)
+                                              holds_kept=client is None,
+                                              question_steps=grid.question_steps,
+                                              signals=signal_rules(config.signals,
+                                                                   config.scenarios[name], grid))
                     for name, p in params.items()}
     kept: dict[str, list] = {name: [] for name in params}  # kept chunks on the cluster
     bar = _progress_bar(progress, n_paths * len(config.scenarios))

@@ -29,11 +29,12 @@ from simval.config.schema import (
     Measure,
     TerminalMethod,
 )
+from simval.config.signals import validate_signals
 from simval.config.tables import merge
 from simval.layout import MAX_NAMED_CONTRACTS, MAX_STEPS
 
-__all__ = ["Config", "ConfigError", "config_from_dict", "load_config", "parse_config",
-           "validate_merged"]
+__all__ = ["Config", "ConfigError", "config_from_dict", "load_config", "normalised_weights",
+           "parse_config", "validate_merged"]
 
 MAX_EVENTS_PER_STEP = 2.0  # Poisson mean per step; beyond it the kernel's cap could bind
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -67,6 +68,8 @@ class Config:
     source: str
     text: str
     scenarios: dict[str, dict[str, Any]]
+    weights: dict[str, float] | None = None
+    signals: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
     @property
     def base(self) -> dict[str, Any]:
@@ -119,7 +122,20 @@ class Config:
                 f"{self.source}: no scenario named {n!r}; the config has "
                 + ", ".join(repr(s) for s in self.scenarios) for n in missing
             ])
-        return dataclasses.replace(self, scenarios={n: self.scenarios[n] for n in names})
+        weights = None if self.weights is None else {n: self.weights[n] for n in names}
+        return dataclasses.replace(self, scenarios={n: self.scenarios[n] for n in names},
+                                   weights=weights)
+
+
+def normalised_weights(weights: Mapping[str, float]) -> tuple[dict[str, float], str | None]:
+    """Scenario weights scaled to sum to 1, and a note saying so when they did not already
+    (None when they summed to 1 within 1e-9)."""
+    total = math.fsum(weights.values())
+    out = {name: w / total for name, w in weights.items()}
+    if abs(total - 1.0) <= 1e-9:
+        return out, None
+    return out, (f"scenario weights sum to {total:g}, not 1: normalised to "
+                 + ", ".join(f"{n} {w:.4g}" for n, w in out.items()))
 
 
 def load_config(path: str | Path) -> Config:
@@ -191,6 +207,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", text: str =
     """
     raw = merge(raw, *overrides)
     errors: list[str] = []
+    signal_tables = raw.pop("signals", None)
     scenario_tables = raw.pop("scenarios", None)
     if scenario_tables is None:
         scenario_tables = {"base": {}}
@@ -202,6 +219,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", text: str =
     base_errors: list[str] = []
     base_values = _validate(raw, _Context(source, None, None), base_errors)
     errors += base_errors
+    weights = _scenario_weights(scenario_tables, source, errors)
     for name, override in scenario_tables.items():
         if not _NAME.match(name):
             errors.append(f"{source}: scenario name {name!r} must be a letter or _ followed by "
@@ -226,9 +244,46 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", text: str =
                    for m in scenario_errors if m not in base_errors]
         if values is not None:
             scenarios[name] = values
+    signals: dict[str, dict[str, Any]] = {}
+    if signal_tables is not None and base_values is not None and not errors:
+        signals = validate_signals(signal_tables, scenarios, source, errors)
     if errors:
         raise ConfigError(list(dict.fromkeys(errors)))
-    return Config(source=source, text=text, scenarios=scenarios)
+    return Config(source=source, text=text, scenarios=scenarios, weights=weights,
+                  signals=signals)
+
+
+def _scenario_weights(tables: dict[str, Any], source: str,
+                      errors: list[str]) -> dict[str, float] | None:
+    """Take ``weight`` out of each ``[scenarios.NAME]`` table (it is not a config key) and
+    check it: a number >= 0, given for every scenario or for none, not all 0."""
+    given: dict[str, Any] = {}
+    for name, table in tables.items():
+        if isinstance(table, dict) and "weight" in table:
+            table = dict(table)
+            given[name] = table.pop("weight")
+            tables[name] = table
+    if not given:
+        return None
+    out: dict[str, float] = {}
+    for name in tables:
+        if name not in given:
+            errors.append(f"{source}: [scenarios.{name}].weight is required: weights are given "
+                          "for scenario " + ", ".join(repr(n) for n in given)
+                          + ", so every scenario needs one (a weight of 0 leaves it out of the "
+                          "mixture).")
+            continue
+        w = given[name]
+        if isinstance(w, bool) or not isinstance(w, int | float) or not math.isfinite(w) \
+                or w < 0:
+            errors.append(f"{source}: [scenarios.{name}].weight must be a number >= 0. Got "
+                          f"{_show(w)} instead.")
+            continue
+        out[name] = float(w)
+    if len(out) == len(tables) and math.fsum(out.values()) <= 0:
+        errors.append(f"{source}: [scenarios.*].weight must not all be 0: the mixture needs a "
+                      "positive total weight.")
+    return out if len(out) == len(tables) else None
 
 
 def validate_merged(raw: dict[str, Any], source: str, overrides: list[dict[str, Any]],

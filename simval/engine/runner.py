@@ -22,14 +22,24 @@ import numpy as np
 from simval import layout
 from simval.engine import kernels
 from simval.engine.histogram import FAN_GRID, VALUE_GRID, LogGrid
+from simval.engine.signals import signal_paths
 from simval.model.params import KernelParams
+from simval.model.signals import SignalRule
 
-__all__ = ["BLOCK", "Chunk", "ChunkBuffers", "Keys", "ScenarioAccumulator", "check_chunk_size",
+__all__ = ["BATCH", "BLOCK", "Chunk", "ChunkBuffers", "Keys", "ScenarioAccumulator", "check_chunk_size",
            "default_chunk_size", "run_keys", "run_paths", "run_scenario", "seed_keys",
            "simulate_chunk"]
 
 BLOCK = 4096
 """Paths per block: the unit of per-block sums and of chunk sizes."""
+
+BATCH = 256
+"""Paths per batch: the unit of the per-batch sums from which the scenario-weighted mixture's
+standard errors are estimated (batches are independent; every chunk starts at a multiple of
+:data:`BLOCK`, so the batches are the same whatever the chunking)."""
+
+SIGNAL_OUTCOMES = ("paths", "collapse", "bankrupt", "justified")
+"""The counts kept per signal and per presence/absence of it (``signal_counts[i, yes]``)."""
 
 CHUNK_BYTES = 64 * 2**20
 """Target size of the per-chunk path series."""
@@ -81,6 +91,8 @@ class ScenarioAccumulator:
     path_start: int = 0
     path_end: int | None = None
     holds_kept: bool = True
+    question_steps: int | None = None
+    signals: tuple[SignalRule, ...] = ()
     n_paths: int = 0
     fan_hist: np.ndarray = dataclasses.field(init=False)
     source_hist: np.ndarray = dataclasses.field(init=False)
@@ -120,6 +132,17 @@ class ScenarioAccumulator:
                            "terminal_value_pv": []}
         # per-block counts, for running estimates (convergence plots)
         self.block_counts: dict[str, list[int]] = {"paths": [], "justified": [], "collapse": []}
+        # per-batch counts and sums, for the scenario-weighted mixture's standard errors
+        self.batch_sums: dict[str, list[float]] = {
+            "paths": [], "justified": [], "collapse": [], "bankrupt": [], "pv": []}
+        if self.question_steps is None:
+            self.question_steps = self.n_steps
+        self.signal_counts = np.zeros((len(self.signals), 2, len(SIGNAL_OUTCOMES)),
+                                      dtype=np.int64)
+        for rule in self.signals:
+            for which in (rule.name, f"not {rule.name}"):
+                self.block_sums[f"pv|{which}"] = []
+                self.block_sums[f"pv_sq|{which}"] = []
         self.pair_collapse_steps = np.zeros(times + 1, dtype=np.int64)
         self.pair_bankrupt_steps = np.zeros(times + 1, dtype=np.int64)
         self.pairs_above_threshold = np.zeros(times, dtype=np.int64)
@@ -166,6 +189,25 @@ class ScenarioAccumulator:
             np.add.reduceat((pv >= self.v0).astype(np.int64), starts).tolist())
         self.block_counts["collapse"].extend(np.add.reduceat(
             (counts[layout.COUNT_COLLAPSE_STEP] >= 0).astype(np.int64), starts).tolist())
+        bankrupt_step = counts[layout.COUNT_BANKRUPT_STEP]
+        outcomes = np.stack([np.ones(n, dtype=bool),
+                             counts[layout.COUNT_COLLAPSE_STEP] >= 0,
+                             (bankrupt_step >= 0) & (bankrupt_step <= self.question_steps),
+                             pv >= self.v0]).astype(np.int64)
+        batches = np.arange(0, n, BATCH)
+        for row, key in enumerate(("paths", "collapse", "bankrupt", "justified")):
+            self.batch_sums[key].extend(np.add.reduceat(outcomes[row], batches).tolist())
+        self.batch_sums["pv"].extend(np.add.reduceat(pv, batches).tolist())
+        for i, rule in enumerate(self.signals):
+            shown = signal_paths(rule, series, active)
+            for present, which in ((1, rule.name), (0, f"not {rule.name}")):
+                mask = shown if present else ~shown
+                self.signal_counts[i, present] += outcomes[:, mask].sum(axis=1)
+                masked = np.where(mask, pv, 0.0)
+                self.block_sums[f"pv|{which}"].extend(np.add.reduceat(masked, starts).tolist())
+                with np.errstate(over="ignore"):
+                    self.block_sums[f"pv_sq|{which}"].extend(
+                        np.add.reduceat(masked * masked, starts).tolist())
         if self.antithetic:
             self._add_pairs(series, pv, counts, starts)
         first = path0 - self.path_start  # position of the chunk in the kept arrays
@@ -207,13 +249,14 @@ class ScenarioAccumulator:
         self.n_paths += other.n_paths
         for name in ("fan_hist", "source_hist", "pv_hist", "terminal_revenue_hist",
                      "collapse_steps", "bankrupt_steps", "above_threshold", "slowdown",
-                     "contract_active",
+                     "contract_active", "signal_counts",
                      "pair_collapse_steps", "pair_bankrupt_steps", "pairs_above_threshold"):
             getattr(self, name).__iadd__(getattr(other, name))
         self.n_justified += other.n_justified
         self.pairs_justified += other.pairs_justified
         for mine, theirs in ((self.block_sums, other.block_sums),
-                             (self.block_counts, other.block_counts)):
+                             (self.block_counts, other.block_counts),
+                             (self.batch_sums, other.batch_sums)):
             for key in mine:
                 mine[key].extend(theirs[key])
         offset = other.path_start - self.path_start

@@ -12,11 +12,12 @@ import numpy as np
 import xarray as xr
 
 from simval._version import __version__
-from simval.config.load import Config
+from simval.config.load import Config, normalised_weights
 from simval.engine.histogram import FAN_GRID, VALUE_GRID
 from simval.engine.runner import ScenarioAccumulator
 from simval.layout import SERIES_NAMES
 from simval.model.params import TimeGrid, required_table_levels, required_terminal_revenue
+from simval.results.conditional import add_signal_variables, add_weighted_variables
 from simval.results.kept import KEPT_VARIABLES, kept_in_memory, kept_on_cluster
 from simval.stats.distribution import QUANTILES, histogram_quantiles, out_of_range_note
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
@@ -161,6 +162,15 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                                                    "fewer than two paths)")
     add("value_ratio", ("scenario",), pv_mean / valuation, "1", "E[PV] / V_0")
     add("value_ratio_se", ("scenario",), pv_se / valuation, "1", "standard error of value_ratio")
+    weights, weights_note = (None, None)
+    if config.weights is not None:
+        weights, weights_note = normalised_weights({s: config.weights[s] for s in names})
+        add("scenario_weight", ("scenario",), [weights[s] for s in names], "1",
+            "weight of the scenario in the weighted mixture (normalised to sum to 1)")
+        add_weighted_variables(add, accs, [weights[s] for s in names], valuation)
+    if config.signals:
+        add_signal_variables(add, accs, n_paths, valuation,
+                             {name: sig["label"] for name, sig in config.signals.items()})
     with np.errstate(invalid="ignore", divide="ignore"):
         tv_share = np.array([a.mean("terminal_value_pv") for a in accs]) / pv_mean
     add("terminal_value_share", ("scenario",), tv_share, "1",
@@ -279,6 +289,11 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "required_at": ("required_at", np.array(levels),
                         {"units": "1", "description": required_at,
                          "long_name": kind}),
+        **({"signal": ("signal", list(config.signals), {"description": "signal of the "
+                                                                         "config ([signals])"}),
+            "signal_label": ("signal", [sig["label"] for sig in config.signals.values()],
+                             {"description": "what the signal watches"})}
+           if config.signals else {}),
         "block_end": ("block", block_end, {"units": "1",
                                             "description": "paths simulated after the block"}),
     }
@@ -307,6 +322,12 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                           "functions of (path, stream, step, slot); common to all scenarios",
         "quantile_method": f"streamed log histograms: PV {VALUE_GRID.relative_width:.3%} "
                            f"bins, fans {FAN_GRID.relative_width:.2%} bins, interpolated",
+        **({"scenario_weights_note": weights_note} if weights_note else {}),
+        **({"weighted_method": "sum over scenarios of weight x estimate; standard error from "
+                               "the weighted sums over independent batches of 256 paths "
+                               "(ratio estimator; scenarios share random numbers), 95% "
+                               "interval from t with batches - 1 degrees of freedom"}
+           if weights is not None else {}),
         "simval_version": __version__,
         "numpy_version": np.__version__,
         "numba_version": numba.__version__,
