@@ -93,7 +93,7 @@ def validate_signals(tables: Any, scenarios: dict[str, dict[str, Any]], source: 
             errors.append(f"{where}.label must be a non-empty string. Got "
                           f"{values['label']!r} instead.")
         for key in keys:
-            if key not in table and not (key == "state"):
+            if key not in table and key != "state":
                 errors.append(f"{where}.{key} is required for a {kind!r} signal.")
         for key in ("from", "to", "by"):
             if key in keys and key in table:

@@ -26,9 +26,9 @@ from simval.engine.signals import signal_paths
 from simval.model.params import KernelParams
 from simval.model.signals import SignalRule
 
-__all__ = ["BATCH", "BLOCK", "Chunk", "ChunkBuffers", "Keys", "ScenarioAccumulator", "check_chunk_size",
-           "default_chunk_size", "run_keys", "run_paths", "run_scenario", "seed_keys",
-           "simulate_chunk"]
+__all__ = ["BATCH", "BLOCK", "SIGNAL_OUTCOMES", "Chunk", "ChunkBuffers", "Keys",
+           "ScenarioAccumulator", "check_chunk_size", "default_chunk_size", "run_keys",
+           "run_paths", "run_scenario", "seed_keys", "simulate_chunk"]
 
 BLOCK = 4096
 """Paths per block: the unit of per-block sums and of chunk sizes."""
