@@ -15,7 +15,8 @@ from simval.format import (
 )
 from simval.results.dataset import question_index
 
-__all__ = ["format_quantile", "headline_table", "panel_table"]
+__all__ = ["format_quantile", "headline_table", "panel_table", "signal_rows",
+           "weighted_rows"]
 
 
 def format_quantile(s: xr.Dataset, name: str, level: float, currency: str) -> str:
@@ -160,7 +161,73 @@ def headline_table(ds: xr.Dataset) -> str:
         lines.append(f"{scen}  V0 = {v0}")
         lines += [f"  {label:<{label_width}}{text}" for label, text in rows]
         lines.append("")
+    weighted = weighted_rows(ds)
+    if weighted:
+        width = max(len(label) for label, _ in weighted) + 2
+        weights = ", ".join(f"{scen} {float(w):.3g}" for scen, w in
+                            zip(ds.scenario.values, ds.scenario_weight.values, strict=True))
+        lines.append(f"weighted  (scenario weights: {weights})")
+        if ds.attrs.get("scenario_weights_note"):
+            lines.append(f"  note: {ds.attrs['scenario_weights_note']}")
+        lines += [f"  {label:<{width}}{text}" for label, text in weighted]
+        lines.append("")
+    watch = signal_rows(ds)
+    if watch:
+        lines.append(f"what to watch  (conditional on each signal and on its absence, by "
+                     f"{end_q}; 95% intervals)")
+        for scen, rows in watch:
+            lines.append(f"  {scen}")
+            width = max(len(label) for label, _ in rows) + 2
+            lines += [f"    {label:<{width}}{text}" for label, text in rows]
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def weighted_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
+    """The scenario-weighted mixture's headline numbers as ``(label, text)`` rows (empty
+    without weights): estimates with their standard error and 95% interval."""
+    if "weighted_p_collapse" not in ds:
+        return []
+
+    def show(name: str, percent: bool) -> str:
+        value, se = float(ds[name]), float(ds[f"{name}_se"])
+        low, high = float(ds[f"{name}_low"]), float(ds[f"{name}_high"])
+        if percent:
+            return (f"{format_percent(value)} [{format_percent(low)}, {format_percent(high)}] "
+                    f"(s.e. {format_percent(se)})")
+        return f"{format_mean(value, se)} (1 s.e.; 95%: {format_number(low)} to " \
+               f"{format_number(high)})"
+
+    return [("E[PV] / V0", show("weighted_value_ratio", False)),
+            ("P(collapse)", show("weighted_p_collapse", True)),
+            ("P(bankrupt)", show("weighted_p_bankrupt", True)),
+            ("today's price turns out cheap (PV >= V0)", show("weighted_p_justified", True))]
+
+
+def signal_rows(ds: xr.Dataset) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per scenario, the "what to watch" rows of every signal: P(signal), P(collapse) and
+    E[PV]/V0 given the signal and given its absence (empty without signals)."""
+    if "p_signal" not in ds:
+        return []
+    out = []
+    for scen in ds.scenario.values:
+        rows = []
+        for sig in ds.signal.values:
+            s = ds.sel(scenario=scen, signal=sig)
+            label = str(s.signal_label.values)
+            given, absent = (format_mean(float(s[f"value_ratio_given_{tag}"]),
+                                         float(s[f"value_ratio_given_{tag}_se"]))
+                             for tag in ("signal", "no_signal"))
+            rows += [
+                (f"{label}: P(signal)", format_probability(s, "p_signal")),
+                ("  P(collapse | signal) vs | no signal",
+                 f"{format_probability(s, 'p_collapse_given_signal')} vs "
+                 f"{format_probability(s, 'p_collapse_given_no_signal')}"),
+                ("  E[PV]/V0 | signal vs | no signal",
+                 f"{given} vs {absent}"),
+            ]
+        out.append((str(scen), rows))
+    return out
 
 
 def panel_table(ds: xr.Dataset) -> str:
