@@ -23,6 +23,7 @@ from simval.report.html import to_html
 from simval.report.markdown import to_markdown
 from simval.report.research import gather, research_sections
 from simval.report.sections import Block, Note
+from simval.report.watch import watch_sections
 from simval.results.io import ResultsExistError, prepare_folder, write_file_atomic
 
 __all__ = ["ReportContent", "collect", "render_html", "render_markdown", "write_content",
@@ -136,7 +137,7 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
             a.get("config", "")).strip() else "",
         scenarios=names,
         headline_blocks=blocks,
-        sections=sections,
+        sections=[*watch_sections(ds), *sections],
     )
 
 
