@@ -165,3 +165,20 @@ def test_zhipu_prints_collapse_given_50_percent_growth_and_its_absence():
     assert 0 < float(s.p_signal) < 1
     # news of strong growth makes collapse less likely
     assert float(s.p_collapse_given_signal_high) < float(s.p_collapse_given_no_signal_low)
+
+
+def test_report_has_what_to_watch_and_weighted_sections():
+    from simval.report.build import render_markdown
+
+    cfg = _config({"g": GROWTH}, {"scenarios": {"base": {"weight": 0.75},
+                                                "rich": {"weight": 0.25,
+                                                         "company": {"valuation": 1.2e9}}}})
+    ds = simval.simulate(cfg, n_paths=4096, seed=6)
+    text = render_markdown(ds)[0]
+    watch = text[text.index("## What to watch"):]
+    assert "| base: g | " in watch and "| rich: g | " in watch
+    row = next(line for line in watch.splitlines() if line.startswith("| base: g |"))
+    s = ds.sel(scenario="base", signal="g")
+    assert simval.format.format_probability(s, "p_collapse_given_signal") in row
+    weighted = text[text.index("## Weighted scenarios"):]
+    assert "base 0.75, rich 0.25" in weighted and "| P(PV ≥ V0) |" in weighted

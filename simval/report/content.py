@@ -18,7 +18,7 @@ from simval.report.assumptions import Assumption, Difference
 from simval.report.figures import ReportFigure
 from simval.report.sections import Block, Section, figures_of
 from simval.results.dataset import question_index
-from simval.results.summary import format_quantile, headline_table
+from simval.results.summary import EXTRA_BLOCKS, format_quantile, headline_table
 
 __all__ = ["CONFIG_FILE", "Headline", "config_file_check", "glossary", "headline",
            "how_to_read", "provenance", "shown_path", "title"]
@@ -140,6 +140,8 @@ def headline(ds: xr.Dataset) -> Headline:
     for line in lines[blank + 1:]:
         if not line:
             continue
+        if line.startswith(EXTRA_BLOCKS):  # the mixture and the signals: own sections
+            break
         if not line.startswith("  "):
             name, _, v0 = line.partition("  V0 = ")
             if name not in names:

@@ -15,8 +15,12 @@ from simval.format import (
 )
 from simval.results.dataset import question_index
 
-__all__ = ["format_quantile", "headline_table", "panel_table", "signal_rows",
+__all__ = ["EXTRA_BLOCKS", "format_quantile", "headline_table", "panel_table", "signal_rows",
            "weighted_rows"]
+
+
+EXTRA_BLOCKS = ("weighted  (", "what to watch  (")
+"""How the headline's blocks after the scenarios begin (the weighted mixture, the signals)."""
 
 
 def format_quantile(s: xr.Dataset, name: str, level: float, currency: str) -> str:
@@ -166,14 +170,14 @@ def headline_table(ds: xr.Dataset) -> str:
         width = max(len(label) for label, _ in weighted) + 2
         weights = ", ".join(f"{scen} {float(w):.3g}" for scen, w in
                             zip(ds.scenario.values, ds.scenario_weight.values, strict=True))
-        lines.append(f"weighted  (scenario weights: {weights})")
+        lines.append(f"{EXTRA_BLOCKS[0]}scenario weights: {weights})")
         if ds.attrs.get("scenario_weights_note"):
             lines.append(f"  note: {ds.attrs['scenario_weights_note']}")
         lines += [f"  {label:<{width}}{text}" for label, text in weighted]
         lines.append("")
     watch = signal_rows(ds)
     if watch:
-        lines.append(f"what to watch  (conditional on each signal and on its absence, by "
+        lines.append(f"{EXTRA_BLOCKS[1]}conditional on each signal and on its absence, by "
                      f"{end_q}; 95% intervals)")
         for scen, rows in watch:
             lines.append(f"  {scen}")
