@@ -197,3 +197,34 @@ def test_identical_after_a_worker_dies_mid_run(client, full_config):
     assert not runner.is_alive()
     assert isinstance(result["ds"].path_market_value.data, da.Array)
     xr.testing.assert_identical(result["ds"].load(), local)
+
+
+def test_signals_and_weights_on_the_cluster_equal_single_process(client):
+    """The per-signal counts, the per-batch sums of the weighted mixture and everything
+    derived from them are the same on a cluster as in one process."""
+    from tests.conftest import FULL_CONFIG
+
+    text = FULL_CONFIG.replace("[scenarios.base]\n", "[scenarios.base]\nweight = 2\n") \
+        .replace("[scenarios.harsh_chips]\n", "[scenarios.harsh_chips]\nweight = 1\n") \
+        .replace("[scenarios.calm_market]\n", "[scenarios.calm_market]\nweight = 1\n") + """
+[signals.growth]
+kind = "growth"
+series = "total_revenue"
+from = 2026-06-30
+to = 2027-06-30
+at_least = 0.3
+[signals.city]
+kind = "contract"
+contract = "city"
+by = 2027-03-31
+state = "lost"
+[signals.shock]
+kind = "chip_shock"
+by = 2026-12-31
+"""
+    config = simval.parse_config(text, source="signals.toml")
+    kwargs = {"n_paths": 3 * 4096 + 500, "keep_paths": 0}
+    on_cluster = simval.simulate(config, client=client, **kwargs)
+    local = simval.simulate(config, **kwargs)
+    assert "p_collapse_given_signal" in local and "weighted_p_collapse" in local
+    xr.testing.assert_identical(on_cluster.compute(), local)
