@@ -195,9 +195,16 @@ def glossary(ds: xr.Dataset) -> list[tuple[str, str]]:
                  "funding rounds and market value, date by date. Every probability is a share "
                  "of paths."),
         ("PV", "present value to today's holders: what one path's cash flows up to the "
-               "horizon and its exit value are worth today, after dilution by new funding "
-               "rounds. The fundamental value of the company on that path."),
-        ("P(justified)", "share of paths with PV ≥ V0."),
+               "valuation horizon and its terminal value are worth today, after dilution by "
+               "new shares (funding rounds, share-based pay) and net of debt. The fundamental "
+               "value of the company on that path."),
+        ("E[PV]/V0", "the mean PV over all paths as a share of today's valuation V0: what the "
+                     "company simulated is worth against its price."),
+        ("terminal value's share", "how much of E[PV] is the terminal value at the valuation "
+                                   "horizon (the rest: cash, less losses and reinvestment "
+                                   "before it)."),
+        ("P(justified)", "the share of futures in which today's price turns out cheap: paths "
+                         "with PV ≥ V0."),
         ("market value V", "what the market pays for the company at a date on a path: a "
                            "price-to-sales multiple times revenue. The multiple drifts towards "
                            "its long-run level and jumps on shocks."),
