@@ -45,6 +45,7 @@ compiled into the kernels.
 from __future__ import annotations
 
 __all__ = [
+    "DAYS_PER_YEAR",
     "COUNT_BANKRUPT_STEP",
     "COUNT_CHIP_SHOCKS",
     "COUNT_COLLAPSE_STEP",
@@ -190,3 +191,7 @@ assert PATH_SHIFT == STREAM_SHIFT + STREAM_BITS and PATH_SHIFT + PATH_BITS == 63
 assert STREAM_SHIFT == STEP_SHIFT + STEP_BITS and STEP_SHIFT == SLOT_SHIFT + SLOT_BITS
 assert STREAM_BUDGET < STREAM_CONTRACT0 and STREAM_POOL0 + MAX_POOL <= 2**STREAM_BITS
 assert 2 + 2 * (MAX_EVENTS_IN_STEP - 1) < 2**SLOT_BITS
+
+DAYS_PER_YEAR = 365.25
+"""Calendar convention: a year of calendar time is 365.25 days (the time grid's day-based dates,
+TAM interpolation, signal and renewal dates in years from as_of)."""

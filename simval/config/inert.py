@@ -11,9 +11,10 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
+from simval.layout import DAYS_PER_YEAR
+
 __all__ = ["inert_parameters"]
 
-_DAYS_PER_YEAR = 365.25
 _SLACK = 1.1
 """Two renewals closer than this many steps may fall in one step (grid dates follow calendar
 months, so a step is 28-31 days long at monthly resolution)."""
@@ -105,7 +106,7 @@ def _renewal_correlation(values: dict[str, Any]) -> list[str]:
     sim = values["simulation"]
     step = 1.0 / sim["steps_per_year"]
     as_of = values["company"]["as_of"]
-    times = [_renewal_times(c, (c["first_renewal"] - as_of).days / _DAYS_PER_YEAR,
+    times = [_renewal_times(c, (c["first_renewal"] - as_of).days / DAYS_PER_YEAR,
                             sim["valuation_horizon_years"]) for c in named.values()]
     for a, b in itertools.combinations(times, 2):
         if any(abs(s - t) < _SLACK * step for s in a for t in b):

@@ -26,6 +26,8 @@ import math
 import re
 from typing import Any
 
+from simval.layout import DAYS_PER_YEAR
+
 __all__ = ["GROWTH_SERIES", "SIGNAL_KEYS", "validate_signals"]
 
 GROWTH_SERIES = ("total_revenue", "commercial_revenue", "contract_revenue")
@@ -40,7 +42,6 @@ SIGNAL_KEYS = {
 ``"active"``."""
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-DAYS_PER_YEAR = 365.25
 
 
 def _date(value: Any) -> dt.date | None:

@@ -17,13 +17,12 @@ import pandas as pd
 from scipy.special import ndtri
 
 from simval.config.load import long_run_operating_expense_ratio
-from simval.layout import STREAM_CONTRACT0, STREAM_POOL0
+from simval.layout import DAYS_PER_YEAR, STREAM_CONTRACT0, STREAM_POOL0
 
 __all__ = ["KernelParams", "PathParams", "TimeGrid", "ValueParams", "build_kernel_params",
            "exit_multiple_median", "make_time_grid", "operating_expense_ratios",
            "required_table_levels", "required_terminal_revenue"]
 
-DAYS_PER_YEAR = 365.25
 
 
 @dataclasses.dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import xarray as xr
+from scipy.special import ndtri
 
 from simval.format import (
     format_mean,
@@ -17,6 +18,9 @@ from simval.results.dataset import question_index
 
 __all__ = ["EXTRA_BLOCKS", "format_quantile", "headline_table", "panel_table", "signal_rows",
            "weighted_rows"]
+
+Z_95 = float(ndtri(0.975))
+"""The normal quantile of a two-sided 95% interval (1.95996...)."""
 
 
 EXTRA_BLOCKS = ("weighted  (", "what to watch  (")
@@ -43,14 +47,13 @@ def format_quantile(s: xr.Dataset, name: str, level: float, currency: str) -> st
 
 
 
-def _horizons(ds: xr.Dataset) -> tuple[str, str]:
-    """The question and valuation horizons as words: ``("4 years, to 2030-06-30", "10
-    years, to 2036-06-30")``."""
-    q = question_index(ds)
+def _horizons(ds: xr.Dataset) -> tuple[float, str, float, str]:
+    """The question and valuation horizons: years and end dates, ``(4.0, "2030-06-30", 10.0,
+    "2036-06-30")``."""
     t_q = float(ds.attrs.get("question_horizon_years", ds.attrs["horizon_years"]))
     t_v = float(ds.attrs.get("valuation_horizon_years", t_q))
-    return (f"{t_q:g} years, to {str(ds.time.values[q])[:10]}",
-            f"{t_v:g} years, to {str(ds.time.values[-1])[:10]}")
+    return (t_q, str(ds.time.values[question_index(ds)])[:10], t_v,
+            str(ds.time.values[-1])[:10])
 
 
 def _required_table(s: xr.Dataset, cur: str) -> list[tuple[str, str]]:
@@ -86,13 +89,13 @@ def headline_table(ds: xr.Dataset) -> str:
         multiples).
     """
     cur = ds.attrs["currency"]
-    question, valuation = _horizons(ds)
+    t_q, end_q, t_v, end_v = _horizons(ds)
     lines = [
         f"{ds.attrs['company']}: valuation tested as of {ds.attrs['as_of']} "
         f"({ds.attrs['measure']}, {ds.attrs['n_paths']:,} paths per scenario, "
         f"seed {ds.attrs['seed']})",
-        f"question horizon {question} (collapse, bankruptcy, threshold); valuation horizon "
-        f"{valuation} (PV)",
+        f"question horizon {t_q:g} years, to {end_q} (collapse, bankruptcy, threshold); "
+        f"valuation horizon {t_v:g} years, to {end_v} (PV)",
         "probabilities with 95% Clopper-Pearson intervals; money in " + cur,
     ]
     if ds.attrs.get("antithetic"):
@@ -103,7 +106,6 @@ def headline_table(ds: xr.Dataset) -> str:
         lines.append(f"precision target: 95% half-width <= {ds.attrs['precision_target']:g} "
                      f"for P(justified) and P(collapse) in every scenario: {met}")
     lines.append("")
-    end_q = question.split("to ")[-1]
     shares = ds.attrs.get("shares_outstanding")
     other, fx = ds.attrs.get("reporting_currency"), ds.attrs.get("reporting_fx_rate")
     for scen in ds.scenario.values:
@@ -112,8 +114,8 @@ def headline_table(ds: xr.Dataset) -> str:
         ratio, se = float(s.value_ratio), float(s.value_ratio_se)
         rows = [
             ("E[PV] / V0", f"{format_mean(ratio, se)} (1 s.e.; 95%: "
-                           f"{format_number(ratio - 1.96 * se)} to "
-                           f"{format_number(ratio + 1.96 * se)})"),
+                           f"{format_number(ratio - Z_95 * se)} to "
+                           f"{format_number(ratio + Z_95 * se)})"),
         ]
         if "terminal_value_share" in s:
             rows.append(("terminal value's share of E[PV]",
@@ -150,7 +152,7 @@ def headline_table(ds: xr.Dataset) -> str:
                          f"{format_money(float(median_q), cur)}/year"))
         share = float(s.required_share)
         rows += [
-            (f"median revenue at {valuation.split('to ')[-1]}",
+            (f"median revenue at {end_v}",
              f"{format_quantile(s, 'terminal_revenue_quantile', 0.5, cur)}/year"),
             ("revenue needed then for PV = V0",
              f"{format_money(float(s.required_revenue), cur)}/year"
