@@ -45,6 +45,14 @@ compiled into the kernels.
 from __future__ import annotations
 
 __all__ = [
+    "N_DESIGN",
+    "DESIGN_ALIVE",
+    "DESIGN_HOLDERS",
+    "N_BASIS",
+    "BASIS_NAMES",
+    "COUNT_FUNDAMENTAL_COLLAPSE_STEP",
+    "SERIES_PRICE_TO_VALUE",
+    "SERIES_FUNDAMENTAL_VALUE",
     "DAYS_PER_YEAR",
     "COUNT_BANKRUPT_STEP",
     "COUNT_CHIP_SHOCKS",
@@ -144,7 +152,7 @@ MAX_POOL = 2000
 # Output rows of the kernel and their Dataset names
 
 SERIES_NAMES = ("total_revenue", "commercial_revenue", "contract_revenue", "market_share",
-                "capacity", "cash", "market_value")
+                "capacity", "cash", "market_value", "fundamental_value", "price_to_value")
 SERIES_TOTAL_REVENUE = SERIES_NAMES.index("total_revenue")
 SERIES_COMMERCIAL_REVENUE = SERIES_NAMES.index("commercial_revenue")
 SERIES_CONTRACT_REVENUE = SERIES_NAMES.index("contract_revenue")
@@ -152,6 +160,8 @@ SERIES_MARKET_SHARE = SERIES_NAMES.index("market_share")
 SERIES_CAPACITY = SERIES_NAMES.index("capacity")
 SERIES_CASH = SERIES_NAMES.index("cash")
 SERIES_MARKET_VALUE = SERIES_NAMES.index("market_value")
+SERIES_FUNDAMENTAL_VALUE = SERIES_NAMES.index("fundamental_value")
+SERIES_PRICE_TO_VALUE = SERIES_NAMES.index("price_to_value")
 N_SERIES = len(SERIES_NAMES)
 
 SCALAR_NAMES = ("pv", "terminal_revenue", "min_value", "max_drawdown", "slowdown_share",
@@ -168,16 +178,31 @@ SCALAR_TERMINAL_GROWTH = SCALAR_NAMES.index("terminal_growth")
 N_SCALARS = len(SCALAR_NAMES)
 
 COUNT_NAMES = ("collapse_time", "bankruptcy_time", "chip_shocks", "contracts_lost",
-               "contracts_won", "renewal_decisions")
+               "contracts_won", "renewal_decisions", "fundamental_collapse_time")
 COUNT_COLLAPSE_STEP = COUNT_NAMES.index("collapse_time")
 COUNT_BANKRUPT_STEP = COUNT_NAMES.index("bankruptcy_time")
 COUNT_CHIP_SHOCKS = COUNT_NAMES.index("chip_shocks")
 COUNT_CONTRACTS_LOST = COUNT_NAMES.index("contracts_lost")
 COUNT_CONTRACTS_WON = COUNT_NAMES.index("contracts_won")
 COUNT_RENEWAL_DECISIONS = COUNT_NAMES.index("renewal_decisions")
+COUNT_FUNDAMENTAL_COLLAPSE_STEP = COUNT_NAMES.index("fundamental_collapse_time")
 N_COUNTS = len(COUNT_NAMES)
-COUNT_STEP_ROWS = (COUNT_COLLAPSE_STEP, COUNT_BANKRUPT_STEP)
+COUNT_STEP_ROWS = (COUNT_COLLAPSE_STEP, COUNT_BANKRUPT_STEP, COUNT_FUNDAMENTAL_COLLAPSE_STEP)
 """Count rows holding the step of a first event (-1: none), reported as a time in years."""
+
+# Basis functions of the state at t_k for the least-squares value W_k (the value model,
+# docs/model.md): with s = S_k / S_ref (total revenue over the scenario's revenue at t_0),
+# mu the expected commercial growth, c = cash_k / S_ref, x = contract revenue / S_ref,
+# m the step's operating margin (EBIT / revenue, clipped to [-5, 1]), g the regime (0, 1)
+# and h the capacity.
+BASIS_NAMES = ("1", "s", "s^2", "sqrt(s)", "s mu", "s mu^2", "mu", "c", "x", "s m", "g",
+               "s g", "h", "s h")
+N_BASIS = len(BASIS_NAMES)
+DESIGN_HOLDERS = N_BASIS
+"""Row of the pilot's design array holding the holders' fraction at t_k."""
+DESIGN_ALIVE = N_BASIS + 1
+"""Row of the pilot's design array: 1 where the path is solvent at t_k."""
+N_DESIGN = N_BASIS + 2
 
 # states of a contract slot
 STATE_DORMANT = 0

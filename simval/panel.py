@@ -35,6 +35,7 @@ import xarray as xr
 from simval import layout
 from simval.config.load import Config, ConfigError, validate_merged
 from simval.config.tables import flatten
+from simval.engine.fundamental import fit_value_function
 from simval.engine.runner import (
     Chunk,
     ScenarioAccumulator,
@@ -229,7 +230,9 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
     grid = make_time_grid(first)
     names = list(panel.companies)
     values = {n: panel.companies[n].base for n in names}
-    params = {n: build_kernel_params(values[n], grid) for n in names}
+    params = {n: fit_value_function(build_kernel_params(values[n], grid), values[n], seed,
+                                    company=i)[0]
+              for i, n in enumerate(names)}
     keys = {n: run_keys(seed, i) for i, n in enumerate(names)}
     threshold = panel.threshold
     accs = {n: ScenarioAccumulator(grid.n_steps, params[n].n_named, keep, params[n].v0,

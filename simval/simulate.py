@@ -14,6 +14,7 @@ import xarray as xr
 
 from simval.config.load import Config, ConfigError, load_config
 from simval.engine.distributed import run_on_client
+from simval.engine.fundamental import fit_value_function
 from simval.engine.runner import BLOCK, ScenarioAccumulator, run_keys, run_scenario
 from simval.layout import MAX_PATHS
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
@@ -223,6 +224,9 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
         numba.set_num_threads(threads)
     params = {name: build_kernel_params(values, grid, antithetic=antithetic)
               for name, values in config.scenarios.items()}
+    value_functions = {}
+    for name, values in config.scenarios.items():
+        params[name], value_functions[name] = fit_value_function(params[name], values, seed)
     accumulators = {name: ScenarioAccumulator(grid.n_steps, p.n_named, keep, p.v0,
                                               config.scenarios[name]["market"]["threshold"],
                                               antithetic=antithetic,
@@ -264,7 +268,8 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
                       for name, values in config.scenarios.items()}
     ds = build_dataset(config, grid, accumulators, required, seed=seed, n_paths=done,
                        keep_paths=keep, contracts=contracts, contract_index=contract_index,
-                       kept=kept if client is not None else None)
+                       kept=kept if client is not None else None,
+                       value_functions=value_functions)
     ds.attrs["antithetic"] = int(antithetic)
     if precision is not None:
         ds.attrs["precision_target"] = precision

@@ -620,9 +620,12 @@ def _cross_checks(v: dict[str, Any], ctx: _Context, errors: list[str]) -> None:
                               f"is required with {given}: money is reported in another "
                               "currency only at an explicit rate."))
     mkt = v["market"]
-    if mkt["enabled"] and mkt["long_run_multiple"] is None:
+    if mkt["model"] == "multiple" and mkt["enabled"] and mkt["long_run_multiple"] is None:
         errors.append(ctx.say(("market",), "long_run_multiple",
-                              "is required when market.enabled = true."))
+                              "is required when market.enabled = true (model = multiple)."))
+    if mkt["model"] == "value" and mkt["enabled"] and mkt["gap_half_life_years"] is None:
+        errors.append(ctx.say(("market",), "gap_half_life_years",
+                              "is required when market.enabled = true (model = value)."))
     fin = v["financing"]
     if fin["enabled"] and fin["amount"] <= 0:
         errors.append(ctx.bad(("financing",), "amount", "> 0 when financing.enabled = true",

@@ -76,6 +76,13 @@ class TerminalEarnings(StrEnum):
     ANNUALISED = "annualised"
 
 
+class MarketModel(StrEnum):
+    """What the market value V_t follows (docs/model.md, "Market value")."""
+
+    VALUE = "value"
+    MULTIPLE = "multiple"
+
+
 class HaircutDistribution(StrEnum):
     """Distribution of the capacity haircut H of one chip shock."""
 
@@ -432,7 +439,22 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "limited_liability": _switch(True, "floor the present value of equity at zero"),
     },
     "market": {
-        "enabled": _switch(False, "simulate the market multiple (else it stays at M_0)"),
+        "enabled": _switch(False, "simulate the market's multiple or price-to-value gap (else "
+                                  "it stays at its value at t_0)"),
+        "model": Field("choice", MarketModel.MULTIPLE, choices=MarketModel,
+                       doc="value: V = B W, the gap B to the model's own value W by least "
+                           "squares; multiple: V = M S, an exogenous multiple of sales (v1)"),
+        "gap_long_run": _f(1.0, 0.0, 1000.0, low_open=True, unit="1", symbol="b_bar",
+                           per_regime=True,
+                           doc="long-run price-to-value ratio B (model = value)"),
+        "gap_half_life_years": _f(None, 0.0, None, low_open=True, unit="years",
+                                  symbol="tau_B",
+                                  doc="half-life of the log price-to-value gap (model = value; "
+                                      "required when the market is enabled)"),
+        "gap_volatility": _f(0.0, 0.0, 5.0, unit="1/sqrt(year)", symbol="sigma_B",
+                             per_regime=True, doc="volatility of log B (model = value)"),
+        "pilot_paths": Field("int", 8192, 256, 1 << 22, unit="paths",
+                             doc="paths of the least-squares pilot that fits W (model = value)"),
         "long_run_multiple": _f(None, 0.0, 1000.0, low_open=True, unit="1", symbol="M_bar",
                                 per_regime=True, doc="long-run market value / sales multiple"),
         "mean_reversion": _f(0.0, 0.0, 50.0, unit="1/year", symbol="kappa_M",

@@ -28,8 +28,12 @@ from simval.layout import (
     COUNT_COLLAPSE_STEP,
     COUNT_CONTRACTS_LOST,
     COUNT_CONTRACTS_WON,
+    COUNT_FUNDAMENTAL_COLLAPSE_STEP,
     COUNT_RENEWAL_DECISIONS,
+    DESIGN_ALIVE,
+    DESIGN_HOLDERS,
     MAX_EVENTS_IN_STEP,
+    N_BASIS,
     N_SERIES,
     PATH_SHIFT,
     SCALAR_HOLDERS_FRACTION,
@@ -45,8 +49,10 @@ from simval.layout import (
     SERIES_CASH,
     SERIES_COMMERCIAL_REVENUE,
     SERIES_CONTRACT_REVENUE,
+    SERIES_FUNDAMENTAL_VALUE,
     SERIES_MARKET_SHARE,
     SERIES_MARKET_VALUE,
+    SERIES_PRICE_TO_VALUE,
     SERIES_TOTAL_REVENUE,
     SLOT_SHIFT,
     STATE_ACTIVE,
@@ -76,7 +82,7 @@ from simval.layout import (
 # the import fails until the digest is updated here, and that edit of this file is what makes
 # numba recompile the kernels.
 
-_LAYOUT_DIGEST = 0x5399b812
+_LAYOUT_DIGEST = 0x348728e5
 
 
 def _layout_digest() -> int:
@@ -606,6 +612,47 @@ def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, reinve
 
 
 @njit(cache=True, inline="always")
+def _fill_basis(basis, total, revenue_ref, mu, cash, contracts, margin, regime, capacity):
+    """The basis functions of the state at one time (the order of ``layout.BASIS_NAMES``)."""
+    s = total / revenue_ref
+    m = min(max(margin, -5.0), 1.0)
+    g = 1.0 if regime == 1 else 0.0
+    basis[0] = 1.0
+    basis[1] = s
+    basis[2] = s * s
+    basis[3] = math.sqrt(s) if s > 0.0 else 0.0
+    basis[4] = s * mu
+    basis[5] = s * mu * mu
+    basis[6] = mu
+    basis[7] = cash / revenue_ref
+    basis[8] = contracts / revenue_ref
+    basis[9] = s * m
+    basis[10] = g
+    basis[11] = s * g
+    basis[12] = capacity
+    basis[13] = s * capacity
+
+
+@njit(cache=True, inline="always")
+def _fitted_value(coefficients, k, basis, holders):
+    """The holders' fraction times the fitted value of all the shares outstanding at t_k,
+    floored at zero (equity's limited liability)."""
+    fit = 0.0
+    for j in range(N_BASIS):
+        fit += coefficients[k, j] * basis[j]
+    return holders * fit if fit > 0.0 else 0.0
+
+
+@njit(cache=True, inline="always")
+def _record_state(design, row, k, basis, holders, alive):
+    """The pilot's design row of path ``row`` at time ``k``."""
+    for j in range(N_BASIS):
+        design[j, row, k] = basis[j]
+    design[DESIGN_HOLDERS, row, k] = holders
+    design[DESIGN_ALIVE, row, k] = 1.0 if alive else 0.0
+
+
+@njit(cache=True, inline="always")
 def _present_value(bankrupt, tv, cash, holders, discount, recovery, net_debt, debt,
                    option_factor, limited_liability):
     """Today's holders' share of the path's value: the discounted terminal value and cash less
@@ -625,12 +672,15 @@ def _present_value(bankrupt, tv, cash, holders, discount, recovery, net_debt, de
 @njit(cache=True, inline="always")
 def _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_steps, n_named,
                            capacity, tam_enabled, regime_enabled, switch_probability, mkey0,
-                           mkey1, flip, dpath, regime):
+                           mkey1, flip, dpath, regime, value_model):
     """Times after a bankruptcy at ``last_step``: no revenue, cash or value (capacity frozen),
     while the macro regime goes on. Takes arrays: called at most once per path."""
     for k in range(last_step + 1, n_steps + 1):
         for s in range(N_SERIES):
             series[s, row, k] = 0.0
+        series[SERIES_PRICE_TO_VALUE, row, k] = np.nan
+        if not value_model:
+            series[SERIES_FUNDAMENTAL_VALUE, row, k] = np.nan
         series[SERIES_CAPACITY, row, k] = capacity
         series[SERIES_MARKET_SHARE, row, k] = 0.0 if tam_enabled else np.nan
         for j in range(n_named):
@@ -644,7 +694,7 @@ def _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_s
 
 @njit(cache=True, error_model="numpy")
 def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active,
-                   regimes, sources, c_state, c_rev, c_next):
+                   regimes, sources, design, c_state, c_rev, c_next):
     """One path: its series, scalars and counts in row ``row`` of the outputs (see
     :func:`simulate_chunk`), the contracts' scratch in row ``row`` of ``c_*``."""
     n_steps = p.n_steps
@@ -718,8 +768,24 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     total = commercial + contracts
     # M_0 = V_0 / S_0 on this path (S_0 differs between paths when the TAM cap binds at t_0)
     ln_m = math.log(p.v0 / total) if total > 0.0 else 0.0
+    # the value model: W_0 from the state at t_0 and B_0 = V_0 / W_0 (ln_m holds ln B)
+    value_model = q.value_model
+    use_basis = value_model or q.record_state
+    coefficients = q.value_coefficients
+    basis = np.empty(N_BASIS if use_basis else 0)
+    fundamental = np.nan
+    fundamental_level = np.inf  # (1 - d) W_0: the fundamental collapse line
+    if use_basis:
+        _fill_basis(basis, total, q.revenue_ref, mu, cash, contracts, 0.0, regime, capacity)
+        if q.record_state:
+            _record_state(design, row, 0, basis, holders, True)
+    if value_model:
+        fundamental = _fitted_value(coefficients, 0, basis, holders)
+        ln_m = math.log(p.v0 / fundamental) if fundamental > 0.0 else 0.0
+        fundamental_level = p.collapse_level / p.v0 * fundamental
     multiple = math.exp(ln_m)  # constant without a market model
     value = p.v0
+    fundamental_step = -1
     peak = value
     min_value = value
     max_drawdown = 0.0
@@ -737,6 +803,8 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     series[SERIES_CAPACITY, row, 0] = capacity
     series[SERIES_CASH, row, 0] = cash
     series[SERIES_MARKET_VALUE, row, 0] = value
+    series[SERIES_FUNDAMENTAL_VALUE, row, 0] = fundamental
+    series[SERIES_PRICE_TO_VALUE, row, 0] = multiple if value_model else np.nan
     for j in range(p.n_named):
         active[row, j, 0] = 1
     regimes[row, 0] = regime
@@ -854,22 +922,41 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
             ln_m = _market_step(key0, key1, flip, dpath, k, ln_m, ln_m_bar_a[step_regime],
                                 p.m_decay, m_vol_a[step_regime], jump_ln_m)
             multiple = math.exp(ln_m)
-        value = multiple * total
+        if use_basis:  # the state at t_{k+1}, for W_{k+1} and the pilot's regression
+            _fill_basis(basis, total, q.revenue_ref, mu, cash, contracts,
+                        ebit_flow / revenue_flow if revenue_flow > 0.0 else 0.0, regime,
+                        capacity)
+        holders_at_value = holders  # W_{k+1} is valued before this step's dilution
+        if value_model:  # V = B W, W today's holders' claim; new shares priced at B W / h
+            per_share = _fitted_value(coefficients, t_next, basis, 1.0)
+            fundamental = holders * per_share
+            value = multiple * fundamental
+            market_cap = multiple * per_share
+        else:
+            value = multiple * total
+            market_cap = value
         # ---- SBC paid in new shares at the market value, then financing, then bankruptcy
-        if q.sbc_dilution > 0.0 and value > 0.0:
-            holders *= value / (value + q.sbc_dilution * revenue_flow)
+        if q.sbc_dilution > 0.0 and market_cap > 0.0:
+            holders *= market_cap / (market_cap + q.sbc_dilution * revenue_flow)
         if p.financing_enabled and cash < p.fin_floor:
-            cash, holders = _financing(key0, key1, flip, dpath, k, cash, holders, value,
+            cash, holders = _financing(key0, key1, flip, dpath, k, cash, holders, market_cap,
                                        fin_probability_a[step_regime], p.fin_amount)
         if cash < 0.0:
             bankrupt_step = t_next
             value = 0.0
+            if value_model:
+                fundamental = 0.0
+        if q.record_state:  # W is 0 once the holders are wiped out: no regression needed
+            _record_state(design, row, t_next, basis, holders_at_value,
+                          bankrupt_step < 0 and holders_at_value > 0.0)
         # ---- market-path statistics (to the question horizon) and the outputs at t_{k+1}
         if t_next <= question_steps:
             min_value, peak, max_drawdown = _value_statistics(value, min_value, peak,
                                                               max_drawdown)
             if collapse_step < 0 and value <= p.collapse_level:
                 collapse_step = t_next
+            if fundamental_step < 0 and fundamental <= fundamental_level:
+                fundamental_step = t_next
         series[SERIES_TOTAL_REVENUE, row, t_next] = total
         series[SERIES_COMMERCIAL_REVENUE, row, t_next] = commercial
         series[SERIES_CONTRACT_REVENUE, row, t_next] = contracts
@@ -877,6 +964,9 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
         series[SERIES_CAPACITY, row, t_next] = capacity
         series[SERIES_CASH, row, t_next] = cash
         series[SERIES_MARKET_VALUE, row, t_next] = value
+        series[SERIES_FUNDAMENTAL_VALUE, row, t_next] = fundamental
+        series[SERIES_PRICE_TO_VALUE, row, t_next] = (
+            multiple if value_model and bankrupt_step < 0 else np.nan)
         for j in range(p.n_named):
             active[row, j, t_next] = 1 if c_state[row, j] == STATE_ACTIVE else 0
         regimes[row, t_next] = regime
@@ -886,7 +976,8 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     if last_step < n_steps:
         _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_steps,
                                p.n_named, capacity, p.tam_enabled, p.regime_enabled,
-                               switch_probability, mkey0, mkey1, flip, dpath, regime)
+                               switch_probability, mkey0, mkey1, flip, dpath, regime,
+                               value_model)
     # ---- fundamental value
     margin = ebit_flow / revenue_flow if revenue_flow > 0.0 else 0.0
     exit_multiple = _exit_multiple(
@@ -916,11 +1007,12 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     counts[COUNT_CONTRACTS_LOST, row] = n_lost
     counts[COUNT_CONTRACTS_WON, row] = n_won
     counts[COUNT_RENEWAL_DECISIONS, row] = n_decisions
+    counts[COUNT_FUNDAMENTAL_COLLAPSE_STEP, row] = fundamental_step
 
 
 @njit(cache=True, parallel=True)
 def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, counts, active,
-                   regimes, sources, c_state, c_rev, c_next):
+                   regimes, sources, design, c_state, c_rev, c_next):
     """Simulate paths ``path0 .. path0 + n - 1`` of one scenario.
 
     Parameters
@@ -947,6 +1039,10 @@ def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, count
         Macro regime at each time (0 normal, 1 slowdown).
     sources : ndarray of shape (n_named + 1, n, n_steps + 1)
         Delivered revenue run-rate of each named contract, then of the expansion pool.
+    design : ndarray of shape (N_DESIGN, n, n_steps + 1)
+        The basis of the state at every time, the holders' fraction and solvency (rows of
+        :mod:`simval.layout`), written only when ``q.record_state`` (the least-squares pilot);
+        any shape otherwise.
     c_state, c_rev, c_next : ndarray of shape (n, n_slots)
         Scratch for the contracts' state (int8), revenue (float64) and next event step (int64).
 
@@ -958,7 +1054,7 @@ def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, count
     n = scalars.shape[1]
     for i in prange(n):
         _simulate_path(p, q, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts,
-                       active, regimes, sources, c_state, c_rev, c_next)
+                       active, regimes, sources, design, c_state, c_rev, c_next)
 
 
 # ------------------------------------------------------------------------------------------

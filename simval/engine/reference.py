@@ -39,6 +39,7 @@ from simval.layout import (
     COUNT_COLLAPSE_STEP,
     COUNT_CONTRACTS_LOST,
     COUNT_CONTRACTS_WON,
+    COUNT_FUNDAMENTAL_COLLAPSE_STEP,
     COUNT_RENEWAL_DECISIONS,
     N_COUNTS,
     N_SCALARS,
@@ -56,8 +57,10 @@ from simval.layout import (
     SERIES_CASH,
     SERIES_COMMERCIAL_REVENUE,
     SERIES_CONTRACT_REVENUE,
+    SERIES_FUNDAMENTAL_VALUE,
     SERIES_MARKET_SHARE,
     SERIES_MARKET_VALUE,
+    SERIES_PRICE_TO_VALUE,
     SERIES_TOTAL_REVENUE,
 )
 from simval.model.params import TimeGrid
@@ -290,7 +293,8 @@ def _power(c: np.ndarray, beta: float) -> np.ndarray:
 
 
 def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0: int, n: int,
-                       *, antithetic: bool = False, company: int = 0) -> ReferenceResult:
+                       *, antithetic: bool = False, company: int = 0,
+                       value_coefficients: np.ndarray | None = None) -> ReferenceResult:
     """Simulate paths ``path0 .. path0 + n - 1`` of one scenario with plain numpy.
 
     An independent implementation of ``docs/model.md``: per-step parameters are computed here
@@ -318,6 +322,10 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     company : int, optional
         Position in a panel: company ``c >= 1`` draws its own numbers under
         ``SeedSequence([seed, c])`` and shares the regime and chip-shock draws (docs/model.md).
+    value_coefficients : ndarray of shape (K + 1, N_BASIS), optional
+        The least-squares fit of W_k (``market.model = "value"``, required then): the
+        reference evaluates a given fit; fitting it is the pilot's job
+        (:func:`simval.engine.fundamental.fit_value_function`).
 
     Returns
     -------
@@ -338,7 +346,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     >>> values = simval.load_config("configs/minimax_2025.toml").scenarios["base"]
     >>> out = simulate_reference(values, make_time_grid(values), seed=1, path0=0, n=4)
     >>> out.series.shape[:2], out.scalars.shape
-    ((7, 4), (9, 4))
+    ((9, 4), (9, 4))
     """
     sim, com, cost = values["simulation"], values["commercial"], values["costs"]
     slow = values["slowdown"]
@@ -400,11 +408,31 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     tam = _tam_on_grid(values, grid) if size["enabled"] else None
 
     mkt = values["market"]
-    if mkt["enabled"]:
+    value_model = mkt["model"] == "value"
+    if value_model and value_coefficients is None:
+        raise ValueError("market.model = 'value' needs the fitted value_coefficients")
+    if mkt["enabled"] and value_model:  # the log price-to-value gap: log-OU toward ln b_bar
+        ln_m_bar = np.log(np.array([mkt["gap_long_run"], slow["market"]["gap_long_run"]]))
+        m_vol = np.array([mkt["gap_volatility"], slow["market"]["gap_volatility"]])
+        m_decay, _, m_v = _ou(math.log(2.0) / mkt["gap_half_life_years"], step)
+    elif mkt["enabled"]:
         ln_m_bar = np.log(np.array([mkt["long_run_multiple"],
                                     slow["market"]["long_run_multiple"]]))
         m_vol = np.array([mkt["volatility"], slow["market"]["volatility"]])
         m_decay, _, m_v = _ou(mkt["mean_reversion"], step)
+    s_ref = com["revenue"] + sum(c["revenue"] for c in values["contracts"].values())
+
+    def fitted(k: int, total: np.ndarray, mu: np.ndarray, cash: np.ndarray,
+               contracts: np.ndarray, margin: np.ndarray, regime: np.ndarray,
+               cap: np.ndarray) -> np.ndarray:
+        """The fitted value of all the shares at t_k, floored at 0 (docs/model.md)."""
+        x = total / s_ref
+        m = np.clip(margin, -5.0, 1.0)
+        g = (regime == 1).astype(np.float64)
+        basis = np.stack([np.ones_like(x), x, x * x, np.sqrt(np.maximum(x, 0.0)), x * mu,
+                          x * mu * mu, mu, cash / s_ref, contracts / s_ref, x * m, g, x * g,
+                          cap, x * cap])
+        return np.maximum(value_coefficients[k] @ basis, 0.0)
 
     fin = values["financing"]
     fin_prob = np.array([fin["probability"], slow["financing"]["probability"]])
@@ -488,6 +516,15 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     positive = total > 0.0
     m0 = np.where(positive, v0 / np.where(positive, total, 1.0), 1.0)
     ln_m = np.log(m0)
+    fundamental = np.full(n, np.nan)
+    level_w = np.full(n, -np.inf)
+    if value_model:  # W_0 and B_0 = V_0 / W_0 (ln_m holds ln B)
+        fundamental = fitted(0, total, mu, cash, contracts, np.zeros(n), regime, cap)
+        good = fundamental > 0.0
+        ln_m = np.where(good, np.log(v0 / np.where(good, fundamental, 1.0)), 0.0)
+        level_w = (1.0 - mkt["collapse_drawdown"]) * fundamental
+    series[SERIES_FUNDAMENTAL_VALUE, :, 0] = fundamental
+    series[SERIES_PRICE_TO_VALUE, :, 0] = np.exp(ln_m) if value_model else np.nan
     series[SERIES_TOTAL_REVENUE, :, 0] = total
     series[SERIES_COMMERCIAL_REVENUE, :, 0] = commercial
     series[SERIES_CONTRACT_REVENUE, :, 0] = contracts
@@ -630,27 +667,35 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         revenue_peak = np.maximum(revenue_peak, total)
         cash = cash + (income - tax - cost["capex_ratio"] * flow - growth_capital)
         margin = np.where(flow != 0.0, ebit / np.where(flow != 0.0, flow, 1.0), 0.0)
-        # 2.8 market multiple and value
+        # 2.8 market multiple (or price-to-value gap) and value
         if mkt["enabled"]:
             ln_m = ln_m_bar[s] + (ln_m - ln_m_bar[s]) * m_decay \
                 + m_vol[s] * m_v * draws.normal(_MARKET, k, 0) + jump
-            value = np.exp(ln_m) * total
+        if value_model:  # V = B W; new shares are priced at the market value of all shares
+            per_share = fitted(k + 1, total, mu, cash, contracts, margin, regime, cap)
+            fundamental = holders * per_share
+            value = np.exp(ln_m) * fundamental
+            market_cap = np.exp(ln_m) * per_share
         else:
-            value = m0 * total
+            value = np.exp(ln_m) * total if mkt["enabled"] else m0 * total
+            market_cap = value
         # SBC as dilution (spec v2): new shares at the market value, before financing
         if sbc_dilution > 0.0:
-            dilute = alive & (value > 0.0)
+            dilute = alive & (market_cap > 0.0)
             holders = np.where(
-                dilute, holders * (value / np.where(dilute, value + sbc_dilution * flow, 1.0)),
-                holders)
+                dilute, holders * (market_cap / np.where(
+                    dilute, market_cap + sbc_dilution * flow, 1.0)), holders)
         # 2.9 financing, then bankruptcy
         if fin["enabled"]:
             raise_ = alive & (cash < fin["cash_floor"]) \
                 & (draws.uniform(_FINANCING, k, 0) < fin_prob[s])
-            holders = np.where(raise_, holders * (value / (value + fin["amount"])), holders)
+            holders = np.where(raise_, holders * (market_cap / (market_cap + fin["amount"])),
+                               holders)
             cash = np.where(raise_, cash + fin["amount"], cash)
         broke = alive & (cash < 0.0)
         value = np.where(broke, 0.0, value)
+        if value_model:
+            fundamental = np.where(broke, 0.0, fundamental)
         bankrupt_step[broke] = k + 1
         # record t_{k+1}: live paths their values, paths bankrupt earlier their afterlife
         was = alive
@@ -669,6 +714,13 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
         series[SERIES_CAPACITY, :, k + 1] = np.where(was, cap, prev_cap)
         series[SERIES_CASH, :, k + 1] = np.where(was, cash, 0.0)
         series[SERIES_MARKET_VALUE, :, k + 1] = np.where(was, value, 0.0)
+        if value_model:
+            series[SERIES_FUNDAMENTAL_VALUE, :, k + 1] = np.where(was, fundamental, 0.0)
+            series[SERIES_PRICE_TO_VALUE, :, k + 1] = np.where(was & ~broke, np.exp(ln_m),
+                                                                np.nan)
+        else:
+            series[SERIES_FUNDAMENTAL_VALUE, :, k + 1] = np.nan
+            series[SERIES_PRICE_TO_VALUE, :, k + 1] = np.nan
         active[:, :, k + 1] = (was[:, None] & (state[:, :n_named] == _ACTIVE)).astype(np.int8)
         regimes[:, k + 1] = regime
         alive = alive & ~broke
@@ -681,6 +733,10 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     below = v[:, 1:] <= (1.0 - mkt["collapse_drawdown"]) * v0
     counts[COUNT_COLLAPSE_STEP] = np.where(below.any(axis=1), below.argmax(axis=1) + 1, -1)
     counts[COUNT_BANKRUPT_STEP] = bankrupt_step
+    w = series[SERIES_FUNDAMENTAL_VALUE, :, 1:K_q + 1]
+    fell = w <= level_w[:, None]  # NaN (model = multiple) never falls
+    counts[COUNT_FUNDAMENTAL_COLLAPSE_STEP] = np.where(fell.any(axis=1),
+                                                       fell.argmax(axis=1) + 1, -1)
     counts[COUNT_CHIP_SHOCKS] = n_shocks
     counts[COUNT_CONTRACTS_LOST] = n_lost
     counts[COUNT_RENEWAL_DECISIONS] = n_decisions

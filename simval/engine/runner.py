@@ -101,6 +101,7 @@ class ScenarioAccumulator:
     n_justified: int = 0
     collapse_steps: np.ndarray = dataclasses.field(init=False)
     bankrupt_steps: np.ndarray = dataclasses.field(init=False)
+    fundamental_collapse_steps: np.ndarray = dataclasses.field(init=False)
     above_threshold: np.ndarray = dataclasses.field(init=False)
     slowdown: np.ndarray = dataclasses.field(init=False)
     contract_active: np.ndarray = dataclasses.field(init=False)
@@ -113,6 +114,7 @@ class ScenarioAccumulator:
     pairs_justified: int = 0
     pair_collapse_steps: np.ndarray = dataclasses.field(init=False)
     pair_bankrupt_steps: np.ndarray = dataclasses.field(init=False)
+    pair_fundamental_collapse_steps: np.ndarray = dataclasses.field(init=False)
     pairs_above_threshold: np.ndarray = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
@@ -125,6 +127,7 @@ class ScenarioAccumulator:
         # step of first collapse / bankruptcy, with slot n_steps + 1 for "never"
         self.collapse_steps = np.zeros(times + 1, dtype=np.int64)
         self.bankrupt_steps = np.zeros(times + 1, dtype=np.int64)
+        self.fundamental_collapse_steps = np.zeros(times + 1, dtype=np.int64)
         self.above_threshold = np.zeros(times, dtype=np.int64)
         self.slowdown = np.zeros(times, dtype=np.int64)
         self.contract_active = np.zeros((self.n_named, times), dtype=np.int64)
@@ -145,6 +148,7 @@ class ScenarioAccumulator:
                 self.block_sums[f"pv_sq|{which}"] = []
         self.pair_collapse_steps = np.zeros(times + 1, dtype=np.int64)
         self.pair_bankrupt_steps = np.zeros(times + 1, dtype=np.int64)
+        self.pair_fundamental_collapse_steps = np.zeros(times + 1, dtype=np.int64)
         self.pairs_above_threshold = np.zeros(times, dtype=np.int64)
         stop = self.keep if self.path_end is None else min(self.keep, self.path_end)
         n_kept = max(0, stop - self.path_start) if self.holds_kept else 0
@@ -169,7 +173,9 @@ class ScenarioAccumulator:
         self.n_justified += int(np.count_nonzero(pv >= self.v0))
         never = self.n_steps + 1
         for steps, out in ((counts[layout.COUNT_COLLAPSE_STEP], self.collapse_steps),
-                           (counts[layout.COUNT_BANKRUPT_STEP], self.bankrupt_steps)):
+                           (counts[layout.COUNT_BANKRUPT_STEP], self.bankrupt_steps),
+                           (counts[layout.COUNT_FUNDAMENTAL_COLLAPSE_STEP],
+                            self.fundamental_collapse_steps)):
             out += np.bincount(np.where(steps < 0, never, steps), minlength=never + 1)
         if self.threshold is not None:
             kernels.count_at_least(series[layout.SERIES_MARKET_VALUE], self.threshold,
@@ -225,7 +231,9 @@ class ScenarioAccumulator:
         self.pairs_justified += int(np.count_nonzero(justified.all(axis=1)))
         never = self.n_steps + 1
         for col, out in ((layout.COUNT_COLLAPSE_STEP, self.pair_collapse_steps),
-                         (layout.COUNT_BANKRUPT_STEP, self.pair_bankrupt_steps)):
+                         (layout.COUNT_BANKRUPT_STEP, self.pair_bankrupt_steps),
+                         (layout.COUNT_FUNDAMENTAL_COLLAPSE_STEP,
+                          self.pair_fundamental_collapse_steps)):
             steps = np.where(counts[col] < 0, never, counts[col]).reshape(-1, 2)
             # a pair has both events by t_k iff the later of the two is at or before k
             out += np.bincount(steps.max(axis=1), minlength=never + 1)
@@ -248,9 +256,10 @@ class ScenarioAccumulator:
                              f"ends at {self.path_start + self.n_paths}")
         self.n_paths += other.n_paths
         for name in ("fan_hist", "source_hist", "pv_hist", "terminal_revenue_hist",
-                     "collapse_steps", "bankrupt_steps", "above_threshold", "slowdown",
-                     "contract_active", "signal_counts",
-                     "pair_collapse_steps", "pair_bankrupt_steps", "pairs_above_threshold"):
+                     "collapse_steps", "bankrupt_steps", "fundamental_collapse_steps",
+                     "above_threshold", "slowdown", "contract_active", "signal_counts",
+                     "pair_collapse_steps", "pair_bankrupt_steps",
+                     "pair_fundamental_collapse_steps", "pairs_above_threshold"):
             getattr(self, name).__iadd__(getattr(other, name))
         self.n_justified += other.n_justified
         self.pairs_justified += other.pairs_justified
@@ -360,6 +369,9 @@ class ChunkBuffers:
                         np.empty((n, params.n_named, times), dtype=np.int8),
                         np.empty((n, times), dtype=np.int8),
                         np.empty((params.n_named + 1, n, times)))
+        # the basis of the state at every time, written by the least-squares pilot only
+        self.design = (np.zeros((layout.N_DESIGN, n, times)) if params.value.record_state
+                       else np.zeros((layout.N_DESIGN, 1, 1)))
         self.scratch = (np.empty((n, params.n_slots), dtype=np.int8),
                         np.empty((n, params.n_slots)),
                         np.empty((n, params.n_slots), dtype=np.int64))
@@ -371,8 +383,10 @@ class ChunkBuffers:
         previous = numba.get_parallel_chunksize()
         numba.set_parallel_chunksize(PATHS_PER_TASK)
         try:
+            if params.value.record_state:  # times after a bankruptcy stay unwritten
+                self.design[layout.DESIGN_ALIVE] = 0.0
             kernels.simulate_chunk(params.path, params.value, *keys, path0, *self.outputs,
-                                   *self.scratch)
+                                   self.design, *self.scratch)
         finally:
             numba.set_parallel_chunksize(previous)
         return Chunk(path0, *self.outputs)

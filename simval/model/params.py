@@ -17,7 +17,7 @@ import pandas as pd
 from scipy.special import ndtri
 
 from simval.config.load import long_run_operating_expense_ratio
-from simval.layout import DAYS_PER_YEAR, STREAM_CONTRACT0, STREAM_POOL0
+from simval.layout import DAYS_PER_YEAR, N_BASIS, STREAM_CONTRACT0, STREAM_POOL0
 
 __all__ = ["KernelParams", "PathParams", "TimeGrid", "ValueParams", "build_kernel_params",
            "exit_multiple_median", "make_time_grid", "operating_expense_ratios",
@@ -212,6 +212,15 @@ class ValueParams(NamedTuple):
     exit_ref_margin: float
     contract_exit_multiple: float
     reinvestment_factor: float
+    value_model: bool
+    """Whether V = B W (market.model = "value"); else V = M S."""
+    record_state: bool
+    """Whether the kernel writes the basis of every step into its design array (the pilot)."""
+    value_coefficients: np.ndarray
+    """Coefficients of the least-squares value W_k on the basis (shape (K + 1, N_BASIS));
+    zeros until :func:`simval.engine.fundamental.fit_value_function` fits them."""
+    revenue_ref: float
+    """S_ref, the revenue scale of the basis (the scenario's total revenue at t_0)."""
 
 
 class KernelParams(NamedTuple):
@@ -397,9 +406,18 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
     exit_ref_margin = val["exit_reference_margin"]
     if exit_ref_margin is None:
         exit_ref_margin = costs["target_operating_margin"] or 0.0
-    m_decay, m_vol_factor, _ = _ou_factors(mkt["mean_reversion"], d)
-    long_run_multiple = _regimes(values, "market", "long_run_multiple") if mkt["enabled"] \
-        else np.ones(2)
+    value_model = mkt["model"] == "value"
+    if value_model:  # the log price-to-value gap B takes the multiple's place in the kernel
+        half_life = mkt["gap_half_life_years"]
+        kappa_b = math.log(2.0) / half_life if half_life is not None else 0.0
+        m_decay, m_vol_factor, _ = _ou_factors(kappa_b, d)
+        long_run_multiple = _regimes(values, "market", "gap_long_run")
+        market_vol = _regimes(values, "market", "gap_volatility")
+    else:
+        m_decay, m_vol_factor, _ = _ou_factors(mkt["mean_reversion"], d)
+        long_run_multiple = _regimes(values, "market", "long_run_multiple") \
+            if mkt["enabled"] else np.ones(2)
+        market_vol = _regimes(values, "market", "volatility")
     f64 = np.float64
     win_mean = _regimes(values, "expansion", "win_rate") * d
     chip_mean = _regimes(values, "chips", "shock_rate") * d
@@ -487,7 +505,7 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
         market_enabled=bool(mkt["enabled"]),
         ln_m_bar=np.log(long_run_multiple),
         m_decay=m_decay,
-        m_vol=_regimes(values, "market", "volatility") * m_vol_factor,
+        m_vol=market_vol * m_vol_factor,
         slow_jump_ln_median=math.log(mkt["slowdown_jump_median"]),
         slow_jump_dispersion=f64(mkt["slowdown_jump_dispersion"]),
         collapse_level=(1.0 - mkt["collapse_drawdown"]) * company["valuation"],
@@ -522,8 +540,18 @@ def build_kernel_params(values: dict[str, Any], grid: TimeGrid, *,
         exit_ref_margin=f64(exit_ref_margin),
         contract_exit_multiple=f64(val["contract_exit_multiple"] or 0.0),
         reinvestment_factor=reinvestment_factor,
+        value_model=value_model,
+        record_state=False,
+        value_coefficients=np.zeros((k_max + 1, N_BASIS)),
+        revenue_ref=f64(initial_total_revenue(values)),
     )
     return KernelParams(path, value)
+
+
+def initial_total_revenue(values: dict[str, Any]) -> float:
+    """S_0 before any market-size cap: commercial revenue plus the named contracts'."""
+    return float(values["commercial"]["revenue"]
+                 + sum(c["revenue"] for c in values["contracts"].values()))
 
 
 REQUIRED_MARGINS = (0.1, 0.2, 0.3, 0.4)

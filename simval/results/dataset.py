@@ -31,7 +31,12 @@ _SERIES_META = {
     "market_share": ("1", "total revenue over the addressable market TAM(t)"),
     "capacity": ("1", "compute capacity c_t (1 = what the plan needs)"),
     "cash": ("{c}", "cash balance X_t"),
-    "market_value": ("{c}", "market valuation V_t = M_t S_t"),
+    "market_value": ("{c}", "market valuation V_t: B_t W_t (market.model = value) or M_t S_t "
+                            "(multiple)"),
+    "fundamental_value": ("{c}", "the model's own value W_t of today's holders' claim, by "
+                                 "least squares (NaN with market.model = multiple)"),
+    "price_to_value": ("1", "price-to-value gap B_t = V_t / W_t (NaN with market.model = "
+                            "multiple, or once bankrupt)"),
 }
 assert tuple(_SERIES_META) == SERIES_NAMES  # in the kernel's row order
 
@@ -56,6 +61,9 @@ _KEPT_META = {
     "path_bankruptcy_time": ("years",
                              "time of bankruptcy in years after as_of (NaN: none by "
                              "the valuation horizon T_v)"),
+    "path_fundamental_collapse_time": ("years", "time of the fundamental collapse (B_0 W_t <= "
+                                                "(1 - d) V_0) in years after as_of (NaN: none "
+                                                "by T_q, or market.model = multiple)"),
     "path_chip_shocks": ("1", "number of chip-supply shocks"),
     "path_contracts_lost": ("1", "contracts lost at renewal"),
     "path_contracts_won": ("1", "contracts won by the expansion programme"),
@@ -74,8 +82,8 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                   required: dict[str, tuple[float, float]], *, seed: int, n_paths: int,
                   keep_paths: int, contracts: Sequence[str],
                   contract_index: dict[str, list[int]],
-                  kept: Mapping[str, Sequence[tuple[int, int, Any]]] | None = None
-                  ) -> xr.Dataset:
+                  kept: Mapping[str, Sequence[tuple[int, int, Any]]] | None = None,
+                  value_functions: Mapping[str, Any] | None = None) -> xr.Dataset:
     """Assemble the run's Dataset (see ``docs/model.md``, "What a run reports").
 
     Parameters
@@ -96,6 +104,9 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         rows)`` chunks (:class:`~simval.engine.distributed.KeptChunk`); the kept-path
         variables are then dask arrays (:func:`~simval.results.kept.kept_on_cluster`).
         Default: the accumulators' kept rows, as numpy arrays.
+    value_functions : mapping, optional
+        Scenario name -> its :class:`~simval.engine.fundamental.ValueFunction` (None without
+        the value model): the fit's R^2 and W_0.
     """
     base = config.base
     cur = base["company"]["currency"]
@@ -136,6 +147,32 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                     "P(V_k <= (1 - d) V_0 for some k <= K_q): probability of collapse by the "
                     "question horizon T_q",
                     k_both=[pairs - a.pair_collapse_steps[never] for a in accs])
+    value_model = [config.scenarios[s]["market"]["model"] == "value" for s in names]
+    if any(value_model):
+        add_probability("p_collapse_fundamental",
+                        [n_paths - a.fundamental_collapse_steps[never] for a in accs], n_paths,
+                        "P(B_0 W_k <= (1 - d) V_0 for some k <= K_q): probability that the "
+                        "model's own value falls by d, at today's price-to-value ratio, by the "
+                        "question horizon (NaN with market.model = multiple)",
+                        k_both=[pairs - a.pair_fundamental_collapse_steps[never] for a in accs])
+        for suffix in ("", "_se", "_low", "_high"):
+            name = f"p_collapse_fundamental{suffix}"
+            v[name] = v[name].copy(data=np.where(value_model, v[name].values, np.nan))
+        fits = value_functions or {}
+        r2 = np.full((len(names), grid.n_steps + 1), np.nan)
+        start = np.full(len(names), np.nan)
+        for i, s in enumerate(names):
+            if fits.get(s) is not None:
+                r2[i] = fits[s].r2
+                start[i] = fits[s].start_value
+        add("fundamental_value_r2", ("scenario", "time"), r2, "1",
+            "in-sample R^2 of the least-squares fit of W_t on the pilot (NaN at t_0, where the "
+            "state does not vary, and with market.model = multiple)")
+        add("fundamental_value_0", ("scenario",), start, "{c}",
+            "W_0: the model's own value today (the pilot's fit at t_0; E[PV] within the "
+            "pilot's error)")
+        add("price_to_value_0", ("scenario",), valuation / start, "1",
+            "B_0 = V_0 / W_0: what today's price says beyond the model's value")
     k_q = grid.question_steps
     add_probability("p_bankrupt", [int(a.bankrupt_steps[:k_q + 1].sum()) for a in accs],
                     n_paths, "P(bankrupt by the question horizon T_q)",

@@ -70,6 +70,23 @@ def _required_table(s: xr.Dataset, cur: str) -> list[tuple[str, str]]:
     return rows
 
 
+def _value_model_rows(s: xr.Dataset, cur: str, q_index: int) -> list[tuple[str, str]]:
+    """The value model's rows of one scenario: the company's own part of the collapse, W_0
+    and B_0 (none with market.model = multiple)."""
+    if "p_collapse_fundamental" not in s or not math.isfinite(float(s.p_collapse_fundamental)):
+        return []
+    b0 = float(s.price_to_value_0)
+    gap = f"{b0:,.0f}x" if b0 < 1e6 else f"{b0:.1e}x"
+    r2 = float(s.fundamental_value_r2.isel(time=q_index))
+    return [
+        ("  of which the company alone (B fixed at B0)",
+         format_probability(s, "p_collapse_fundamental")),
+        ("model's own value W0 / price-to-value B0",
+         f"{format_money(float(s.fundamental_value_0), cur)}"
+         f" / {gap} (fit R^2 at the question horizon {r2:.2f})"),
+    ]
+
+
 def headline_table(ds: xr.Dataset) -> str:
     """The headline figures of every scenario, as printed by ``simval run`` and ``simval show``.
 
@@ -120,11 +137,10 @@ def headline_table(ds: xr.Dataset) -> str:
         if "terminal_value_share" in s:
             rows.append(("terminal value's share of E[PV]",
                          format_percent(float(s.terminal_value_share))))
-        rows += [
-            (f"P(collapse: V <= {format_money(float(s.collapse_level), cur)} by {end_q})",
-             format_probability(s, "p_collapse")),
-            (f"P(bankrupt by {end_q})", format_probability(s, "p_bankrupt")),
-        ]
+        rows.append((f"P(collapse: V <= {format_money(float(s.collapse_level), cur)} by "
+                     f"{end_q})", format_probability(s, "p_collapse")))
+        rows += _value_model_rows(s, cur, question_index(ds))
+        rows.append((f"P(bankrupt by {end_q})", format_probability(s, "p_bankrupt")))
         if "threshold" in ds and math.isfinite(float(s.threshold)):
             last = s.isel(time=question_index(ds))
             rows.append((f"P(V >= {format_money(float(s.threshold), cur)} at {end_q})",
