@@ -230,6 +230,8 @@ def _run(args: argparse.Namespace) -> int:
                                  antithetic=args.antithetic, precision=args.precision,
                                  max_paths=args.max_paths, client=client)
             _refuse_non_finite(ds)
+            for line in ds.attrs.get("run_warnings", "").splitlines():
+                print(f"simval: warning: {line}", file=sys.stderr)
             simval.save(ds, target, overwrite=args.force)  # saved before printing: a closed
             print(simval.headline_table(ds))                # pipe cannot lose the results
             print(f"results written to {target}")

@@ -233,7 +233,8 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
                                               holds_kept=client is None,
                                               question_steps=grid.question_steps,
                                               signals=signal_rules(config.signals,
-                                                                   config.scenarios[name], grid))
+                                                                   config.scenarios[name], grid),
+                                              cap_share=_cap_share(config.scenarios[name]))
                     for name, p in params.items()}
     kept: dict[str, list] = {name: [] for name in params}  # kept chunks on the cluster
     bar = _progress_bar(progress, n_paths * len(config.scenarios))
@@ -271,12 +272,34 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
                        kept=kept if client is not None else None,
                        value_functions=value_functions)
     ds.attrs["antithetic"] = int(antithetic)
+    notes = run_warnings(ds)
+    if notes:
+        ds.attrs["run_warnings"] = "\n".join(notes)
     if precision is not None:
         ds.attrs["precision_target"] = precision
         ds.attrs["precision_reached"] = int(
             _worst_half_width(accumulators, done, grid.n_steps) <= precision)
         ds.attrs["max_paths"] = max_paths
     return ds
+
+
+def _cap_share(values: dict) -> float | None:
+    size = values["market_size"]
+    return float(size["max_share"]) if size["enabled"] else None
+
+
+def run_warnings(ds: xr.Dataset) -> list[str]:
+    """What a run found that its config could not say (MODEL.md 10.5): a market-size cap that
+    binds on none of the paths (then market_size.max_share cannot change any result)."""
+    if "cap_binding_share" not in ds:
+        return []
+    never = [str(s) for s in ds.scenario.values
+             if float(ds.cap_binding_share.sel(scenario=s)) == 0.0]
+    if not never:
+        return []
+    return [f"market_size.max_share binds on none of the {ds.attrs['n_paths']:,} paths of "
+            f"scenario {', '.join(repr(s) for s in never)}: the cap cannot change any result "
+            "there (lower max_share, or check the market-size points)"]
 
 
 def _worst_half_width(accumulators: dict[str, ScenarioAccumulator], n: int,

@@ -65,6 +65,7 @@ import simval
 from simval import layout
 from simval.config.toml import to_toml
 from simval.engine import runner
+from simval.engine.fundamental import fit_value_function
 from simval.engine.reference import ReferenceResult, simulate_reference
 from simval.model.params import build_kernel_params, make_time_grid
 
@@ -75,8 +76,15 @@ OFFSET = 4096 * 3 + 17  # a global path index that is not the start of a block
 CONFIGS = sorted(glob.glob(str(Path(__file__).resolve().parents[1] / "configs" / "*.toml")))
 
 
-def run_kernel(values, grid, seed, path0, n, antithetic, company=0):
+def fitted_params(values, grid, seed, antithetic=False, company=0):
+    """The kernel's parameters with W's least-squares fit when the value model is on (the
+    pilot is the engine's: the reference evaluates the same coefficients)."""
     params = build_kernel_params(values, grid, antithetic=antithetic)
+    return fit_value_function(params, values, seed, company=company)[0]
+
+
+def run_kernel(values, grid, seed, path0, n, antithetic, company=0):
+    params = fitted_params(values, grid, seed, antithetic, company)
     keys = runner.run_keys(seed, company)
     chunk = runner.simulate_chunk(params, keys, path0, n)
     return ReferenceResult(chunk.series, chunk.scalars, chunk.counts, chunk.active,
@@ -102,7 +110,9 @@ def series_scales(values, ref: ReferenceResult) -> np.ndarray:
     scales[layout.SERIES_CASH] = np.maximum.reduce([
         revenue, _max_abs(series[layout.SERIES_CASH], axis=1),
         np.full_like(revenue, values["costs"]["fixed_costs"])])
-    scales[layout.SERIES_MARKET_VALUE] = _max_abs(series[layout.SERIES_MARKET_VALUE], axis=1)
+    for s in (layout.SERIES_MARKET_VALUE, layout.SERIES_FUNDAMENTAL_VALUE,
+              layout.SERIES_PRICE_TO_VALUE):
+        scales[s] = _max_abs(series[s], axis=1)
     return np.where(scales > 0.0, scales, 1.0)[:, :, None]
 
 
@@ -123,8 +133,10 @@ def scalar_scales(values, ref: ReferenceResult) -> np.ndarray:
 def assert_agree(values, seed, path0, n, antithetic, company=0):
     """Kernel and reference agree on paths path0 .. path0 + n - 1; returns both results."""
     grid = make_time_grid(values)
+    coefficients = fitted_params(values, grid, seed, antithetic, company) \
+        .value.value_coefficients if values["market"]["model"] == "value" else None
     ref = simulate_reference(values, grid, seed, path0, n, antithetic=antithetic,
-                             company=company)
+                             company=company, value_coefficients=coefficients)
     ker = run_kernel(values, grid, seed, path0, n, antithetic, company)
     for name in ("counts", "active", "regimes"):
         a, b = getattr(ker, name), getattr(ref, name)

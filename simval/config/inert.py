@@ -60,7 +60,26 @@ def inert_parameters(values: dict[str, Any]) -> list[str]:
     'commercial.growth_long_run (0.1) does nothing: with commerci'
     """
     return [*_growth_long_run(values), *_renewal_correlation(values),
-            *_slowdown_overrides(values)]
+            *_slowdown_overrides(values), *_market_model_keys(values)]
+
+
+_MULTIPLE_ONLY = {"long_run_multiple": None, "mean_reversion": 0.0, "volatility": 0.0}
+_VALUE_ONLY = {"gap_long_run": 1.0, "gap_half_life_years": None, "gap_volatility": 0.0}
+
+
+def _market_model_keys(values: dict[str, Any]) -> list[str]:
+    """Keys of the other market model: the multiple's under model = value and the gap's
+    under model = multiple (a slowdown override counts too)."""
+    mkt, slow = values["market"], values["slowdown"]["market"]
+    unused = _MULTIPLE_ONLY if mkt["model"] == "value" else _VALUE_ONLY
+    moved = [f"market.{k}" for k, default in unused.items() if mkt[k] != default]
+    moved += [f"slowdown.market.{k}" for k in unused
+              if k in slow and slow[k] != mkt[k]]
+    if not moved:
+        return []
+    other = "multiple" if mkt["model"] == "value" else "value"
+    return [f"{', '.join(moved)} do nothing: they belong to market.model = {other!r}, and this "
+            f"scenario's market follows model = {mkt['model']!r}"]
 
 
 def _growth_long_run(values: dict[str, Any]) -> list[str]:

@@ -104,16 +104,16 @@ def warm_numba_cache(params: KernelParams, keys: tuple[np.uint64, np.uint64]) ->
 def simulate_range(params: KernelParams, keys: tuple[np.uint64, np.uint64], path_start: int,
                    n_paths: int, keep: int, threshold: float | None, chunk_size: int | None,
                    threads: int, question_steps: int | None = None,
-                   signals: tuple = ()) -> ScenarioAccumulator:
+                   signals: tuple = (), cap_share: float | None = None) -> ScenarioAccumulator:
     """Simulate one range of paths on a worker and return its partial accumulator
-    (``question_steps`` and ``signals`` as in :class:`ScenarioAccumulator`)."""
+    (``question_steps``, ``signals`` and ``cap_share`` as in :class:`ScenarioAccumulator`)."""
     import numba
 
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
     acc = ScenarioAccumulator(params.n_steps, params.n_named, keep, params.v0, threshold,
                               antithetic=params.antithetic, path_start=path_start,
                               path_end=path_start + n_paths, question_steps=question_steps,
-                              signals=signals)
+                              signals=signals, cap_share=cap_share)
     return run_scenario(params, keys, n_paths, acc, chunk_size=chunk_size,
                         path_start=path_start)
 
@@ -201,10 +201,11 @@ def run_on_client(client: Any, params: dict[str, KernelParams],
             # keys hash what the result depends on: a lost result is recomputed from them,
             # and an identical run may reuse it
             token = tokenize(p, keys, a, b, acc.keep, acc.threshold, acc.question_steps,
-                             acc.signals)
+                             acc.signals, acc.cap_share)
             simulated = client.submit(simulate_range, p, keys, a, b - a, acc.keep,
                                       acc.threshold, chunk_size, threads_per_task,
-                                      acc.question_steps, acc.signals, pure=True,
+                                      acc.question_steps, acc.signals, acc.cap_share,
+                                      pure=True,
                                       key=f"simval-range-{name}-{a}-{b}-{token}")
             stats = client.submit(range_statistics, simulated, pure=True,
                                   key=f"simval-stats-{name}-{a}-{b}-{token}")

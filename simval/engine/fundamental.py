@@ -9,12 +9,14 @@ claim carried to t_k, ``PV / (D(t_k) h_k)``, on the basis of the state at t_k
 fit in the kernel (``W_k = h_k max(beta_k . f(state_k), 0)``), so its statistics stay streamed
 and its results identical across threads, chunks and machines.
 
-The market value dilutes today's holders (SBC paid in shares, raises at the market value), so
-the pilot's own cash flows depend on the market value it assumes: a first pass values the
-shares at the constant multiple M_0 = V_0 / S_0, each further pass at ``B_k W_k`` with the
-previous pass's fit, until W_0 moves by less than :data:`PASS_TOLERANCE` of itself (at most
-:data:`MAX_PASSES` passes). The search runs on the first quarter of the pilot paths; one
-last pass on all of them, at the search's fit, is the fit the run uses.
+The market value dilutes today's holders (SBC paid in shares, raises at the market value),
+and the price of new shares depends on the value being estimated. The pilot breaks the circle
+by pricing new shares at today's multiple of sales, V_0 S_k / S_0 (the market path off), so
+its fit does not depend on the gap B; the main run issues them at B_k W_k / h_k. A raise priced
+below (above) the pilot's price moves value from (to) today's holders: that transfer is in
+each path's PV, so E[PV] equals W_0 only when the two prices agree (no raise, no SBC paid in
+shares, or B at the pilot's multiple). The tower property E[D(t) W_t] = W_0 holds exactly
+then.
 """
 
 from __future__ import annotations
@@ -28,17 +30,11 @@ from simval import layout
 from simval.engine.runner import ChunkBuffers, Keys
 from simval.model.params import KernelParams
 
-__all__ = ["MAX_PASSES", "PASS_TOLERANCE", "PILOT_CHUNK", "ValueFunction", "fit_value_function",
+__all__ = ["PILOT_CHUNK", "ValueFunction", "fit_value_function",
            "pilot_keys"]
 
 PILOT_SALT = 0x50494C4F
 """Mixed into the seed for the pilot's keys ("PILO"): its paths share no draw with the run's."""
-
-MAX_PASSES = 8
-"""Most pilot passes: the first at the constant multiple, then each at the previous fit."""
-
-PASS_TOLERANCE = 0.01
-"""Passes stop once W_0 moves by less than this fraction of itself."""
 
 PILOT_CHUNK = 4096
 """Pilot paths simulated at a time (the design array is the pilot's largest)."""
@@ -60,8 +56,6 @@ class ValueFunction:
         Pilot paths.
     start_value : float
         W_0 on the pilot: the mean of the fitted value at t_0, E[PV] within the pilot's error.
-    passes : int
-        Pilot passes run (the fixed point of the dilution at B W).
     gram : ndarray, shape (K + 1, N_BASIS, N_BASIS)
         X'X of each time's regression (for the standard error of a fitted value).
     residual_variance : ndarray, shape (K + 1,)
@@ -75,7 +69,6 @@ class ValueFunction:
     start_value: float
     gram: np.ndarray
     residual_variance: np.ndarray
-    passes: int = 1
 
     def standard_error(self, k: int, basis: np.ndarray) -> np.ndarray:
         """Standard error of the fitted value per share at the states ``basis`` (rows of
@@ -129,21 +122,7 @@ def fit_value_function(params: KernelParams, values: dict[str, Any], seed: int, 
     path = params.path._replace(antithetic=False)
     first = params._replace(path=path._replace(market_enabled=False),
                             value=params.value._replace(value_model=False, record_state=True))
-    # the fixed point on a quarter of the pilot, then one pass on all of it
-    small = min(n, max(PILOT_CHUNK // 4, n // 4))
-    fit = _fit(first, keys, small)
-    passes = 1
-    for _ in range(MAX_PASSES - 2):  # dilution at B W: iterate to the fixed point
-        previous = fit.start_value
-        fit = _fit(params._replace(path=path, value=params.value._replace(
-            record_state=True, value_coefficients=fit.coefficients)), keys, small)
-        passes += 1
-        if abs(fit.start_value - previous) <= PASS_TOLERANCE * abs(fit.start_value):
-            break
-    fit = _fit(params._replace(path=path, value=params.value._replace(
-        record_state=True, value_coefficients=fit.coefficients)), keys, n)
-    passes += 1
-    fit = dataclasses.replace(fit, passes=passes)
+    fit = _fit(first, keys, n)
     if not fit.start_value > 0.0:
         raise ValueError("the model values the company at zero at t_0 (every pilot path's "
                          "present value is 0), so the price-to-value gap B_0 = V_0 / W_0 is "

@@ -93,7 +93,9 @@ class ScenarioAccumulator:
     holds_kept: bool = True
     question_steps: int | None = None
     signals: tuple[SignalRule, ...] = ()
+    cap_share: float | None = None
     n_paths: int = 0
+    cap_bound_paths: int = 0
     fan_hist: np.ndarray = dataclasses.field(init=False)
     source_hist: np.ndarray = dataclasses.field(init=False)
     pv_hist: np.ndarray = dataclasses.field(init=False)
@@ -171,6 +173,10 @@ class ScenarioAccumulator:
         _hist(pv, self.pv_hist, VALUE_GRID)
         _hist(terminal_revenue, self.terminal_revenue_hist, VALUE_GRID)
         self.n_justified += int(np.count_nonzero(pv >= self.v0))
+        if self.cap_share is not None:  # paths on which the market-size cap ever binds
+            share = series[layout.SERIES_MARKET_SHARE]
+            self.cap_bound_paths += int(np.count_nonzero(
+                (share >= self.cap_share * (1.0 - 1e-9)).any(axis=1)))
         never = self.n_steps + 1
         for steps, out in ((counts[layout.COUNT_COLLAPSE_STEP], self.collapse_steps),
                            (counts[layout.COUNT_BANKRUPT_STEP], self.bankrupt_steps),
@@ -262,6 +268,7 @@ class ScenarioAccumulator:
                      "pair_fundamental_collapse_steps", "pairs_above_threshold"):
             getattr(self, name).__iadd__(getattr(other, name))
         self.n_justified += other.n_justified
+        self.cap_bound_paths += other.cap_bound_paths
         self.pairs_justified += other.pairs_justified
         for mine, theirs in ((self.block_sums, other.block_sums),
                              (self.block_counts, other.block_counts),

@@ -43,6 +43,7 @@ from simval.simulate import check_whole, simulate
 __all__ = [
     "DRIVER_GROUPS",
     "OUTPUTS",
+    "RE_RATING_KEYS",
     "SimvalModel",
     "default_group",
     "explain_collapse",
@@ -58,6 +59,7 @@ __all__ = [
 OUTPUTS = {
     "p_justified": "P(justified: PV >= V0)",
     "p_collapse": "P(collapse by T)",
+    "p_collapse_fundamental": "P(fundamental collapse by T)",
     "value_ratio": "E[PV] / V0",
 }
 """The outputs a sensitivity analysis reports, with their labels."""
@@ -78,19 +80,29 @@ DRIVER_GROUPS = {
 (``costs``, ``financing``, ``simulation``, ...)."""
 
 
+RE_RATING_KEYS = ("market.gap_", "market.slowdown_jump_", "chips.multiple_jump_",
+                  "slowdown.market.gap_")
+"""Prefixes of the keys that move the price-to-value gap B alone (the value model): the
+re-rating, as against the company's own value W."""
+
+
 def default_group(key: str) -> str:
     """The driver group of a dot key by its section.
 
     ``commercial`` and ``market_size`` are *growth*; ``contracts``, ``renewals`` and
     ``expansion`` are *contracts*; ``chips`` is *chips*; ``regime`` and every ``slowdown`` key
     are *regime*; ``market`` and ``valuation`` are *multiples*; any other section is its own
-    group.
+    group. The price-to-value gap's keys (:data:`RE_RATING_KEYS`) are *re-rating*.
 
     Examples
     --------
     >>> default_group("contracts.beijing.renewal_probability"), default_group("costs.cash")
     ('contracts', 'costs')
+    >>> default_group("market.gap_half_life_years")
+    're-rating'
     """
+    if key.startswith(RE_RATING_KEYS):
+        return "re-rating"
     section = key.split(".")[0]
     return DRIVER_GROUPS.get(section, section)
 
@@ -233,9 +245,9 @@ class SimvalModel:
         if cache_key not in self._cache:
             s = self.run(values)
             out = {}
-            for name in OUTPUTS:
-                out[name] = float(s[name])
-                out[f"{name}_se"] = float(s[f"{name}_se"])
+            for name in OUTPUTS:  # NaN: not reported by this model (market.model)
+                out[name] = float(s[name]) if name in s else math.nan
+                out[f"{name}_se"] = float(s[f"{name}_se"]) if name in s else math.nan
             self._cache[cache_key] = out
         return dict(self._cache[cache_key])
 
@@ -248,8 +260,12 @@ def _per_path(s: xr.Dataset) -> dict[str, np.ndarray]:
     """Per-path outcomes of kept paths: indicators of justified and collapse, PV / V_0."""
     v0 = float(s.valuation)
     pv = s.path_pv.values
+    fundamental = np.isfinite(s.path_fundamental_collapse_time.values).astype(float)
+    if "p_collapse_fundamental" not in s or not np.isfinite(float(s.p_collapse_fundamental)):
+        fundamental = np.full(pv.shape, np.nan)  # market.model = "multiple"
     return {"p_justified": (pv >= v0).astype(float),
             "p_collapse": np.isfinite(s.path_collapse_time.values).astype(float),
+            "p_collapse_fundamental": fundamental,
             "value_ratio": pv / v0}
 
 

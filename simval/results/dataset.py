@@ -147,6 +147,12 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                     "P(V_k <= (1 - d) V_0 for some k <= K_q): probability of collapse by the "
                     "question horizon T_q",
                     k_both=[pairs - a.pair_collapse_steps[never] for a in accs])
+    capped = [a.cap_share is not None for a in accs]
+    if any(capped):
+        add("cap_binding_share", ("scenario",),
+            [a.cap_bound_paths / n_paths if a.cap_share is not None else np.nan for a in accs],
+            "1", "share of the paths on which the market-size cap binds at some time (NaN "
+                 "without a cap)")
     value_model = [config.scenarios[s]["market"]["model"] == "value" for s in names]
     if any(value_model):
         add_probability("p_collapse_fundamental",
