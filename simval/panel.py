@@ -230,9 +230,10 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
     grid = make_time_grid(first)
     names = list(panel.companies)
     values = {n: panel.companies[n].base for n in names}
-    params = {n: fit_value_function(build_kernel_params(values[n], grid), values[n], seed,
-                                    company=i)[0]
+    fitted = {n: fit_value_function(build_kernel_params(values[n], grid), values[n], seed,
+                                    company=i)
               for i, n in enumerate(names)}
+    params = {n: fitted[n][0] for n in names}
     keys = {n: run_keys(seed, i) for i, n in enumerate(names)}
     threshold = panel.threshold
     accs = {n: ScenarioAccumulator(grid.n_steps, params[n].n_named, keep, params[n].v0,
@@ -283,7 +284,8 @@ def simulate_panel(panel: Panel | str | Path, *, n_paths: int | None = None,
                            {scenario: required_terminal_revenue(values[name], grid)},
                            seed=seed, n_paths=n_paths, keep_paths=keep,
                            contracts=list(values[name]["contracts"]),
-                           contract_index={scenario: list(range(len(values[name]["contracts"])))})
+                           contract_index={scenario: list(range(len(values[name]["contracts"])))},
+                           value_functions={scenario: fitted[name][1]})
         ds = ds.isel(scenario=0, drop=True).expand_dims(company=[name])
         parts.append(ds)
     out = xr.concat(parts, dim="company", join="outer", combine_attrs="drop_conflicts",

@@ -64,7 +64,7 @@ ZHIPU = Path(__file__).resolve().parents[1] / "configs" / "zhipu_2026.toml"
      "[costs].target_operating_margin", "a number in the range (-inf, 1)", "1.2"),
     ("sales_to_capital = 2.0 ", "sales_to_capital = -2.0 ", "[costs].sales_to_capital",
      "a number in the range (0, inf)", "-2.0"),
-    ('sbc_treatment = "dilution" ', 'sbc_treatment = ["expense", "dilution"] ',
+    ('sbc_treatment = "expense" ', 'sbc_treatment = ["expense", "dilution"] ',
      "[costs].sbc_treatment", "never several", "['expense', 'dilution']"),
 ], ids=["growth-at-or-above-discount", "target-margin-above-100%", "negative-sales-to-capital",
         "sbc-both-ways"])

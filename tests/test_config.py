@@ -539,8 +539,13 @@ def test_missing_section_reports_each_required_key() -> None:
                  ("[company].reporting_fx_rate is required with reporting_currency",),
                  id="reporting-currency-without-rate"),
     pytest.param({"market.enabled": True},
-                 ("[market].long_run_multiple is required when market.enabled = true.",),
+                 ("[market].long_run_multiple is required when market.enabled = true (model = "
+                  "multiple).",),
                  id="market-without-long_run_multiple"),
+    pytest.param({"market.enabled": True, "market.model": "value"},
+                 ("[market].gap_half_life_years is required when market.enabled = true (model "
+                  "= value).",),
+                 id="value-market-without-gap-half-life"),
     pytest.param({"financing.enabled": True},
                  ("[financing].amount must be > 0 when financing.enabled = true.",
                   "Got 0.0 instead."), id="financing-amount-0"),

@@ -267,6 +267,8 @@ def panel_table(ds: xr.Dataset) -> str:
                             ("p_collapse", "P(collapse by T)"),
                             ("p_bankrupt", "P(bankrupt by T)")):
             rows.append((label, format_probability(s, name)))
+            if name == "p_collapse":
+                rows += _value_model_rows(s, cur, question_index(ds))
         if threshold is not None:
             last = s.isel(time=question_index(ds))
             rows.append((f"P(stays above {format_money(threshold, cur)} through T)",
