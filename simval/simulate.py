@@ -272,7 +272,7 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
                        kept=kept if client is not None else None,
                        value_functions=value_functions)
     ds.attrs["antithetic"] = int(antithetic)
-    notes = run_warnings(ds)
+    notes = run_warnings(ds, config)
     if notes:
         ds.attrs["run_warnings"] = "\n".join(notes)
     if precision is not None:
@@ -288,13 +288,18 @@ def _cap_share(values: dict) -> float | None:
     return float(size["max_share"]) if size["enabled"] else None
 
 
-def run_warnings(ds: xr.Dataset) -> list[str]:
+def run_warnings(ds: xr.Dataset, config: Config) -> list[str]:
     """What a run found that its config could not say (MODEL.md 10.5): a market-size cap that
-    binds on none of the paths (then market_size.max_share cannot change any result)."""
+    binds on none of the paths (then market_size.max_share cannot change any result), in the
+    first scenario or in one that changes the market-size keys (a scenario that only shrinks
+    the company, and so never reaches the base's cap, is not warned about)."""
     if "cap_binding_share" not in ds:
         return []
+    first = next(iter(config.scenarios))
     never = [str(s) for s in ds.scenario.values
-             if float(ds.cap_binding_share.sel(scenario=s)) == 0.0]
+             if float(ds.cap_binding_share.sel(scenario=s)) == 0.0
+             and (s == first or config.scenarios[s]["market_size"]
+                  != config.scenarios[first]["market_size"])]
     if not never:
         return []
     return [f"market_size.max_share binds on none of the {ds.attrs['n_paths']:,} paths of "

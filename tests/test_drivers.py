@@ -162,3 +162,16 @@ def test_first_scenario_not_base():
 def test_no_shipped_config_warns():
     for path in sorted((ROOT / "configs").glob("*.toml")):
         assert simval.load_config(path).warnings() == [], path.name
+
+
+def test_a_cap_that_binds_on_no_path_is_warned_about_by_the_run():
+    """The run counts the paths on which the market-size cap binds (cap_binding_share); a
+    cap no path reaches is a run warning, the shipped Zhipu cap is not."""
+    config = simval.load_config(ZHIPU).select(["base"])
+    shipped = simval.simulate(config, n_paths=2000, keep_paths=0)
+    assert float(shipped.cap_binding_share.sel(scenario="base")) > 0.0
+    assert "run_warnings" not in shipped.attrs
+    loose = simval.simulate(override(config, {"market_size.max_share": 0.99}), n_paths=2000,
+                            keep_paths=0)
+    assert float(loose.cap_binding_share.sel(scenario="base")) == 0.0
+    assert "binds on none of the 2,000 paths of scenario 'base'" in loose.attrs["run_warnings"]
