@@ -172,7 +172,8 @@ def headline_table(ds: xr.Dataset) -> str:
              f"{format_quantile(s, 'terminal_revenue_quantile', 0.5, cur)}/year"),
             ("revenue needed then for PV = V0",
              f"{format_money(float(s.required_revenue), cur)}/year"
-             + (f" = {format_percent(share)} of the market" if math.isfinite(share) else "")
+             + (f" = {format_percent(share)} of the market-size table" if math.isfinite(share)
+                else "")
              + " (the config's own margin or multiple)"),
             *_required_table(s, cur),
         ]
