@@ -37,7 +37,8 @@ from simval.research.calibration.statespace import (
     SchwartzMoonRevenue,
 )
 
-__all__ = ["DEFAULT_MEAN_REVERSION", "Calibration", "SECTION", "calibrate", "config_key", "parameter_name"]
+__all__ = ["DEFAULT_MEAN_REVERSION", "SECTION", "Calibration", "calibrate", "config_key",
+           "parameter_name"]
 
 SECTION = "commercial"
 """The config section whose revenue process is calibrated (only commercial revenue follows the
