@@ -202,3 +202,24 @@ def test_cli_writes_a_priors_table_that_parses(tmp_path, capsys):
     assert research_main(["calibrate", csv, "--out", str(out), "--force"]) == 0
     assert research_main(["calibrate", csv, "--fix", "commercial.mean_reversion=0.5"]) == 0
     assert '[uncertainty.priors]' in capsys.readouterr().out
+
+
+@pytest.mark.slow
+def test_experiment_calibrates_and_writes_a_config(tmp_path):
+    """experiments/calibrated_valuation.py runs; its config parses, carries the dynamics'
+    priors, and is a valid config once its [uncertainty] tables are taken out."""
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, str(ROOT / "experiments" / "calibrated_valuation.py"),
+                           "--draws", "4", "--paths", "512", "--out", str(tmp_path)],
+                          capture_output=True, text=True, cwd=tmp_path, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "Conclusion:" in proc.stdout
+    path = tmp_path / "zhipu_2026_calibrated.toml"
+    text = path.read_text()
+    table = tomllib.loads(text)["uncertainty"]
+    assert table["draws"] == 4 and "commercial.volatility" in table["priors"]
+    assert "commercial.growth" not in table["priors"]
+    plain = text[:text.index("\n# simval calibrate")]
+    simval.parse_config(plain)

@@ -122,7 +122,8 @@ def _period(cal: Calibration) -> str:
 
 
 def priors_toml(cal: Calibration, keys: Iterable[str] | None = None,
-                source: str | None = None) -> str:
+                source: str | None = None, draws: int | None = None,
+                method: str = "sobol") -> str:
     """The ``[uncertainty]`` table (its ``correlations``) and the ``[uncertainty.priors]``
     table, with comments saying where they come from, ready to paste into a config.
 
@@ -134,6 +135,11 @@ def priors_toml(cal: Calibration, keys: Iterable[str] | None = None,
         As :func:`priors`.
     source : str, optional
         What to name as the source (default: the series' name).
+    draws : int, optional
+        Write ``draws = N`` and ``method`` in ``[uncertainty]`` (default: leave them as
+        comments for the user to fill in).
+    method : str, optional
+        The draws' method, with ``draws`` (default ``"sobol"``).
 
     Returns
     -------
@@ -155,8 +161,12 @@ def priors_toml(cal: Calibration, keys: Iterable[str] | None = None,
     lines.append(f"# {SECTION}.revenue (filtered run-rate at {cal.series.dates[-1]}): "
                  f"{cal.revenue:.4g} {cal.series.currency or ''}/year (unit {unit:g} included), "
                  f"log-sd {cal.revenue_log_sd:.3g}; not a prior")
-    lines += ["[uncertainty]", "# draws = 64            # add the draws and the method here",
-              '# method = "sobol"']
+    lines.append("[uncertainty]")
+    if draws is None:
+        lines += ["# draws = 64            # add the draws and the method here",
+                  '# method = "sobol"']
+    else:
+        lines += [f"draws = {int(draws)}", f'method = "{method}"']
     if pairs:
         body = ",\n".join(f'  ["{a}", "{b}", {_num(r)}]' for a, b, r in pairs)
         lines.append(f"correlations = [\n{body},\n]")
