@@ -115,8 +115,11 @@ class Calibration:
 
     @property
     def se(self) -> dict[str, float]:
-        """Standard error of each estimated parameter and of ``growth``."""
-        return {n: float(math.sqrt(max(self.cov[i, i], 0.0))) for i, n in enumerate(self.names)}
+        """Standard error of each estimated parameter and of ``growth`` (NaN where the observed
+        information gives a negative variance: not a maximum)."""
+        diag = np.diag(self.cov)
+        return {n: float(math.sqrt(v)) if v >= 0 else math.nan
+                for n, v in zip(self.names, diag, strict=True)}
 
     def value(self, name: str) -> float:
         """The estimate (or held value) of a parameter, or ``growth``."""
