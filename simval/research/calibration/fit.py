@@ -11,11 +11,11 @@ What a short history cannot identify is held, not guessed: ``correlation`` (ρ) 
 ``free``; and a free parameter whose estimate is not identified (standard error not finite, or
 larger than its estimate for a positive parameter, or above 0.25 a year for ``growth_long_run``
 and above 0.5 for ``correlation``) is held, the worst first, and the rest refitted. It is held
-at the config's value, else at its estimate; ``mean_reversion`` without a config at
-:data:`DEFAULT_MEAN_REVERSION`. The long-run growth and the reversion speed are identified only
-together (a history of decelerating growth fits a fast reversion to a high level as well as a
-slow one to a low level), so when ``growth_long_run`` is the one not identified, the speed is
-held instead.
+at the config's value, else at its estimate (``mean_reversion`` at
+:data:`DEFAULT_MEAN_REVERSION`, ``correlation`` and ``measurement_noise`` at 0). The long-run
+growth and the reversion speed are identified only together (a history of decelerating growth
+fits a fast reversion to a high level as well as a slow one to a low level), so when
+``growth_long_run`` is the one not identified, the speed is held instead.
 """
 
 from __future__ import annotations
@@ -49,6 +49,8 @@ _MAX_SE = {"growth_long_run": 0.25, "correlation": 0.5}  # absolute, for the unb
 DEFAULT_MEAN_REVERSION = 0.28
 """The mean-reversion speed held when the history does not identify it and no config is given:
 Schwartz and Moon (2000)'s 0.07 a quarter for Amazon (``configs/schwartz_moon_amazon.toml``)."""
+_DEFAULT_HELD = {"mean_reversion": (DEFAULT_MEAN_REVERSION, "Schwartz-Moon's 0.28"),
+                 "correlation": (0.0, "0"), "measurement_noise": (0.0, "0")}
 _STARTS = (0.3, 1.0, 3.0)  # starting mean reversion speeds tried (the best fit is kept)
 
 
@@ -274,8 +276,8 @@ def calibrate(series, *, config=None, fixed: Mapping[str, float] | None = None,
         estimate = params[PARAMETERS.index(worst)]
         if worst in base:
             held_at, where = float(base[worst]), "the config's value"
-        elif worst == "mean_reversion":
-            held_at, where = DEFAULT_MEAN_REVERSION, "Schwartz-Moon's 0.28 (no config given)"
+        elif worst in _DEFAULT_HELD:
+            held_at, where = _DEFAULT_HELD[worst]
         else:
             held_at, where = float(estimate), "its estimate"
         what = ("s.e. not finite" if not math.isfinite(bse[worst]) else

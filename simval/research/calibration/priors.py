@@ -216,7 +216,7 @@ def calibration_table(cal: Calibration, confidence: float = 0.95) -> str:
         else:
             est, sd = value, se[name]
             low, high = est - z * sd, est + z * sd
-            if name in _LOGNORMAL:  # the log-normal prior's interval
+            if name in (*_LOGNORMAL, "measurement_noise"):  # positive: on the log scale
                 low, high = est * math.exp(-z * sd / est), est * math.exp(z * sd / est)
             lines.append(f"{key:<31} {est:>9.4g} {sd:>8.3g}   [{low:.4g}, {high:.4g}]  "
                          f"{_UNITS[name]}")
