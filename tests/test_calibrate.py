@@ -151,8 +151,8 @@ def test_intervals_cover_the_truth_at_their_nominal_rate():
 @pytest.mark.slow
 def test_intervals_cover_with_every_parameter_free():
     """As above with the reversion speed estimated too, on 50 years of quarters (shorter
-    histories do not identify it; about three minutes on two cores)."""
-    reps, nominal = 200, 0.90
+    histories do not identify it; 100 replications, about a minute and a half on two cores)."""
+    reps, nominal = 100, 0.90
     rates = _coverage(reps, 200, nominal, (1.0, 0.5), fixed=None, seed=7)
     assert "commercial.mean_reversion" in rates[1.0]
     for key, rate in rates[1.0].items():
