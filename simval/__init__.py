@@ -25,6 +25,7 @@ __all__ = [
     "ConfigError",
     "ResultsExistError",
     "__version__",
+    "calibrate",
     "headline_table",
     "implied",
     "load_config",
@@ -45,6 +46,7 @@ __all__ = [
 _LAZY = {
     "plot": ("simval.plot", None),
     "report": ("simval.report", None),
+    "calibrate": ("simval.research.calibration", "calibrate"),
     "implied": ("simval.research.implied", None),
     "sensitivity": ("simval.research.sensitivity", None),
     "sweep": ("simval.research.sweep", "sweep"),
@@ -52,8 +54,8 @@ _LAZY = {
     "simulate_panel": ("simval.panel", "simulate_panel"),
 }
 """Public names imported on first use (module, attribute or None for the module itself):
-plotting pulls in matplotlib, and the research tools scipy.stats and pandas, which a plain
-run does not need (they would double its start-up time)."""
+plotting pulls in matplotlib, the research tools scipy.stats and pandas, and the calibration
+statsmodels, which a plain run does not need (they would double its start-up time)."""
 
 
 def __getattr__(name: str):

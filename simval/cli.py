@@ -1,5 +1,5 @@
 """Command line: ``simval run | validate | show | report | panel | sweep | sensitivity |
-implied``. No numerics of its own.
+implied | calibrate``. No numerics of its own.
 
 ``simval report`` (and ``run --report``) includes the research results found beside the
 results (``tornado.nc``, ``sobol.nc``, ``implied_*.json``); ``simval report PANEL.nc`` and

@@ -9,9 +9,12 @@
   which a target holds, with a Monte Carlo interval),
   :func:`~simval.research.implied.reverse_dcf` (the revenue growth and terminal margin that
   make E[PV] = V_0), :func:`~simval.research.implied.describe` and
-  :func:`~simval.research.implied.describe_reverse_dcf`.
+  :func:`~simval.research.implied.describe_reverse_dcf`;
+- :mod:`simval.research.calibration` (imported on its own, as ``simval.calibrate``: it imports
+  statsmodels): Kalman-filter maximum likelihood of the commercial revenue process on a revenue
+  history, and the ``[uncertainty.priors]`` table of its estimates.
 
-Importing this package imports neither SALib nor matplotlib.
+Importing this package imports neither SALib nor matplotlib nor statsmodels.
 """
 
 from simval.config.override import override

@@ -1,4 +1,5 @@
-"""Command-line sub-commands of the research tools: ``simval sweep | implied | sensitivity``.
+"""Command-line sub-commands of the research tools: ``simval sweep | implied | sensitivity |
+calibrate``.
 
 ``simval.cli`` adds them with :func:`add_subcommands` and dispatches to :data:`handlers`; a
 handler returns the exit code and raises :class:`simval.ConfigError` or :class:`ValueError` for
@@ -14,6 +15,8 @@ a user's mistake (exit code 2 in ``simval.cli.main``). No numerics of its own::
     simval sensitivity CONFIG [--range KEY=LO,HI ...] [--group KEY=GROUP ...]
                        [--method tornado|sobol|both] [--by-group] [--paths N] [--n-base N]
                        [--seed S] [--scenario NAME] [--out DIR] [--force]
+    simval calibrate REVENUE.csv [--config CONFIG] [--fix KEY=VALUE ...] [--free KEY ...]
+                     [--out FILE] [--force]
 """
 
 from __future__ import annotations
@@ -56,6 +59,17 @@ def _key_group(text: str) -> tuple[str, str]:
     return key.strip(), group.strip()
 
 
+def _key_value(text: str) -> tuple[str, float]:
+    """``KEY=VALUE`` -> (KEY, VALUE)."""
+    key, values = _key_values(text)
+    try:
+        (value,) = (float(v) for v in values)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE with one number; got "
+                                         f"{text!r}") from None
+    return key, value
+
+
 def _bracket(text: str) -> tuple[float, float]:
     try:
         low, high = (float(v) for v in text.split(","))
@@ -65,7 +79,8 @@ def _bracket(text: str) -> tuple[float, float]:
 
 
 def add_subcommands(subparsers: Any) -> None:
-    """Add ``sweep``, ``implied`` and ``sensitivity`` to the sub-parsers of ``simval``.
+    """Add ``sweep``, ``implied``, ``sensitivity`` and ``calibrate`` to the sub-parsers of
+    ``simval``.
 
     Parameters
     ----------
@@ -142,6 +157,25 @@ def add_subcommands(subparsers: Any) -> None:
     sens.add_argument("--out", type=output_folder,
                       help="output folder (default: results/<config name>)")
     sens.add_argument("--force", action="store_true", help="overwrite existing results")
+
+    cal = subparsers.add_parser(
+        "calibrate", help="fit the commercial revenue process to a quarterly revenue history "
+                          "(Kalman-filter maximum likelihood); print the estimates and the "
+                          "[uncertainty.priors] table")
+    cal.add_argument("revenue", type=Path, metavar="REVENUE.csv",
+                     help="date,revenue per period (see data/*.csv)")
+    cal.add_argument("--config", type=Path,
+                     help="config whose commercial values are held where the history does not "
+                          "identify them, and whose currency the run-rate is checked against")
+    cal.add_argument("--fix", action="append", type=_key_value, default=[],
+                     metavar="KEY=VALUE",
+                     help="hold a parameter (e.g. commercial.mean_reversion=0.35; repeatable)")
+    cal.add_argument("--free", action="append", default=[], metavar="KEY",
+                     help="also estimate commercial.correlation or measurement_noise (held by "
+                          "default; repeatable)")
+    cal.add_argument("--out", type=Path, metavar="FILE",
+                     help="write the [uncertainty] tables to FILE (default: print them)")
+    cal.add_argument("--force", action="store_true", help="overwrite an existing FILE")
 
 
 def _targets(out_dir: Path, names: list[str]) -> list[Path]:
@@ -285,10 +319,31 @@ def _sensitivity(args: argparse.Namespace) -> int:
     return 0
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from simval.research.calibration import calibrate, calibration_table, priors_toml
+
+    if args.out is not None and args.out.exists() and not args.force:
+        raise ValueError(f"{args.out} exists; give --force to overwrite it")
+    cal = calibrate(args.revenue, config=args.config, fixed=_duplicates(args.fix, "--fix"),
+                    free=args.free)
+    print(calibration_table(cal), end="")
+    text = priors_toml(cal, source=str(args.revenue))
+    if args.out is None:
+        print()
+        print(text, end="")
+    else:
+        if args.out.parent != Path():
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(text, encoding="utf-8")
+        print(f"priors written to {args.out}")
+    return 0
+
+
 handlers: dict[str, Callable[[argparse.Namespace], int]] = {
     "sweep": _sweep,
     "implied": _implied,
     "sensitivity": _sensitivity,
+    "calibrate": _calibrate,
 }
 """Sub-command name -> handler(args) -> exit code."""
 
