@@ -23,6 +23,7 @@ __all__ = ["sobol_indices", "tornado"]
 _LABELS = {
     "p_justified": "P(justified: PV ≥ V0)",
     "p_collapse": "P(collapse by T)",
+    "p_collapse_fundamental": "P(the company alone collapses by T)",
     "value_ratio": "E[PV] / V0",
 }
 
@@ -40,7 +41,8 @@ def tornado(ds: xr.Dataset, *, output: str = "p_justified", sort: bool = True,
     ----------
     ds : xarray.Dataset
         Result of :func:`simval.research.sensitivity.tornado`.
-    output : {"p_justified", "p_collapse", "value_ratio"}, default: "p_justified"
+    output : {"p_justified", "p_collapse", "p_collapse_fundamental", "value_ratio"}, \
+default: "p_justified"
     sort : bool, default: True
         Largest change on top (else in the Dataset's order).
     ax : matplotlib.axes.Axes, optional

@@ -32,6 +32,7 @@ __all__ = ["Research", "gather", "mismatch", "research_sections"]
 _RUN_SETTINGS = {("simulation", "n_paths"), ("simulation", "seed"),
                  ("simulation", "keep_paths")}
 _LABELS = {"p_justified": "P(justified)", "p_collapse": "P(collapse)",
+           "p_collapse_fundamental": "P(the company alone collapses)",
            "value_ratio": "E[PV]/V0"}
 
 
@@ -161,16 +162,28 @@ def _ratio(d: float, lo: float, hi: float) -> str:
     return f"{d:+.3g} [{lo:+.3g}, {hi:+.3g}]"
 
 
+def _has_fundamental(t: xr.Dataset) -> bool:
+    """Whether the tornado has the value model's P(fundamental collapse)."""
+    return "delta_p_collapse_fundamental" in t and bool(
+        np.isfinite(t.delta_p_collapse_fundamental.values).any())
+
+
 def tornado_table(t: xr.Dataset, config: Config | None = None) -> Table:
     """Per input and side: its value, and the change of each output with its interval."""
-    header = ["input", "moved to", "Δ P(justified)", "Δ P(collapse)", "Δ E[PV]/V0"]
+    outputs = [("p_justified", _pp), ("p_collapse", _pp)]
+    header = ["input", "moved to", "Δ P(justified)", "Δ P(collapse)"]
+    if _has_fundamental(t):
+        outputs.append(("p_collapse_fundamental", _pp))
+        header.append("Δ P(company alone)")
+    outputs.append(("value_ratio", _ratio))
+    header.append("Δ E[PV]/V0")
     rows = []
     for name in t.input.values:
         point = t.sel(input=name)
         for side in t.side.values:
             p = point.sel(side=side)
             cells = [f"{side}: {_quantity(t, config, str(name), float(p.value))}"]
-            for o, fmt in (("p_justified", _pp), ("p_collapse", _pp), ("value_ratio", _ratio)):
+            for o, fmt in outputs:
                 cells.append(fmt(*(float(p[f"delta_{o}{s}"]) for s in ("", "_low", "_high"))))
             rows.append([str(name) if side == t.side.values[0] else "", *cells])
     confidence = float(t.attrs.get("confidence", 0.95))
@@ -197,7 +210,10 @@ def tornado_sentences(t: xr.Dataset, config: Config | None = None) -> str:
     n = t.sizes["input"]
     level = float(t.attrs.get("confidence", 0.95))
     text = []
-    for output in ("p_justified", "p_collapse"):
+    outputs = ["p_justified", "p_collapse"]
+    if _has_fundamental(t):
+        outputs.append("p_collapse_fundamental")
+    for output in outputs:
         name, j, d, lo, hi = _top(t, output)
         low = t[f"delta_{output}_low"].values
         high = t[f"delta_{output}_high"].values
@@ -293,17 +309,25 @@ def _tornado_figure(t: xr.Dataset, name: str) -> ReportFigure:
 
     n = t.sizes["input"]
 
-    def draw(fig) -> None:
-        top, bottom = fig.subplots(2, 1)
-        plot.tornado(t, output="p_justified", ax=top)
-        plot.tornado(t, output="p_collapse", ax=bottom)
+    outputs = ["p_justified", "p_collapse"]
+    if _has_fundamental(t):  # the value model: the collapse and the company's own part of it
+        outputs = ["p_collapse", "p_collapse_fundamental", "value_ratio"]
 
+    def draw(fig) -> None:
+        for ax, output in zip(fig.subplots(len(outputs), 1), outputs, strict=True):
+            plot.tornado(t, output=output, ax=ax)
+
+    title = ("What moves P(collapse), the company's own collapse and E[PV]/V0: one input at a "
+             "time" if len(outputs) == 3 else
+             "What moves P(justified) and P(collapse): one input at a time")
+    note = (" Inputs of the price-to-value gap (the re-rating) move P(collapse); inputs about "
+            "the company move its own collapse." if len(outputs) == 3 else "")
     return ReportFigure(
-        name, "What moves P(justified) and P(collapse): one input at a time",
+        name, title,
         "Each input moved to the low (blue) and the high (orange) end of its range, the others "
         "at their values in the config; the bars are the changes against the base run, the "
-        "whiskers their paired 95% intervals. The largest change is on top.",
-        render((10.0, 2.6 + 1.1 * n), draw))
+        "whiskers their paired 95% intervals. The largest change is on top." + note,
+        render((10.0, 1.3 + 1.1 * n * len(outputs) / 2), draw))
 
 
 def _sobol_figure(s: xr.Dataset, name: str) -> ReportFigure:
