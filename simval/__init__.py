@@ -37,6 +37,7 @@ __all__ = [
     "save",
     "sensitivity",
     "simulate",
+    "simulate_draws",
     "simulate_panel",
     "sweep",
 ]
@@ -50,6 +51,7 @@ _LAZY = {
     "sweep": ("simval.research.sweep", "sweep"),
     "load_panel": ("simval.panel", "load_panel"),
     "simulate_panel": ("simval.panel", "simulate_panel"),
+    "simulate_draws": ("simval.twolevel", "simulate_draws"),
 }
 """Public names imported on first use (module, attribute or None for the module itself):
 plotting pulls in matplotlib, and the research tools scipy.stats and pandas, which a plain

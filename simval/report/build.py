@@ -18,6 +18,7 @@ from simval.report.assumptions import (
     scenario_notes,
 )
 from simval.report.content import ReportContent
+from simval.report.draws import draw_sections
 from simval.report.figures import report_figures
 from simval.report.html import to_html
 from simval.report.markdown import to_markdown
@@ -118,8 +119,10 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     _, font_note = text_font(str(a.get("company", "")))
     if font_note:
         blocks.append(Note(font_note))
+    spread = draw_sections(ds, first_figure=len(figures) + 1)  # a two-level run's draws
     sections, research_rows = research_sections(ds, config, research,
-                                                first_figure=len(figures) + 1, out_dir=out_dir)
+                                                first_figure=len(figures) + 1 + len(spread),
+                                                out_dir=out_dir)
     return ReportContent(
         title=content.title(ds),
         subtitle=subtitle,
@@ -137,7 +140,7 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
             a.get("config", "")).strip() else "",
         scenarios=names,
         headline_blocks=blocks,
-        sections=[*watch_sections(ds), *sections],
+        sections=[*spread, *watch_sections(ds), *sections],
     )
 
 

@@ -74,8 +74,8 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                   required: dict[str, tuple[float, float]], *, seed: int, n_paths: int,
                   keep_paths: int, contracts: Sequence[str],
                   contract_index: dict[str, list[int]],
-                  kept: Mapping[str, Sequence[tuple[int, int, Any]]] | None = None
-                  ) -> xr.Dataset:
+                  kept: Mapping[str, Sequence[tuple[int, int, Any]]] | None = None,
+                  headline_only: bool = False) -> xr.Dataset:
     """Assemble the run's Dataset (see ``docs/model.md``, "What a run reports").
 
     Parameters
@@ -96,6 +96,10 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         rows)`` chunks (:class:`~simval.engine.distributed.KeptChunk`); the kept-path
         variables are then dask arrays (:func:`~simval.results.kept.kept_on_cluster`).
         Default: the accumulators' kept rows, as numpy arrays.
+    headline_only : bool, default: False
+        Stop after the scalar estimates (probabilities, means, the weighted mixture and the
+        signals, over ``scenario`` and ``signal``): the per-draw numbers of a two-level run
+        (:mod:`simval.twolevel`), without the quantiles, series and kept paths.
     """
     base = config.base
     cur = base["company"]["currency"]
@@ -177,6 +181,9 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "E[(1 - w) h D(T_v) TV] / E[PV]: the share of the mean present value that the terminal "
         "value at the valuation horizon makes up (above 1 when the cash flows before it are "
         "negative on average)")
+    if headline_only:
+        signal = {"signal": list(config.signals)} if config.signals else {}
+        return xr.Dataset(v, coords={"scenario": names, **signal})
     for name, attr, units, what in (
             ("pv", "pv_hist", "{c}", "present value PV"),
             ("terminal_revenue", "terminal_revenue_hist", "{c}/year",
