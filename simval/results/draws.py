@@ -83,8 +83,8 @@ def add_draw_variables(ds: xr.Dataset, per_draw: Sequence[xr.Dataset],
                                dim="draw").transpose(..., "draw")
         units = out[name].attrs.get("units", "")
         what = out[name].attrs.get("description", name)
-        out[f"{name}_by_draw"] = stacked.assign_attrs(
-            units=units, description=f"{what}: the estimate under each parameter draw")
+        out[f"{name}_by_draw"] = xr.Variable(stacked.dims, stacked.values, {
+            "units": units, "description": f"{what}: the estimate under each parameter draw"})
         band = np.nanquantile(stacked.values, BAND, axis=-1) if n_draws else None
         out[f"{name}_band"] = xr.Variable((*stacked.dims[:-1], "band"),
                                           np.moveaxis(band, 0, -1),
