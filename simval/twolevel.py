@@ -28,7 +28,7 @@ from simval.engine.runner import ScenarioAccumulator, check_chunk_size, run_keys
 from simval.layout import MAX_PATHS
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
-from simval.results.draws import BATCHED, add_draw_variables
+from simval.results.draws import BATCHED, add_draw_variables, over_time_intervals
 from simval.simulate import _SHARED_KEYS, check_names, check_whole, scenario_accumulators
 
 __all__ = ["simulate_draws"]
@@ -134,6 +134,9 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
     per_draw: list[xr.Dataset] = []
     batch: dict[str, list[list[np.ndarray]]] = {k: [[] for _ in names]
                                                 for k in set(BATCHED.values())}
+    over_time: dict[str, list[list[np.ndarray]]] = {
+        k: [[] for _ in names] for k in ("p_collapsed_by", "p_bankrupt_by", "p_above_threshold")}
+    never = grid.n_steps + 1
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(threads)
@@ -167,6 +170,11 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
                     paths = np.asarray(sums["paths"], dtype=float)
                     for key in batch:
                         batch[key][i].append(np.asarray(sums[key], dtype=float) / paths)
+                    acc = accs[name]
+                    for key, counts in (("p_collapsed_by", np.cumsum(acc.collapse_steps[:never])),
+                                        ("p_bankrupt_by", np.cumsum(acc.bankrupt_steps[:never])),
+                                        ("p_above_threshold", acc.above_threshold)):
+                        over_time[key][i].append(counts / n)
                 pooled = accs if pooled is None else _pool(pooled, accs)
     finally:
         numba.set_num_threads(previous_threads)
@@ -179,6 +187,7 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
     ds = add_draw_variables(
         ds, per_draw, {k: np.array(v) for k, v in batch.items()}, drawn, uncertainty.keys,
         [p.describe() for p in uncertainty.priors.values()])
+    ds = over_time_intervals(ds, {k: np.array(v) for k, v in over_time.items()}, n)
     ds.attrs.update({
         "antithetic": int(antithetic),
         "draws": uncertainty.draws,

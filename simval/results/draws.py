@@ -19,7 +19,7 @@ from scipy.special import ndtri
 
 from simval.stats.draws import DrawSplit, crossed_estimate, draw_spread_estimate
 
-__all__ = ["BAND", "BATCHED", "add_draw_variables", "headline_estimates"]
+__all__ = ["BAND", "BATCHED", "add_draw_variables", "headline_estimates", "over_time_intervals"]
 
 BAND = (0.05, 0.5, 0.95)
 """Levels of the band across draws."""
@@ -127,6 +127,39 @@ def add_draw_variables(ds: xr.Dataset, per_draw: Sequence[xr.Dataset],
                                        "description": "level of the band across draws"}),
         parameter=("parameter", list(keys), {"description": "config key with a prior"}),
         prior=("parameter", list(priors), {"description": "the key's prior"}))
+
+
+def over_time_intervals(ds: xr.Dataset, per_draw: Mapping[str, np.ndarray],
+                        n_paths: int) -> xr.Dataset:
+    """Replace the Monte Carlo intervals of probabilities over ``time`` (``p_collapsed_by``,
+    ``p_bankrupt_by``, ``p_above_threshold``) by the draws' conservative ones.
+
+    ``per_draw`` maps each name to its ``(scenario, draw, time)`` per-draw probabilities;
+    ``se^2 = S^2 / D + mean_d p_d (1 - p_d) / n`` (:func:`~simval.stats.draws.
+    draw_spread_estimate`, vectorised), the interval ``p +- 1.96 se`` clipped to [0, 1].
+    """
+    out = ds.copy()
+    for name, x in per_draw.items():
+        if name not in out:
+            continue
+        with np.errstate(invalid="ignore"):
+            var = np.var(x, axis=1, ddof=1) / x.shape[1] + np.mean(x * (1 - x), axis=1) / n_paths
+        se = np.sqrt(var)
+        value = out[name].values
+        keep = np.isfinite(value)  # NaN (no threshold) stays NaN
+        dims = out[name].dims
+        units = out[name].attrs.get("units", "1")
+        out[f"{name}_se"] = xr.Variable(dims, np.where(keep, se, np.nan), {
+            "units": units, "description": f"standard error of the predictive {name}: spread "
+                                           "across draws plus the per-draw binomial variance "
+                                           "(conservative)"})
+        for suffix, bound in (("low", value - _Z * se), ("high", value + _Z * se)):
+            out[f"{name}_{suffix}"] = xr.Variable(dims, np.where(keep, np.clip(bound, 0, 1),
+                                                                 np.nan), {
+                "units": units, "description": f"{'lower' if suffix == 'low' else 'upper'} "
+                                               f"bound of the 95% interval of the predictive "
+                                               f"{name} (value +- 1.96 se)"})
+    return out
 
 
 def _splits(name: str, x: np.ndarray, se: np.ndarray, batch_means: Mapping[str, np.ndarray],
