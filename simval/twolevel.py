@@ -102,8 +102,6 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
     if uncertainty is None:
         raise ConfigError([f"{config.source}: a two-level run needs the parameters' priors: add "
                            "an [uncertainty.priors] table; the config has none."])
-    if draws is not None:
-        uncertainty = _with_draws(uncertainty, draws)
     base = config.base
     problems = [
         f"{config.source}: [scenarios.{name}] changes {section}.{key}; all scenarios of a run "
@@ -128,6 +126,10 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
     contract_index = {name: [contracts.index(c) for c in values["contracts"]]
                       for name, values in config.scenarios.items()}
     drawn = draw_values(uncertainty, seed)
+    # the revenue that justifies V0 at the config's own values (a headline-only build of a
+    # draw does not use it)
+    required = {name: required_terminal_revenue(values, grid)
+                for name, values in config.scenarios.items()}
     raw = tomllib.loads(config.text)
     pooled: dict[str, ScenarioAccumulator] | None = None
     kept: dict[str, list] | None = None
@@ -159,8 +161,6 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
                     for name, p in params.items():
                         run_scenario(p, keys, n, accs[name], chunk_size=chunk_size,
                                      on_chunk=bar.update if bar is not None else None)
-                required = {name: required_terminal_revenue(values, grid)
-                            for name, values in cfg.scenarios.items()}
                 per_draw.append(build_dataset(cfg, grid, accs, required, seed=seed, n_paths=n,
                                               keep_paths=0, contracts=contracts,
                                               contract_index=contract_index,
@@ -179,8 +179,6 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
     finally:
         numba.set_num_threads(previous_threads)
     assert pooled is not None
-    required = {name: required_terminal_revenue(values, grid)
-                for name, values in config.scenarios.items()}
     ds = build_dataset(config, grid, pooled, required, seed=seed,
                        n_paths=uncertainty.draws * n, keep_paths=keep, contracts=contracts,
                        contract_index=contract_index, kept=kept)
@@ -201,12 +199,6 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
                             "their paths (common random numbers)",
     })
     return ds
-
-
-def _with_draws(uncertainty: Any, draws: int) -> Any:
-    import dataclasses
-
-    return dataclasses.replace(uncertainty, draws=draws)
 
 
 def _pool(pooled: dict[str, ScenarioAccumulator],

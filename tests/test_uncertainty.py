@@ -311,3 +311,12 @@ def test_crossed_estimate_against_independent_replications():
     assert np.mean(naive) < 0.7 * spread  # the spread across draws misses the common noise
     est = draw_spread_estimate(np.array([0.1, 0.2, 0.3]), np.array([0.01, 0.01, np.nan]))
     assert est.var_mc == pytest.approx(1e-4)
+
+
+def test_research_commands_say_they_ignore_the_priors(tmp_path, capsys):
+    path = tmp_path / "full.toml"
+    path.write_text(FULL_CONFIG + PRIORS)
+    assert main(["sweep", str(path), "--set", "chips.shock_rate=0.2,0.8", "--paths", "512",
+                 "--scenario", "base", "--out", str(tmp_path / "sweep")]) == 0
+    err = capsys.readouterr().err
+    assert f"{path}: [uncertainty] is ignored: sweep moves the config's own values" in err
