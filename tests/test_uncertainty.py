@@ -320,3 +320,17 @@ def test_research_commands_say_they_ignore_the_priors(tmp_path, capsys):
                  "--scenario", "base", "--out", str(tmp_path / "sweep")]) == 0
     err = capsys.readouterr().err
     assert f"{path}: [uncertainty] is ignored: sweep moves the config's own values" in err
+
+
+@pytest.mark.slow
+def test_report_of_a_two_level_run(tmp_path):
+    from simval.report.build import collect
+
+    ds = simval.simulate_draws(_full(), draws=3, keep_paths=20, scenarios=["base", "harsh_chips"])
+    report = collect(ds)
+    section = next(s for s in report.sections if s.id == "parameter-uncertainty")
+    table = next(b for b in section.blocks if hasattr(b, "rows"))
+    assert table.rows[1][0] == "base: P(collapse)"
+    assert [f.name for f in report.all_figures() if "parameter_draws" in f.name]
+    assert "3 parameter draws × 512 paths per scenario" in report.subtitle
+    assert report.headline.scenarios["base"]  # the headline still parses

@@ -34,6 +34,14 @@ FORMATS = ("html", "md")
 FIGURE_DIR = "report_figures"
 
 
+def _paths(attrs: dict) -> str:
+    """``100,000 paths per scenario``, or a two-level run's draws and paths per draw."""
+    if "draws" in attrs:
+        return (f"{int(attrs['draws'])} parameter draws × {int(attrs['paths_per_draw']):,} "
+                "paths per scenario")
+    return f"{int(attrs.get('n_paths', 0)):,} paths per scenario"
+
+
 def collect(ds: xr.Dataset, source: str | Path | None = None, *,
             tornado: xr.Dataset | str | Path | None = None,
             sobol: xr.Dataset | str | Path | None = None,
@@ -105,7 +113,7 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     run = {"n_paths": a.get("n_paths"), "seed": a.get("seed"), "keep_paths": a.get("keep_paths")}
     end = str(np.datetime_as_string(ds.time.values[-1], unit="D"))
     subtitle = (f"Monte Carlo valuation as of {a.get('as_of')} to {end} · money in "
-                f"{a.get('currency')} · {int(a.get('n_paths', 0)):,} paths per scenario · "
+                f"{a.get('currency')} · {_paths(a)} · "
                 f"{a.get('measure')} measure · seed {a.get('seed')}")
     figures = report_figures(ds)
     names = [str(s) for s in ds.scenario.values]
