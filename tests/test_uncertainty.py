@@ -334,3 +334,24 @@ def test_report_of_a_two_level_run(tmp_path):
     assert [f.name for f in report.all_figures() if "parameter_draws" in f.name]
     assert "3 parameter draws × 512 paths per scenario" in report.subtitle
     assert report.headline.scenarios["base"]  # the headline still parses
+
+
+@pytest.mark.parametrize("spec", [
+    {"dist": "uniform", "low": -0.2, "high": 0.5},
+    {"dist": "loguniform", "low": 0.01, "high": 3.0},
+    {"dist": "normal", "mean": 0.4, "sd": 0.1},
+    {"dist": "lognormal", "median": 17.5, "sigma": 0.3},
+    {"dist": "beta", "a": 17.0, "b": 3.0, "low": 0.0, "high": 1.0},
+    {"dist": "beta", "a": 2.0, "b": 5.0, "low": 0.2, "high": 0.9},
+    {"dist": "triangular", "low": 0.05, "mode": 0.15, "high": 0.3},
+    {"dist": "triangular", "low": 0.0, "mode": 0.0, "high": 1.0},
+])
+def test_validation_quantiles_are_the_scipy_distributions(spec):
+    from simval.config.address import resolve_key
+    from simval.config.uncertainty import TAIL, Prior
+
+    params = {k: v for k, v in spec.items() if k != "dist"}
+    prior = Prior(resolve_key(_full(), "commercial.growth"), spec["dist"], params)
+    frozen = prior.frozen()
+    for u in (TAIL, 0.01, 0.3, 0.5, 0.9, 1 - TAIL):
+        assert prior.quantile(u) == pytest.approx(float(frozen.ppf(u)), rel=1e-9, abs=1e-12)

@@ -106,10 +106,31 @@ class Prior:
             return stats.triang((p["mode"] - p["low"]) / width, loc=p["low"], scale=width)
         raise AssertionError(self.dist)  # pragma: no cover - validated
 
+    def quantile(self, u: float) -> float:
+        """``frozen().ppf(u)`` from :mod:`scipy.special` alone, for validating a config
+        without importing :mod:`scipy.stats` (a one-level run does not need it)."""
+        from scipy import special
+
+        p = self.params
+        if self.dist == "uniform":
+            return p["low"] + u * (p["high"] - p["low"])
+        if self.dist == "loguniform":
+            return math.exp(math.log(p["low"]) + u * math.log(p["high"] / p["low"]))
+        if self.dist == "normal":
+            return p["mean"] + p["sd"] * float(special.ndtri(u))
+        if self.dist == "lognormal":
+            return p["median"] * math.exp(p["sigma"] * float(special.ndtri(u)))
+        if self.dist == "beta":
+            return p["low"] + (p["high"] - p["low"]) * float(special.betaincinv(p["a"], p["b"],
+                                                                                 u))
+        low, mode, high = p["low"], p["mode"], p["high"]
+        if u * (high - low) < mode - low:
+            return low + math.sqrt(u * (high - low) * (mode - low))
+        return high - math.sqrt((1.0 - u) * (high - low) * (high - mode))
+
     def support(self) -> tuple[float, float]:
         """The values a draw can take: the prior's TAIL and 1 - TAIL quantiles."""
-        f = self.frozen()
-        return float(f.ppf(TAIL)), float(f.ppf(1.0 - TAIL))
+        return self.quantile(TAIL), self.quantile(1.0 - TAIL)
 
     def describe(self) -> str:
         """``normal(mean=0.4, sd=0.1)``."""
@@ -323,7 +344,7 @@ def read_uncertainty(config: Config, draws: int | None = None) -> Uncertainty | 
         raise ConfigError(problems)
     out = Uncertainty(int(n_draws), method, int(paths), enabled, priors, rank)
     try:  # cross-key rules (e.g. terminal growth below the discount rate) at the medians
-        config_for_draw(config, {k: p.frozen().median() for k, p in priors.items()},
+        config_for_draw(config, {k: p.quantile(0.5) for k, p in priors.items()},
                         out, label="the priors' medians")
     except ConfigError as exc:
         raise ConfigError([f"{source}: [uncertainty.priors] at the priors' medians the config "
