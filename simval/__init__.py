@@ -38,6 +38,7 @@ __all__ = [
     "save",
     "sensitivity",
     "simulate",
+    "simulate_draws",
     "simulate_panel",
     "sweep",
 ]
@@ -52,6 +53,7 @@ _LAZY = {
     "sweep": ("simval.research.sweep", "sweep"),
     "load_panel": ("simval.panel", "load_panel"),
     "simulate_panel": ("simval.panel", "simulate_panel"),
+    "simulate_draws": ("simval.twolevel", "simulate_draws"),
 }
 """Public names imported on first use (module, attribute or None for the module itself):
 plotting pulls in matplotlib, the research tools scipy.stats and pandas, and the calibration

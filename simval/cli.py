@@ -47,6 +47,9 @@ def _build_parser() -> argparse.ArgumentParser:
                           "and P(collapse) is at most this (e.g. 0.002)")
     run.add_argument("--max-paths", type=positive, help="cap on the paths of a --precision run")
     run.add_argument("--antithetic", action="store_true", help="antithetic variates")
+    run.add_argument("--draws", type=positive,
+                     help="two-level run: N draws of the parameters from the config's "
+                          "[uncertainty.priors] (--paths is then the paths per draw)")
     where = run.add_mutually_exclusive_group()
     where.add_argument("--dask", metavar="local[:N]",
                        help="simulate on a local Dask cluster of N worker processes")
@@ -215,6 +218,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.max_paths is not None and args.paths is not None and args.max_paths < args.paths:
         raise ValueError(f"--max-paths ({args.max_paths}) must be at least --paths "
                          f"({args.paths})")
+    two_level = _two_level(config, args)
     names = [target.name, "report.html"] if args.report else [target.name]
     with claim_output(out_dir, names, overwrite=args.force):  # refuse before simulating
         client = None
@@ -223,12 +227,19 @@ def _run(args: argparse.Namespace) -> int:
 
             client = make_client(args.dask, args.scheduler)
         try:  # the kept paths of a distributed run live on its workers until the client closes
-            ds = simval.simulate(config, n_paths=args.paths, seed=args.seed,
-                                 keep_paths=args.keep_paths, scenarios=args.scenario,
-                                 threads=args.threads,
-                                 progress=not args.no_progress and sys.stderr.isatty(),
-                                 antithetic=args.antithetic, precision=args.precision,
-                                 max_paths=args.max_paths, client=client)
+            progress = not args.no_progress and sys.stderr.isatty()
+            if two_level:
+                ds = simval.simulate_draws(config, draws=args.draws, n_paths=args.paths,
+                                           seed=args.seed, keep_paths=args.keep_paths,
+                                           scenarios=args.scenario, threads=args.threads,
+                                           progress=progress, antithetic=args.antithetic,
+                                           client=client)
+            else:
+                ds = simval.simulate(config, n_paths=args.paths, seed=args.seed,
+                                     keep_paths=args.keep_paths, scenarios=args.scenario,
+                                     threads=args.threads, progress=progress,
+                                     antithetic=args.antithetic, precision=args.precision,
+                                     max_paths=args.max_paths, client=client)
             _refuse_non_finite(ds)
             for line in ds.attrs.get("run_warnings", "").splitlines():
                 print(f"simval: warning: {line}", file=sys.stderr)
@@ -247,11 +258,29 @@ def _run(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _two_level(config, args: argparse.Namespace) -> bool:
+    """Whether ``simval run`` runs two-level: ``--draws``, or ``[uncertainty] enabled = true``.
+    The ``[uncertainty]`` table is validated either way (a bad prior exits 2)."""
+    from simval.config.uncertainty import read_uncertainty
+
+    uncertainty = read_uncertainty(config, args.draws)
+    two_level = args.draws is not None or (uncertainty is not None and uncertainty.enabled)
+    if two_level and args.precision is not None:
+        raise ValueError("--precision applies to a one-level run; a two-level run (--draws, or "
+                         "[uncertainty] enabled = true) has a fixed number of paths per draw "
+                         "(--paths)")
+    return two_level
+
+
 def _validate(args: argparse.Namespace) -> int:
     import simval
 
     config = simval.load_config(args.config)
     _warn_base(config)
+    if config.uncertainty is not None:
+        from simval.config.uncertainty import read_uncertainty
+
+        read_uncertainty(config)
     print(f"{args.config}: valid; scenarios: {', '.join(config.scenarios)}")
     return EXIT_OK
 

@@ -17,12 +17,18 @@ from simval.engine.distributed import run_on_client
 from simval.engine.fundamental import fit_value_function
 from simval.engine.runner import BLOCK, ScenarioAccumulator, run_keys, run_scenario
 from simval.layout import MAX_PATHS
-from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
+from simval.model.params import (
+    KernelParams,
+    TimeGrid,
+    build_kernel_params,
+    make_time_grid,
+    required_terminal_revenue,
+)
 from simval.model.signals import signal_rules
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
-__all__ = ["check_names", "check_whole", "simulate"]
+__all__ = ["check_names", "check_whole", "scenario_accumulators", "simulate"]
 
 _SHARED_KEYS = (("company", "as_of"), ("company", "currency"),
                 ("simulation", "horizon_years"), ("simulation", "steps_per_year"),
@@ -227,15 +233,8 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     value_functions = {}
     for name, values in config.scenarios.items():
         params[name], value_functions[name] = fit_value_function(params[name], values, seed)
-    accumulators = {name: ScenarioAccumulator(grid.n_steps, p.n_named, keep, p.v0,
-                                              config.scenarios[name]["market"]["threshold"],
-                                              antithetic=antithetic,
-                                              holds_kept=client is None,
-                                              question_steps=grid.question_steps,
-                                              signals=signal_rules(config.signals,
-                                                                   config.scenarios[name], grid),
-                                              cap_share=_cap_share(config.scenarios[name]))
-                    for name, p in params.items()}
+    accumulators = scenario_accumulators(config, params, grid, keep, antithetic=antithetic,
+                                         holds_kept=client is None)
     kept: dict[str, list] = {name: [] for name in params}  # kept chunks on the cluster
     bar = _progress_bar(progress, n_paths * len(config.scenarios))
     done, target = 0, n_paths
@@ -305,6 +304,19 @@ def run_warnings(ds: xr.Dataset, config: Config) -> list[str]:
     return [f"market_size.max_share binds on none of the {ds.attrs['n_paths']:,} paths of "
             f"scenario {', '.join(repr(s) for s in never)}: the cap cannot change any result "
             "there (lower max_share, or check the market-size points)"]
+def scenario_accumulators(config: Config, params: dict[str, KernelParams], grid: TimeGrid,
+                          keep: int, *, antithetic: bool = False,
+                          holds_kept: bool = True) -> dict[str, ScenarioAccumulator]:
+    """An empty :class:`ScenarioAccumulator` for each scenario of ``config`` (its valuation,
+    threshold, question horizon and signals), keeping the paths ``0 .. keep - 1``."""
+    return {name: ScenarioAccumulator(grid.n_steps, p.n_named, keep, p.v0,
+                                      config.scenarios[name]["market"]["threshold"],
+                                      antithetic=antithetic, holds_kept=holds_kept,
+                                      question_steps=grid.question_steps,
+                                      signals=signal_rules(config.signals,
+                                                           config.scenarios[name], grid),
+                                      cap_share=_cap_share(config.scenarios[name]))
+            for name, p in params.items()}
 
 
 def _worst_half_width(accumulators: dict[str, ScenarioAccumulator], n: int,

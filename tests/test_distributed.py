@@ -228,3 +228,22 @@ by = 2026-12-31
     local = simval.simulate(config, **kwargs)
     assert "p_collapse_given_signal" in local and "weighted_p_collapse" in local
     xr.testing.assert_identical(on_cluster.compute(), local)
+
+
+def test_two_level_run_on_the_cluster_equals_single_process(client):
+    """Every draw on the cluster, kept paths of the first draw on the workers: identical to
+    the two-level run in one process."""
+    from tests.conftest import FULL_CONFIG
+
+    config = simval.parse_config(FULL_CONFIG + """
+[uncertainty]
+draws = 2
+[uncertainty.priors]
+"chips.shock_rate" = { dist = "uniform", low = 0.2, high = 1.0 }
+"commercial.growth" = { dist = "normal", mean = 0.4, sd = 0.05 }
+""", source="full.toml")
+    kwargs = {"n_paths": 2 * 4096 + 500, "keep_paths": 600}
+    on_cluster = simval.simulate_draws(config, client=client, **kwargs)
+    local = simval.simulate_draws(config, **kwargs)
+    assert isinstance(on_cluster.path_pv.data, da.Array)
+    xr.testing.assert_identical(on_cluster.compute(), local)

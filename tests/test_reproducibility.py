@@ -120,3 +120,47 @@ def test_pool_streams_do_not_depend_on_named_contracts(full_config):
     np.testing.assert_array_equal(with_named.path.c_stream[with_named.n_named:],
                                   no_named.path.c_stream)
     assert len(set(with_named.path.c_stream.tolist())) == with_named.n_slots
+
+
+TWO_LEVEL_PRIORS = """
+[uncertainty]
+draws = 3
+method = "lhs"
+
+[uncertainty.priors]
+"chips.shock_rate" = { dist = "lognormal", median = 0.5, sigma = 0.4 }
+"contracts.city.renewal_probability" = { dist = "beta", a = 8, b = 2 }
+"""
+
+
+@pytest.fixture(scope="module")
+def two_level():
+    from tests.conftest import FULL_CONFIG
+
+    config = simval.parse_config(FULL_CONFIG + TWO_LEVEL_PRIORS, source="full.toml")
+    return config, simval.simulate_draws(config, n_paths=N, keep_paths=N, threads=2)
+
+
+def test_two_level_run_same_whatever_threads_and_chunks(two_level):
+    """The draws, their common paths and the pooled statistics do not depend on threads or
+    chunks."""
+    config, reference = two_level
+    xr.testing.assert_identical(
+        reference, simval.simulate_draws(config, n_paths=N, keep_paths=N, threads=1))
+    xr.testing.assert_identical(
+        reference, simval.simulate_draws(config, n_paths=N, keep_paths=N, chunk_size=BLOCK))
+
+
+def test_two_level_draws_run_on_common_random_numbers(two_level):
+    """Draw 0 equals a one-level run of its drawn values: the same paths as every draw."""
+    from simval.config.uncertainty import config_for_draw, read_uncertainty
+
+    config, reference = two_level
+    values = dict(zip(reference.parameter.values, reference.parameter_value.isel(draw=0).values,
+                      strict=True))
+    single = simval.simulate(config_for_draw(config, values, read_uncertainty(config)),
+                             n_paths=N, keep_paths=N)
+    xr.testing.assert_identical(reference.path_pv, single.path_pv)
+    for name in ("p_collapse", "p_justified", "value_ratio"):
+        np.testing.assert_array_equal(reference[f"{name}_by_draw"].isel(draw=0).values,
+                                      single[name].values)

@@ -70,6 +70,9 @@ class Config:
     scenarios: dict[str, dict[str, Any]]
     weights: dict[str, float] | None = None
     signals: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    uncertainty: dict[str, Any] | None = None
+    """The ``[uncertainty]`` table as read (priors of a two-level run); validated by
+    :func:`simval.config.uncertainty.read_uncertainty`, which needs the config's keys."""
 
     @property
     def base(self) -> dict[str, Any]:
@@ -208,6 +211,10 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", text: str =
     raw = merge(raw, *overrides)
     errors: list[str] = []
     signal_tables = raw.pop("signals", None)
+    uncertainty = raw.pop("uncertainty", None)
+    if uncertainty is not None and not isinstance(uncertainty, dict):
+        errors.append(f"{source}: [uncertainty] must be a table. Got {uncertainty!r} instead.")
+        uncertainty = None
     scenario_tables = raw.pop("scenarios", None)
     if scenario_tables is None:
         scenario_tables = {"base": {}}
@@ -250,7 +257,7 @@ def config_from_dict(raw: Mapping[str, Any], source: str = "<dict>", text: str =
     if errors:
         raise ConfigError(list(dict.fromkeys(errors)))
     return Config(source=source, text=text, scenarios=scenarios, weights=weights,
-                  signals=signals)
+                  signals=signals, uncertainty=uncertainty)
 
 
 def _scenario_weights(tables: dict[str, Any], source: str,

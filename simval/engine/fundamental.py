@@ -89,7 +89,8 @@ def pilot_keys(seed: int, company: int = 0) -> Keys:
 
 
 def fit_value_function(params: KernelParams, values: dict[str, Any], seed: int, *,
-                       company: int = 0) -> tuple[KernelParams, ValueFunction | None]:
+                       company: int = 0, n_paths: int | None = None
+                       ) -> tuple[KernelParams, ValueFunction | None]:
     """Fit W_k for one scenario and return its parameters with the fit in them.
 
     Parameters
@@ -102,6 +103,8 @@ def fit_value_function(params: KernelParams, values: dict[str, Any], seed: int, 
         The run's seed; the pilot draws from :func:`pilot_keys` of it.
     company : int, default: 0
         The company's index in a panel.
+    n_paths : int, optional
+        Pilot paths (default: ``market.pilot_paths``).
 
     Returns
     -------
@@ -117,7 +120,7 @@ def fit_value_function(params: KernelParams, values: dict[str, Any], seed: int, 
     """
     if not params.value.value_model:
         return params, None
-    n = int(values["market"]["pilot_paths"])
+    n = int(values["market"]["pilot_paths"] if n_paths is None else n_paths)
     keys = pilot_keys(seed, company)
     path = params.path._replace(antithetic=False)
     first = params._replace(path=path._replace(market_enabled=False),

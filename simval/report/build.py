@@ -18,6 +18,7 @@ from simval.report.assumptions import (
     scenario_notes,
 )
 from simval.report.content import ReportContent
+from simval.report.draws import draw_sections
 from simval.report.figures import report_figures
 from simval.report.html import to_html
 from simval.report.markdown import to_markdown
@@ -31,6 +32,14 @@ __all__ = ["ReportContent", "collect", "render_html", "render_markdown", "write_
 
 FORMATS = ("html", "md")
 FIGURE_DIR = "report_figures"
+
+
+def _paths(attrs: dict) -> str:
+    """``100,000 paths per scenario``, or a two-level run's draws and paths per draw."""
+    if "draws" in attrs:
+        return (f"{int(attrs['draws'])} parameter draws × {int(attrs['paths_per_draw']):,} "
+                "paths per scenario")
+    return f"{int(attrs.get('n_paths', 0)):,} paths per scenario"
 
 
 def collect(ds: xr.Dataset, source: str | Path | None = None, *,
@@ -104,7 +113,7 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     run = {"n_paths": a.get("n_paths"), "seed": a.get("seed"), "keep_paths": a.get("keep_paths")}
     end = str(np.datetime_as_string(ds.time.values[-1], unit="D"))
     subtitle = (f"Monte Carlo valuation as of {a.get('as_of')} to {end} · money in "
-                f"{a.get('currency')} · {int(a.get('n_paths', 0)):,} paths per scenario · "
+                f"{a.get('currency')} · {_paths(a)} · "
                 f"{a.get('measure')} measure · seed {a.get('seed')}")
     figures = report_figures(ds)
     names = [str(s) for s in ds.scenario.values]
@@ -118,8 +127,10 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     _, font_note = text_font(str(a.get("company", "")))
     if font_note:
         blocks.append(Note(font_note))
+    spread = draw_sections(ds, first_figure=len(figures) + 1)  # a two-level run's draws
     sections, research_rows = research_sections(ds, config, research,
-                                                first_figure=len(figures) + 1, out_dir=out_dir)
+                                                first_figure=len(figures) + 1 + len(spread),
+                                                out_dir=out_dir)
     return ReportContent(
         title=content.title(ds),
         subtitle=subtitle,
@@ -137,7 +148,7 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
             a.get("config", "")).strip() else "",
         scenarios=names,
         headline_blocks=blocks,
-        sections=[*watch_sections(ds), *sections],
+        sections=[*spread, *watch_sections(ds), *sections],
     )
 
 

@@ -22,6 +22,7 @@ a user's mistake (exit code 2 in ``simval.cli.main``). No numerics of its own::
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -182,6 +183,13 @@ def _targets(out_dir: Path, names: list[str]) -> list[Path]:
     return [out_dir / n for n in names]
 
 
+def _ignore_uncertainty(config: Any, command: str) -> None:
+    """Say that the research commands run the config's own values, not its priors."""
+    if config.uncertainty is not None:
+        print(f"simval: note: {config.source}: [uncertainty] is ignored: {command} moves the "
+              "config's own values (its priors are for simval run --draws)", file=sys.stderr)
+
+
 def _duplicates(pairs: list[tuple[str, Any]], option: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key, value in pairs:
@@ -198,6 +206,7 @@ def _sweep(args: argparse.Namespace) -> int:
     from simval.results.io import claim_output
 
     research = load_research_config(args.config)
+    _ignore_uncertainty(research.config, args.command)
     grid = _duplicates(args.sets, "--set") or research.sweep
     if not grid:
         raise ValueError(f"{args.config}: nothing to sweep: give --set KEY=V1,V2,... or a "
@@ -234,6 +243,7 @@ def _implied(args: argparse.Namespace) -> int:
         raise ValueError("implied needs --solve KEY and --target NAME=LEVEL, or --reverse-dcf")
     name, level = parse_target(args.target)  # a malformed target fails before any simulation
     research = load_research_config(args.config)
+    _ignore_uncertainty(research.config, args.command)
     out_dir = args.out if args.out is not None else Path("results") / args.config.stem
     (target,) = _targets(out_dir, [result_filename(args.solve, name, level)])
     with claim_output(out_dir, [target.name], overwrite=args.force):  # refuse before solving
@@ -268,6 +278,7 @@ def _reverse_dcf(args: argparse.Namespace) -> int:
     if name != "value_ratio":
         raise ValueError(f"--reverse-dcf meets a value_ratio target; got {args.target!r}")
     research = load_research_config(args.config)
+    _ignore_uncertainty(research.config, args.command)
     out_dir = args.out if args.out is not None else Path("results") / args.config.stem
     (target,) = _targets(out_dir, [reverse_dcf_filename(level)])
     with claim_output(out_dir, [target.name], overwrite=args.force):  # refuse before solving
@@ -291,6 +302,7 @@ def _sensitivity(args: argparse.Namespace) -> int:
     from simval.results.io import claim_output
 
     research = load_research_config(args.config)
+    _ignore_uncertainty(research.config, args.command)
     ranges = _duplicates(args.ranges, "--range") or research.ranges
     groups = {**research.groups, **_duplicates(args.groups, "--group")}
     if not ranges:

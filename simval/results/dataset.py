@@ -83,7 +83,8 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
                   keep_paths: int, contracts: Sequence[str],
                   contract_index: dict[str, list[int]],
                   kept: Mapping[str, Sequence[tuple[int, int, Any]]] | None = None,
-                  value_functions: Mapping[str, Any] | None = None) -> xr.Dataset:
+                  value_functions: Mapping[str, Any] | None = None,
+                  headline_only: bool = False) -> xr.Dataset:
     """Assemble the run's Dataset (see ``docs/model.md``, "What a run reports").
 
     Parameters
@@ -107,6 +108,10 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
     value_functions : mapping, optional
         Scenario name -> its :class:`~simval.engine.fundamental.ValueFunction` (None without
         the value model): the fit's R^2 and W_0.
+    headline_only : bool, default: False
+        Stop after the scalar estimates (probabilities, means, the weighted mixture and the
+        signals, over ``scenario`` and ``signal``): the per-draw numbers of a two-level run
+        (:mod:`simval.twolevel`), without the quantiles, series and kept paths.
     """
     base = config.base
     cur = base["company"]["currency"]
@@ -220,6 +225,9 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "E[(1 - w) h D(T_v) TV] / E[PV]: the share of the mean present value that the terminal "
         "value at the valuation horizon makes up (above 1 when the cash flows before it are "
         "negative on average)")
+    if headline_only:
+        signal = {"signal": list(config.signals)} if config.signals else {}
+        return xr.Dataset(v, coords={"scenario": names, **signal})
     for name, attr, units, what in (
             ("pv", "pv_hist", "{c}", "present value PV"),
             ("terminal_revenue", "terminal_revenue_hist", "{c}/year",

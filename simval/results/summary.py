@@ -16,15 +16,16 @@ from simval.format import (
 )
 from simval.results.dataset import question_index
 
-__all__ = ["EXTRA_BLOCKS", "format_quantile", "headline_table", "panel_table", "signal_rows",
-           "weighted_rows"]
+__all__ = ["EXTRA_BLOCKS", "draw_rows", "format_quantile", "headline_table", "panel_table",
+           "signal_rows", "weighted_rows"]
 
 Z_95 = float(ndtri(0.975))
 """The normal quantile of a two-sided 95% interval (1.95996...)."""
 
 
-EXTRA_BLOCKS = ("weighted  (", "what to watch  (")
-"""How the headline's blocks after the scenarios begin (the weighted mixture, the signals)."""
+EXTRA_BLOCKS = ("weighted  (", "what to watch  (", "parameter uncertainty  (")
+"""How the headline's blocks after the scenarios begin (the weighted mixture, the signals,
+the spread across the parameter draws of a two-level run)."""
 
 
 def format_quantile(s: xr.Dataset, name: str, level: float, currency: str) -> str:
@@ -78,9 +79,12 @@ def _value_model_rows(s: xr.Dataset, cur: str, q_index: int) -> list[tuple[str, 
     b0 = float(s.price_to_value_0)
     gap = f"{b0:,.0f}x" if b0 < 1e6 else f"{b0:.1e}x"
     r2 = float(s.fundamental_value_r2.isel(time=q_index))
+    rows = [("  of which the company alone (B fixed at B0)",
+             format_probability(s, "p_collapse_fundamental"))]
+    if not math.isfinite(b0):  # a two-level run: W_0 differs from draw to draw
+        return rows
     return [
-        ("  of which the company alone (B fixed at B0)",
-         format_probability(s, "p_collapse_fundamental")),
+        *rows,
         ("model's own value W0 / price-to-value B0",
          f"{format_money(float(s.fundamental_value_0), cur)}"
          f" / {gap} (fit R^2 at the question horizon {r2:.2f})"),
@@ -107,13 +111,17 @@ def headline_table(ds: xr.Dataset) -> str:
     """
     cur = ds.attrs["currency"]
     t_q, end_q, t_v, end_v = _horizons(ds)
+    two_level = "draw" in ds.dims
+    paths = (f"{ds.attrs['draws']} parameter draws x {ds.attrs['paths_per_draw']:,} paths "
+             "per scenario" if two_level else f"{ds.attrs['n_paths']:,} paths per scenario")
     lines = [
         f"{ds.attrs['company']}: valuation tested as of {ds.attrs['as_of']} "
-        f"({ds.attrs['measure']}, {ds.attrs['n_paths']:,} paths per scenario, "
-        f"seed {ds.attrs['seed']})",
+        f"({ds.attrs['measure']}, {paths}, seed {ds.attrs['seed']})",
         f"question horizon {t_q:g} years, to {end_q} (collapse, bankruptcy, threshold); "
         f"valuation horizon {t_v:g} years, to {end_v} (PV)",
-        "probabilities with 95% Clopper-Pearson intervals; money in " + cur,
+        ("predictive numbers (the mixture over the parameter draws) with 95% intervals of "
+         "parameter uncertainty and Monte Carlo error together" if two_level
+         else "probabilities with 95% Clopper-Pearson intervals") + "; money in " + cur,
     ]
     if ds.attrs.get("antithetic"):
         lines.append("antithetic pairs: standard errors and intervals from the pair averages")
@@ -203,7 +211,48 @@ def headline_table(ds: xr.Dataset) -> str:
             width = max(len(label) for label, _ in rows) + 2
             lines += [f"    {label:<{width}}{text}" for label, text in rows]
         lines.append("")
+    spread = draw_rows(ds)
+    if spread:
+        keys = ", ".join(str(k) for k in ds.parameter.values)
+        lines.append(f"{EXTRA_BLOCKS[2]}{ds.attrs['draws']} draws of {keys}; across draws "
+                     "5% / 50% / 95% of each number, and the parameters' share of its "
+                     "per-draw variance, the rest being Monte Carlo noise)")
+        for scen, rows in spread:
+            lines.append(f"  {scen}")
+            width = max(len(label) for label, _ in rows) + 2
+            lines += [f"    {label:<{width}}{text}" for label, text in rows]
+        lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+DRAW_ROWS = (("value_ratio", "E[PV] / V0"), ("p_collapse", "P(collapse)"),
+             ("p_bankrupt", "P(bankrupt)"), ("p_justified", "P(PV >= V0)"))
+"""The headline numbers whose spread across draws the headline shows (others of the Dataset's
+``*_band`` variables are in the Dataset and the report)."""
+
+
+def draw_rows(ds: xr.Dataset) -> list[tuple[str, list[tuple[str, str]]]]:
+    """Per scenario of a two-level run, one row per number of :data:`DRAW_ROWS`: its band
+    across draws (5/50/95%) and the parameters' share of the per-draw variance (empty for a
+    one-level run)."""
+    if "draw" not in ds.dims:
+        return []
+    out = []
+    for scen in ds.scenario.values:
+        rows = []
+        for name, label in DRAW_ROWS:
+            if f"{name}_band" not in ds:
+                continue
+            s = ds.sel(scenario=scen)
+            show = format_percent if name.startswith("p_") else format_number
+            band = " / ".join(show(float(x)) for x in s[f"{name}_band"].values)
+            var_p, var_mc = float(s[f"{name}_var_parameter"]), float(s[f"{name}_var_mc"])
+            total = var_p + var_mc
+            share = (f"{format_percent(var_p / total)} from parameters" if total > 0
+                     else "no spread")
+            rows.append((label, f"{band}  ({share})"))
+        out.append((str(scen), rows))
+    return out
 
 
 def weighted_rows(ds: xr.Dataset) -> list[tuple[str, str]]:
