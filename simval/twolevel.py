@@ -24,9 +24,9 @@ import xarray as xr
 from simval.config.load import Config, ConfigError, load_config
 from simval.config.uncertainty import config_for_draw, draw_values, read_uncertainty
 from simval.engine.distributed import run_on_client
+from simval.engine.fundamental import fit_value_function
 from simval.engine.runner import ScenarioAccumulator, check_chunk_size, run_keys, run_scenario
 from simval.layout import MAX_PATHS
-from simval.engine.fundamental import fit_value_function
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
 from simval.results.draws import BATCHED, add_draw_variables, over_time_intervals
