@@ -52,13 +52,26 @@ def calibrated_config(data: Path, config: Path, out_dir: Path, draws: int):
     print(table)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{config.stem}_calibrated.toml"
-    text = config.read_text(encoding="utf-8")
+    text = _without_uncertainty(config.read_text(encoding="utf-8"))
     for key in ("volatility_decay", "growth_volatility_decay"):  # constant, as calibrated
         text = re.sub(rf"^{key}\s*=.*$", f"{key} = 0.0  # calibrated: constant", text,
                       count=1, flags=re.MULTILINE)
     path.write_text(text + "\n" + table, encoding="utf-8")
     print(f"config with the calibrated priors written to {path}")
     return cal, path
+
+
+def _without_uncertainty(text: str) -> str:
+    """The config text without its own ``[uncertainty]`` tables (the calibrated ones replace
+    them): every line from an ``[uncertainty...]`` header to the next other table."""
+    kept, inside = [], False
+    for line in text.splitlines(keepends=True):
+        header = re.match(r"^\[([^\]]+)\]", line)
+        if header:
+            inside = header.group(1).strip().startswith("uncertainty")
+        if not inside:
+            kept.append(line)
+    return "".join(kept)
 
 
 def two_level_valuation(path: Path, n_paths: int, out_dir: Path):
@@ -70,11 +83,7 @@ def two_level_valuation(path: Path, n_paths: int, out_dir: Path):
         print("The two-level run is unavailable: this simval does not accept the "
               f"[uncertainty] table ({str(exc).splitlines()[0]}).")
         return None
-    ds = simval.simulate(config, n_paths=n_paths, scenarios=["base"], progress=False)
-    if "draw" not in ds.dims:
-        print("The two-level run is unavailable: simval.simulate ignored the [uncertainty] "
-              "table (no draw dimension in the results).")
-        return None
+    ds = simval.simulate_draws(config, n_paths=n_paths, scenarios=["base"])
     simval.save(ds, out_dir / "results.nc", overwrite=True)
     print(simval.headline_table(ds))
     for name in ("p_collapse_by_draw", "p_justified_by_draw", "value_ratio_by_draw"):
