@@ -247,3 +247,18 @@ draws = 2
     local = simval.simulate_draws(config, **kwargs)
     assert isinstance(on_cluster.path_pv.data, da.Array)
     xr.testing.assert_identical(on_cluster.compute(), local)
+
+
+def test_value_model_on_a_cluster_equals_the_single_process_run(client, full_config):
+    """The value model's W fit travels in the parameters: the cluster's run equals the local
+    one, W_t and B_t of the kept paths included."""
+    from simval.config.override import override
+
+    config = override(full_config, {"market.model": "value", "market.gap_half_life_years": 2.0,
+                                    "market.gap_volatility": 0.3, "market.pilot_paths": 2048,
+                                    "slowdown.market.gap_long_run": 0.7}).select(["base"])
+    kwargs = {"n_paths": 5000, "keep_paths": 30}
+    on_cluster = simval.simulate(config, client=client, **kwargs).compute()
+    local = simval.simulate(config, **kwargs)
+    xr.testing.assert_identical(on_cluster, local)
+    assert np.isfinite(local.path_fundamental_value.values).all()
