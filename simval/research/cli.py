@@ -38,11 +38,22 @@ def _key_values(text: str) -> tuple[str, list[str]]:
     return key.strip(), parts
 
 
-def _key_range(text: str) -> tuple[str, tuple[float, float]]:
-    """``KEY=LO,HI`` -> (KEY, (LO, HI))."""
+def _number_or_rate(text: str) -> float | str:
+    """A number, or a rate written with its unit (``40%/yr``), converted later by the key's
+    compounding (:func:`simval.config.address.coerce_value`)."""
+    try:
+        return float(text)
+    except ValueError:
+        if "%" not in text:
+            raise
+        return text
+
+
+def _key_range(text: str) -> tuple[str, tuple[float | str, float | str]]:
+    """``KEY=LO,HI`` -> (KEY, (LO, HI)); a rate's ends may be written ``30%/yr``."""
     key, values = _key_values(text)
     try:
-        low, high = (float(v) for v in values)
+        low, high = (_number_or_rate(v) for v in values)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected KEY=LO,HI with two numbers; got "
                                          f"{text!r}") from None
