@@ -314,10 +314,12 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "expansion": {
         "enabled": _switch(False, "simulate the expansion programme"),
         "pool_size": Field("int", 0, 0, MAX_POOL, symbol="N_max",
+                           required_when="expansion.enabled = true (at least 1)",
                            doc="number of potential contracts that can still be won"),
         "win_rate": _rate(0.0, symbol="lambda_win", per_regime=True,
                           doc="Poisson intensity of wins while the pool is not empty"),
         "revenue_median": _money(0.0, unit="{currency}/year",
+                                 required_when="expansion.enabled = true (> 0)",
                                  doc="median annual revenue of a won contract"),
         "revenue_dispersion": _f(0.0, 0.0, 5.0, unit="1",
                                  doc="log-standard deviation of a won contract's revenue"),
@@ -417,7 +419,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "financing": {
         "enabled": _switch(False, "allow equity raises when cash runs low"),
         "cash_floor": _money(0.0, doc="a raise is attempted when cash falls below this"),
-        "amount": _money(0.0, doc="amount raised"),
+        "amount": _money(0.0, required_when="financing.enabled = true (> 0)",
+                         doc="amount raised"),
         "probability": _prob(0.0, per_regime=True, doc="probability a raise succeeds"),
     },
     "bankruptcy": {
