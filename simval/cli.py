@@ -1,4 +1,4 @@
-"""Command line: ``simval run | validate | show | report | panel | sweep | sensitivity |
+"""Command line: ``simval init | run | validate | show | report | panel | sweep | sensitivity |
 implied``. No numerics of its own.
 
 ``simval report`` (and ``run --report``) includes the research results found beside the
@@ -109,6 +109,9 @@ def _build_parser() -> argparse.ArgumentParser:
     from simval.research.cli import add_subcommands
 
     add_subcommands(sub)
+    from simval.cli_init import add_init
+
+    add_init(sub)
     return parser
 
 
@@ -322,12 +325,13 @@ def main(argv: list[str] | None = None) -> int:
         args = _build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already reported by argparse
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    from simval.cli_init import init
     from simval.config.load import ConfigError
     from simval.research.cli import handlers as research_handlers
     from simval.results.io import ResultsExistError
 
     handlers = {"run": _run, "validate": _validate, "show": _show, "report": _report,
-                "panel": _panel, **research_handlers}
+                "panel": _panel, "init": init, **research_handlers}
     try:
         return handlers[args.command](args)
     except (ConfigError, ResultsExistError, FileNotFoundError, ValueError) as exc:
