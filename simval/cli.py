@@ -2,8 +2,9 @@
 implied``. No numerics of its own.
 
 ``simval report`` (and ``run --report``) includes the research results found beside the
-results (``tornado.nc``, ``sobol.nc``, ``implied_*.json``); ``simval report PANEL.nc`` and
-``simval panel PANEL --report`` write the side-by-side report of a company panel.
+results (``tornado.nc``, ``sobol.nc``, ``sweep.nc``, ``implied_*.json``); ``simval report
+PANEL.nc`` and ``simval panel PANEL --report`` write the side-by-side report of a company
+panel.
 
 Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 internal error.
 """
@@ -60,7 +61,8 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="overwrite existing results (and the report, with --report)")
     run.add_argument("--report", action="store_true",
                      help="also write the HTML report (DIR/report.html), with the research "
-                          "results found in DIR (tornado.nc, sobol.nc, implied_*.json)")
+                          "results found in DIR (tornado.nc, sobol.nc, sweep.nc, "
+                          "implied_*.json)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     validate = sub.add_parser("validate", help="check a config and say what is wrong")
     validate.add_argument("config", type=Path)
@@ -72,7 +74,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        "them",
         description="Write the report of RESULTS.nc (simval run) or of PANEL.nc (simval panel: "
                     "the companies side by side). The research results in the folder of "
-                    "RESULTS (tornado.nc, sobol.nc, implied_*.json of simval sensitivity and "
+                    "RESULTS (tornado.nc, sobol.nc, sweep.nc, implied_*.json of simval "
+                    "sensitivity, simval sweep and "
                     "simval implied) are included, unless --no-research; --tornado, --sobol "
                     "and --implied name others instead. Research computed from another config "
                     "or scenario is left out, and the report says so.")
@@ -86,6 +89,8 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="tornado results to include (default: tornado.nc beside RESULTS)")
     report.add_argument("--sobol", type=Path, metavar="FILE",
                         help="Sobol' results to include (default: sobol.nc beside RESULTS)")
+    report.add_argument("--sweep", type=Path, metavar="FILE",
+                        help="sweep results to include (default: sweep.nc beside RESULTS)")
     report.add_argument("--implied", type=Path, action="append", metavar="FILE",
                         help="implied result to include (repeatable; default: "
                              "implied_*.json beside RESULTS)")
@@ -116,7 +121,8 @@ def _build_parser() -> argparse.ArgumentParser:
 
 
 def _research(folder: Path, tornado: Path | None = None, sobol: Path | None = None,
-              implied: list[Path] | None = None, auto: bool = True) -> dict:
+              implied: list[Path] | None = None, auto: bool = True,
+              sweep: Path | None = None) -> dict:
     """Research files for a report: those named, else (with ``auto``) those in ``folder``."""
     def found(name: str) -> Path | None:
         path = folder / name
@@ -124,6 +130,7 @@ def _research(folder: Path, tornado: Path | None = None, sobol: Path | None = No
 
     return {"tornado": tornado or found("tornado.nc"),
             "sobol": sobol or found("sobol.nc"),
+            "sweep": sweep or found("sweep.nc"),
             "implied": implied if implied else
             (sorted(folder.glob("implied_*.json")) if auto else [])}
 
@@ -135,7 +142,8 @@ def _write_report(ds, out_dir: Path, *, format: str, overwrite: bool, source: Pa
 
     report = collect(ds, source, out_dir=out_dir, **research)
     path = write_content(report, out_dir, format=format, overwrite=overwrite)
-    files = [p for p in (research["tornado"], research["sobol"], *research["implied"]) if p]
+    files = [p for p in (research["tornado"], research["sobol"], research["sweep"],
+                         *research["implied"]) if p]
     left = report.left_out()
     for what, why in left:
         print(f"simval: note: {what} is left out of the report: {why}", file=sys.stderr)
@@ -258,7 +266,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 _OTHER_RESULTS = (  # (how to tell, what it is) of the files that sit beside results.nc
-    (lambda ds: "sweep_keys" in ds.attrs, "the results of simval sweep"),
+    (lambda ds: "sweep_keys" in ds.attrs, "the results of simval sweep (give the results.nc "
+     "of the run instead: a sweep.nc beside it, or one named with --sweep, goes into its "
+     "report; simval sweep --report writes both)"),
     (lambda ds: "delta_p_justified" in ds, "a tornado of simval sensitivity"),
     (lambda ds: "first_order" in ds, "Sobol' indices of simval sensitivity"),
 )
@@ -313,7 +323,7 @@ def _report(args: argparse.Namespace) -> int:
     prepare_folder(out_dir)
     check_writable(out_dir, args.format, args.force)
     research = _research(args.results.parent, args.tornado, args.sobol, args.implied,
-                         auto=not args.no_research)
+                         auto=not args.no_research, sweep=args.sweep)
     _write_report(ds, out_dir, format=args.format, overwrite=args.force, source=args.results,
                   research=research)
     return EXIT_OK
