@@ -94,6 +94,9 @@ def sweep_sentences(sweep: xr.Dataset, config: Config | None = None) -> str:
                              for k, i in zip(keys, index, strict=True))
 
         show = format_percent if output.startswith("p_") else format_number
+        if show(float(values[lo])) == show(float(values[hi])):
+            parts.append(f"{_LABELS[output]} is {show(float(values[lo]))} at every grid point")
+            continue
         parts.append(f"{_LABELS[output]} runs from {show(float(values[lo]))} (at {at(lo)}) to "
                      f"{show(float(values[hi]))} (at {at(hi)})")
     points = int(np.prod([sweep.sizes[k] for k in keys]))
