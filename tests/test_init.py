@@ -90,10 +90,10 @@ def test_init_interactive_asks_until_each_answer_parses(tmp_path, capsys):
 
     args = argparse.Namespace(config=tmp_path / "beta.toml", force=False, interactive=True,
                               contracts=None, chips=None,
-                              **{k: None for k in ("name", "currency", "as_of", "valuation",
-                                                   "revenue", "growth", "cash", "gross_margin",
-                                                   "operating_margin", "target_margin",
-                                                   "discount_rate")})
+                              **dict.fromkeys(("name", "currency", "as_of", "valuation",
+                                               "revenue", "growth", "cash", "gross_margin",
+                                               "operating_margin", "target_margin",
+                                               "discount_rate")))
     assert init(args, read=read) == 0
     assert sum("growth" in q for q in asked) == 2  # "40" was refused, "25%" taken
     base = simval.load_config(tmp_path / "beta.toml").base

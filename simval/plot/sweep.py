@@ -8,6 +8,7 @@ the function is called.
 from __future__ import annotations
 
 import itertools
+import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -87,9 +88,9 @@ def sweep(ds: xr.Dataset, key: str | None = None, *, output: str = "p_justified"
     >>> ax.get_xlabel()
     'chips.shock_rate (1/year)'
     """
-    from simval.research.sweep import sweep_keys
-
-    keys = sweep_keys(ds)
+    if "sweep_keys" not in ds.attrs:
+        raise ValueError("not a sweep Dataset: no 'sweep_keys' attribute")
+    keys = list(json.loads(ds.attrs["sweep_keys"]))
     key = keys[0] if key is None else key
     if key not in keys:
         raise ValueError(f"{key!r} was not swept; the swept keys are {', '.join(keys)}")
