@@ -139,3 +139,14 @@ def test_guide_runs_as_written(tmp_path):
                 assert [line for line in shown if line.strip()] == printed, command
             elif command.startswith("simval init") and shown:
                 assert shown[0] in proc.stdout, command
+
+
+def test_links_into_the_guide_name_its_anchors():
+    """model.md's key table and the README link to explanations the guide has."""
+    anchors = set(re.findall(r'<a id="([^"]+)"></a>', GUIDE.read_text(encoding="utf-8")))
+    for doc in (ROOT / "docs" / "model.md", ROOT / "README.md", GUIDE):
+        text = doc.read_text(encoding="utf-8")
+        links = set(re.findall(r"guide\.md#([\w-]+)", text))
+        links |= set(re.findall(r"\]\(#([\w-]+)\)", text)) if doc == GUIDE else set()
+        assert links <= anchors, (doc.name, sorted(links - anchors))
+    assert {"rates", "discounting", "terminal-value", "market-multiple"} <= anchors

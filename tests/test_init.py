@@ -109,3 +109,23 @@ def test_scaffold_runs():
                             contracts=[parse_contract("a:1e8:2027-01-31")], chips=True))
     ds = simval.simulate(simval.parse_config(text), n_paths=256, keep_paths=0)
     assert 0.0 < float(ds.value_ratio.sel(scenario="base")) < 10.0
+
+
+def test_a_panel_takes_company_configs_with_signals_and_weights(tmp_path):
+    """A panel runs one scenario of each company: their weights and signals are left aside."""
+    from simval.panel import load_panel
+
+    as_of = dt.date(2026, 1, 31)
+    a = scaffold(Answers("A", "USD", as_of, 30e9, 1.2e9, "40%/yr", 2e9, chips=True))
+    b = scaffold(Answers("B", "USD", as_of, 8e9, 0.9e9, "25%/yr", 1e9, chips=True))
+    a = a.replace("[scenarios.base]", "[signals.fast]\nkind = \"growth\"\n"
+                  "series = \"total_revenue\"\nfrom = 2026-01-31\nto = 2027-01-31\n"
+                  "at_least = 0.4\n\n[scenarios.base]\nweight = 0.7\n\n"
+                  "[scenarios.slow]\nweight = 0.3\ncommercial.growth = \"20%/yr\"\n#")
+    assert set(simval.parse_config(a).scenarios) == {"base", "slow"}
+    (tmp_path / "a.toml").write_text(a, encoding="utf-8")
+    (tmp_path / "b.toml").write_text(b, encoding="utf-8")
+    (tmp_path / "panel.toml").write_text('[panel]\ncompanies = ["a.toml", "b.toml"]\n',
+                                         encoding="utf-8")
+    panel = load_panel(tmp_path / "panel.toml")
+    assert list(panel.companies) == ["a", "b"]
