@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
+import tomllib
 
 import pytest
 
@@ -12,6 +13,7 @@ import simval
 from simval.cli import main
 from simval.cli_init import init
 from simval.config.scaffold import IMPORTANT_DEFAULTS, Answers, parse_contract, scaffold
+from simval.config.schema import CONTRACT_FIELDS, SCHEMA
 
 FLAGS = ["--name", "Acme AI", "--currency", "USD", "--as-of", "2026-01-31",
          "--valuation", "30e9", "--revenue", "1.2e9", "--growth", "40%/yr", "--cash", "2e9"]
@@ -40,6 +42,15 @@ def test_init_from_flags_writes_a_valid_commented_config(tmp_path, capsys):
     # every line that sets a key carries a comment
     keys = [line for line in text.splitlines() if " = " in line and not line.startswith("#")]
     assert keys and all("#" in line for line in keys)
+    # every key of a section in use is there: set (at a starting value or the default), or
+    # as a comment when it has no default
+    raw = tomllib.loads(text)
+    for section, fields in SCHEMA.items():
+        if raw[section].get("enabled", True):
+            for key in fields:
+                assert key in raw[section] or f"# {key} = (not set)" in text, (section, key)
+    for key in CONTRACT_FIELDS:
+        assert key in raw["contracts"]["northwind"], key
 
 
 def test_init_without_contracts_or_chips(tmp_path):

@@ -17,10 +17,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
+import re
 from collections.abc import Sequence
+from enum import Enum
 
 from simval.config.load import parse_config
 from simval.config.rates import CONTINUOUS, annual_percent
+from simval.config.schema import CONTRACT_FIELDS, REQUIRED, SCHEMA, Field
 from simval.config.toml import toml_value
 
 __all__ = ["IMPORTANT_DEFAULTS", "Answers", "Contract", "parse_contract", "scaffold"]
@@ -133,6 +136,59 @@ def _line(key: str, value: str, comment: str) -> str:
     return f"{left:<34}# {comment}" if len(left) < 34 else f"{left}  # {comment}"
 
 
+_HEADER = re.compile(r"^\[([A-Za-z0-9_.]+)\]")
+_KEY = re.compile(r"^(#\s*)?([A-Za-z0-9_]+) = ")
+
+
+def _fields(section: str) -> dict[str, Field] | None:
+    if section.startswith("contracts."):
+        return CONTRACT_FIELDS
+    return SCHEMA.get(section)
+
+
+def _complete(lines: list[str]) -> list[str]:
+    """``lines`` with every schema key a written section does not set added at its default,
+    with the schema's description (a key without a default as a comment); a section whose
+    switch is off is left as it is (its keys act only when it is on)."""
+    out: list[str] = []
+    section: str | None = None
+    written: list[str] = []
+
+    def close() -> None:
+        fields = _fields(section) if section is not None else None
+        if fields is None or "enabled = false" in "\n".join(written):
+            return
+        given = {m.group(2) for line in written if (m := _KEY.match(line))}
+        extra = []
+        for key, field in fields.items():
+            if key in given:
+                continue
+            default = field.default
+            if default is REQUIRED:  # pragma: no cover - the template sets every required key
+                raise AssertionError(f"the scaffold does not set [{section}].{key}")
+            if default is None:
+                extra.append(_line(f"# {key}", "(not set)", field.doc))
+                continue
+            value = default.value if isinstance(default, Enum) else default
+            extra.append(_line(key, _v(value), f"{field.doc} (default)"))
+        while out and not out[-1].strip():  # before the blank line that ends the section
+            out.pop()
+        out.extend([*extra, ""])
+
+    for line in lines:
+        match = _HEADER.match(line)
+        if match:
+            close()
+            section, written = match.group(1), []
+        elif section is not None:
+            written.append(line)
+        out.append(line)
+    close()
+    while out and not out[-1].strip():
+        out.pop()
+    return out
+
+
 def scaffold(answers: Answers, source: str = "<init>") -> str:
     """The TOML text of a commented config for ``answers``, validated by the loader.
 
@@ -172,9 +228,10 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
     lines = [
         f"# {a.name}: a simval config scaffolded by `simval init`.",
         "#",
-        "# Every key below is set; those you did not answer are starting values, each with a",
-        "# comment. Replace them with your own view, starting with the ones `simval init` named",
-        "# as mattering most. docs/guide.md explains every table; docs/model.md section 8 lists",
+        "# Every key of the sections in use is below (one without a default as a comment); those",
+        "# you did not answer are starting values or simval's defaults, each with a comment.",
+        "# Replace them with your own view, starting with the ones `simval init` named as",
+        "# mattering most. docs/guide.md explains every table; docs/model.md section 8 lists",
         "# every key. Rates per year may be written as \"40%/yr\" (annual, converted exactly to",
         "# the model's continuous rate ln 1.4) or as the continuous number 0.3365.",
         "# Check it with `simval validate`, run it with `simval run --report`.",
@@ -192,7 +249,7 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
               "question horizon: collapse, bankruptcy and threshold by then"),
         _line("valuation_horizon_years", "10.0", "cash flows are simulated to here, then a "
                                                  "terminal value; growth should have settled"),
-        _line("steps_per_year", "4", "quarterly steps (schema default)"),
+        _line("steps_per_year", "4", "quarterly steps (default)"),
         _line("n_paths", "100_000", "Monte Carlo paths per scenario; --paths 4000 for a quick "
                                     "look"),
         _line("seed", "0", "any fixed seed: the same seed gives the same numbers"),
@@ -216,7 +273,7 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
         _line("volatility_decay", "0.3", "speed at which volatility settles"),
         _line("growth_volatility", "0.1", "uncertainty of the growth rate itself"),
         _line("growth_volatility_decay", "0.3", "speed at which that uncertainty resolves"),
-        _line("correlation", "0.0", "of the revenue and growth shocks (schema default)"),
+        _line("correlation", "0.0", "of the revenue and growth shocks (default)"),
         _line("capacity_elasticity", "1.0", "revenue scales with compute capacity ([chips])"),
         "",
     ]
@@ -235,6 +292,9 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
             _line("capacity_elasticity", "0.0", "fixed fee: revenue does not depend on compute"),
             "",
         ]
+    if a.contracts:
+        lines += ["[renewals]                        # how the contracts' renewals move together",
+                  ""]
     if a.chips:
         lines += [
             "[chips]                           # export controls or supply shocks cut compute",
@@ -312,6 +372,6 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
         "# [scenarios.slower_growth]",
         "# commercial.growth = \"25%/yr\"",
     ]
-    text = "\n".join(lines) + "\n"
+    text = "\n".join(_complete(lines)) + "\n"
     parse_config(text, source=source)  # an invalid answer: the loader's message
     return text
