@@ -96,7 +96,8 @@ def _build_parser() -> argparse.ArgumentParser:
                              "implied_*.json beside RESULTS)")
     report.add_argument("--no-research", action="store_true",
                         help="leave out the research results found beside RESULTS (files "
-                             "named with --tornado, --sobol, --implied are still included)")
+                             "named with --tornado, --sobol, --sweep, --implied are still "
+                             "included)")
     report.add_argument("--force", action="store_true", help="overwrite an existing report")
     panel = sub.add_parser("panel", help="simulate a company panel (companies sharing the "
                                          "macro regime and chip shocks)")
