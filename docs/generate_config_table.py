@@ -29,11 +29,37 @@ def _default(d: object) -> str:
     return f"`{d}`"
 
 
-def _row(key: str, f: Field) -> str:
-    symbol = f"`{f.symbol}`" if f.symbol else ""
+GUIDE = "guide.md"
+"""The user's guide, which explains each conditionally required key (docs/guide.md)."""
+
+GUIDE_ANCHORS = {
+    "company": "company", "simulation": "discounting", "costs": "operating-model",
+    "valuation": "terminal-value", "market": "market-multiple", "market_size": "market-size",
+    "expansion": "expansion", "financing": "financing",
+}
+"""Section -> the anchor of the guide's explanation of its conditionally required keys."""
+
+
+def _default_cell(section: str, f: Field) -> str:
+    if f.required_when:
+        return (f"required when {f.required_when} "
+                f"([guide]({GUIDE}#{GUIDE_ANCHORS[section]}))")
+    return _default(f.default)
+
+
+def _unit_cell(f: Field) -> str:
     unit = f.unit.replace("{currency}", "currency")
     unit = f"`{unit}`" if unit else ""
-    return (f"| `{key}` | {symbol} | {unit} | {f.doc} | {_default(f.default)} | "
+    if f.compounding == "continuous":
+        unit += f' continuous, or `"40%/yr"` ([rates]({GUIDE}#rates))'
+    elif f.compounding == "annual":
+        unit += f' annual, or `"3%/yr"` ([rates]({GUIDE}#rates))'
+    return unit
+
+
+def _row(key: str, f: Field, section: str = "contracts") -> str:
+    symbol = f"`{f.symbol}`" if f.symbol else ""
+    return (f"| `{key}` | {symbol} | {_unit_cell(f)} | {f.doc} | {_default_cell(section, f)} | "
             f"{'yes' if f.per_regime else ''} |")
 
 
@@ -41,7 +67,7 @@ def table() -> str:
     """The Markdown table of every config key."""
     rows = ["| config key | symbol | unit | meaning | default | `[slowdown]` |",
             "|---|---|---|---|---|---|"]
-    rows += [_row(f"{section}.{key}", f) for section, fields in SCHEMA.items()
+    rows += [_row(f"{section}.{key}", f, section) for section, fields in SCHEMA.items()
              for key, f in fields.items()]
     rows += [_row(f"contracts.<name>.{key}", f) for key, f in CONTRACT_FIELDS.items()]
     return "\n".join(rows)

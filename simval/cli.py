@@ -1,9 +1,10 @@
-"""Command line: ``simval run | validate | show | report | panel | sweep | sensitivity |
+"""Command line: ``simval init | run | validate | show | report | panel | sweep | sensitivity |
 implied | calibrate``. No numerics of its own.
 
 ``simval report`` (and ``run --report``) includes the research results found beside the
-results (``tornado.nc``, ``sobol.nc``, ``implied_*.json``); ``simval report PANEL.nc`` and
-``simval panel PANEL --report`` write the side-by-side report of a company panel.
+results (``tornado.nc``, ``sobol.nc``, ``sweep.nc``, ``implied_*.json``); ``simval report
+PANEL.nc`` and ``simval panel PANEL --report`` write the side-by-side report of a company
+panel.
 
 Exit codes: 0 success, 2 bad input (config, arguments, existing output), 1 internal error.
 """
@@ -63,7 +64,8 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="overwrite existing results (and the report, with --report)")
     run.add_argument("--report", action="store_true",
                      help="also write the HTML report (DIR/report.html), with the research "
-                          "results found in DIR (tornado.nc, sobol.nc, implied_*.json)")
+                          "results found in DIR (tornado.nc, sobol.nc, sweep.nc, "
+                          "implied_*.json)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     validate = sub.add_parser("validate", help="check a config and say what is wrong")
     validate.add_argument("config", type=Path)
@@ -75,7 +77,8 @@ def _build_parser() -> argparse.ArgumentParser:
                        "them",
         description="Write the report of RESULTS.nc (simval run) or of PANEL.nc (simval panel: "
                     "the companies side by side). The research results in the folder of "
-                    "RESULTS (tornado.nc, sobol.nc, implied_*.json of simval sensitivity and "
+                    "RESULTS (tornado.nc, sobol.nc, sweep.nc, implied_*.json of simval "
+                    "sensitivity, simval sweep and "
                     "simval implied) are included, unless --no-research; --tornado, --sobol "
                     "and --implied name others instead. Research computed from another config "
                     "or scenario is left out, and the report says so.")
@@ -89,12 +92,15 @@ def _build_parser() -> argparse.ArgumentParser:
                         help="tornado results to include (default: tornado.nc beside RESULTS)")
     report.add_argument("--sobol", type=Path, metavar="FILE",
                         help="Sobol' results to include (default: sobol.nc beside RESULTS)")
+    report.add_argument("--sweep", type=Path, metavar="FILE",
+                        help="sweep results to include (default: sweep.nc beside RESULTS)")
     report.add_argument("--implied", type=Path, action="append", metavar="FILE",
                         help="implied result to include (repeatable; default: "
                              "implied_*.json beside RESULTS)")
     report.add_argument("--no-research", action="store_true",
                         help="leave out the research results found beside RESULTS (files "
-                             "named with --tornado, --sobol, --implied are still included)")
+                             "named with --tornado, --sobol, --sweep, --implied are still "
+                             "included)")
     report.add_argument("--force", action="store_true", help="overwrite an existing report")
     panel = sub.add_parser("panel", help="simulate a company panel (companies sharing the "
                                          "macro regime and chip shocks)")
@@ -112,11 +118,15 @@ def _build_parser() -> argparse.ArgumentParser:
     from simval.research.cli import add_subcommands
 
     add_subcommands(sub)
+    from simval.cli_init import add_init
+
+    add_init(sub)
     return parser
 
 
 def _research(folder: Path, tornado: Path | None = None, sobol: Path | None = None,
-              implied: list[Path] | None = None, auto: bool = True) -> dict:
+              implied: list[Path] | None = None, auto: bool = True,
+              sweep: Path | None = None) -> dict:
     """Research files for a report: those named, else (with ``auto``) those in ``folder``."""
     def found(name: str) -> Path | None:
         path = folder / name
@@ -124,6 +134,7 @@ def _research(folder: Path, tornado: Path | None = None, sobol: Path | None = No
 
     return {"tornado": tornado or found("tornado.nc"),
             "sobol": sobol or found("sobol.nc"),
+            "sweep": sweep or found("sweep.nc"),
             "implied": implied if implied else
             (sorted(folder.glob("implied_*.json")) if auto else [])}
 
@@ -135,7 +146,8 @@ def _write_report(ds, out_dir: Path, *, format: str, overwrite: bool, source: Pa
 
     report = collect(ds, source, out_dir=out_dir, **research)
     path = write_content(report, out_dir, format=format, overwrite=overwrite)
-    files = [p for p in (research["tornado"], research["sobol"], *research["implied"]) if p]
+    files = [p for p in (research["tornado"], research["sobol"], research["sweep"],
+                         *research["implied"]) if p]
     left = report.left_out()
     for what, why in left:
         print(f"simval: note: {what} is left out of the report: {why}", file=sys.stderr)
@@ -286,7 +298,9 @@ def _validate(args: argparse.Namespace) -> int:
 
 
 _OTHER_RESULTS = (  # (how to tell, what it is) of the files that sit beside results.nc
-    (lambda ds: "sweep_keys" in ds.attrs, "the results of simval sweep"),
+    (lambda ds: "sweep_keys" in ds.attrs, "the results of simval sweep (give the results.nc "
+     "of the run instead: a sweep.nc beside it, or one named with --sweep, goes into its "
+     "report; simval sweep --report writes both)"),
     (lambda ds: "delta_p_justified" in ds, "a tornado of simval sensitivity"),
     (lambda ds: "first_order" in ds, "Sobol' indices of simval sensitivity"),
 )
@@ -341,7 +355,7 @@ def _report(args: argparse.Namespace) -> int:
     prepare_folder(out_dir)
     check_writable(out_dir, args.format, args.force)
     research = _research(args.results.parent, args.tornado, args.sobol, args.implied,
-                         auto=not args.no_research)
+                         auto=not args.no_research, sweep=args.sweep)
     _write_report(ds, out_dir, format=args.format, overwrite=args.force, source=args.results,
                   research=research)
     return EXIT_OK
@@ -353,12 +367,13 @@ def main(argv: list[str] | None = None) -> int:
         args = _build_parser().parse_args(argv)
     except SystemExit as exc:  # --help, or a usage error already reported by argparse
         return exc.code if isinstance(exc.code, int) else EXIT_BAD_INPUT
+    from simval.cli_init import init
     from simval.config.load import ConfigError
     from simval.research.cli import handlers as research_handlers
     from simval.results.io import ResultsExistError
 
     handlers = {"run": _run, "validate": _validate, "show": _show, "report": _report,
-                "panel": _panel, **research_handlers}
+                "panel": _panel, "init": init, **research_handlers}
     try:
         return handlers[args.command](args)
     except (ConfigError, ResultsExistError, FileNotFoundError, ValueError) as exc:

@@ -158,12 +158,15 @@ def parse_panel(text: str, path: Path, read: Callable[[str], str]) -> Panel:
             errors.append(f"{source}: cannot read the company config: {exc}")
             continue
         tables = company_raw.pop("scenarios", {"base": {}})
+        company_raw.pop("signals", None)  # a company's run reads them; a panel does not
         if scenario not in tables:
             errors.append(f"{source}: has no scenario {scenario!r} ([panel].scenario)")
             continue
+        chosen = tables[scenario] or {}
+        if isinstance(chosen, dict):  # a scenario weight: one scenario runs in a panel
+            chosen = {k: v for k, v in chosen.items() if k != "weight"}
         company_errors: list[str] = []
-        values = validate_merged(company_raw, source, [tables[scenario] or {}, shared],
-                                 company_errors)
+        values = validate_merged(company_raw, source, [chosen, shared], company_errors)
         errors += company_errors
         if values is not None:
             key = Path(name).stem

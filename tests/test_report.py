@@ -202,11 +202,13 @@ def test_assumptions_table_has_every_parameter_with_value_and_unit(html_report):
     assert params["company.valuation"]["value"] == "¥50.0B"
     assert params["company.valuation"]["unit"] == "CNY"
     assert params["commercial.revenue"]["unit"] == "CNY/year"
-    assert params["commercial.growth"]["value"] == "0.4 (49.2% a year)"  # exp(0.4) - 1
+    # a continuous rate also as its annual percentage, exp(0.4) - 1
+    assert params["commercial.growth"]["value"] == "0.4/yr continuous (49.2%/yr annual)"
     assert params["commercial.growth"]["unit"] == "1/year"
     assert params["market_size.fx_rate"]["unit"] == "CNY per USD"
     assert params["market_size.points"]["value"] == "2024: $5.00B, 2027: $12.0B, 2030: $25.0B"
-    assert params["commercial.growth_long_run"]["in a slowdown"] == "0.05 (5.13% a year)"
+    assert (params["commercial.growth_long_run"]["in a slowdown"]
+            == "0.05/yr continuous (5.13%/yr annual)")
     assert params["contracts.city.renewal_probability"]["in a slowdown"] == "0.5"
     assert params["bankruptcy.recovery"]["source"] == "default"
     assert params["simulation.n_paths"]["value"] == "6,000 (this run: 8,192)"

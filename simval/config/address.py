@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from simval.config.load import Config, ConfigError
+from simval.config.rates import parse_rate
 from simval.config.schema import (
     CONTRACT_FIELDS,
     CONTRACT_SLOWDOWN_FIELDS,
@@ -201,13 +202,19 @@ def value_of(config: Config, key: str | ConfigKey, scenario: str | None = None) 
 def coerce_value(field: Field, value: Any) -> Any:
     """A value as the loader expects it: text from the command line parsed by the key's kind.
 
-    Text that does not parse is returned unchanged, so the loader reports it in its usual
+    A rate written as an annual percentage with its unit (``"40%/yr"``) becomes the model's
+    value (:func:`simval.config.rates.parse_rate`). Text that does not parse is returned
+    unchanged, so the loader reports it in its usual
     words (``must be a number in the range [0, 1]. Got 'abc' instead.``).
     """
     if isinstance(value, np.generic):
         value = value.item()
     if isinstance(value, str):
         text = value.strip()
+        if field.compounding:  # "40%/yr" (simval.config.rates)
+            rate = parse_rate(text, field.compounding)
+            if rate is not None:
+                return rate
         if field.kind == "float":
             try:
                 return float(text)

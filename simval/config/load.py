@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from simval.config.inert import inert_parameters
+from simval.config.rates import parse_rate, rate_form_hint
 from simval.config.schema import (
     CONTRACT_FIELDS,
     CONTRACT_SLOWDOWN_FIELDS,
@@ -375,6 +376,14 @@ def _check_value(field: Field, value: Any, ctx: _Context, path: tuple[str, ...],
         if points is not None:
             return points
     elif kind in ("float", "int"):
+        if field.compounding and isinstance(value, str):  # "40%/yr" (simval.config.rates)
+            rate = parse_rate(value, field.compounding)
+            if rate is not None and _in_range(field, rate):
+                return rate
+            note = (f" (\"{value.strip()}\" is {rate:.6g} in the model's units, out of range)"
+                    if rate is not None else rate_form_hint(value, field.compounding))
+            errors.append(ctx.bad(path, key, expected, value) + note)
+            return None
         ok_type = (isinstance(value, int) if kind == "int"
                    else isinstance(value, int | float)) and not isinstance(value, bool)
         if ok_type and math.isfinite(value) and _in_range(field, value):

@@ -19,19 +19,23 @@ A config may declare its sweep (:mod:`simval.research.sweep`), the input ranges 
     market_share = 0.25               # the share of the market at the horizon it assumed
     "commercial.growth_long_run" = 0.405   # the value of an input it assumed
 
+A rate may be written as an annual percentage with its unit in any of them
+(``"commercial.growth" = ["20%/yr", "60%/yr"]``, :mod:`simval.config.rates`).
+
 (``simval run`` and :func:`simval.load_config` accept such a file and ignore those tables.)
 Keys are dot keys (:mod:`simval.config.address`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from simval.config.address import resolve_key
+from simval.config.address import coerce_value, resolve_key
 from simval.config.load import Config, ConfigError, load_config, parse_config
 from simval.config.tables import flatten
 from simval.config.toml import to_toml
@@ -119,11 +123,13 @@ def _research_tables(source: str, config: Config, extra: dict[str, Any]) -> Rese
     ranges: dict[str, tuple[float, float]] = {}
     for key, bounds in flatten(sens.get("ranges", {})).items():
         try:
-            resolve_key(config, key)
+            field = resolve_key(config, key).field
         except ConfigError as exc:
             problems += [p.replace(f"{config.source}: key", f"{source}: [sensitivity.ranges] "
                                    "key") for p in exc.problems]
             continue
+        if isinstance(bounds, list) and field.compounding:  # ["20%/yr", "60%/yr"]
+            bounds = [coerce_value(field, b) if isinstance(b, str) else b for b in bounds]
         if (not isinstance(bounds, list) or len(bounds) != 2
                 or not all(isinstance(b, int | float) and not isinstance(b, bool)
                            for b in bounds)):
@@ -164,6 +170,9 @@ def _reference(source: str, config: Config, table: Any, problems: list[str]) -> 
                 continue
             out[key] = value.strip()
             continue
+        if isinstance(value, str) and key != "market_share":  # a rate as "40%/yr"
+            with contextlib.suppress(ConfigError):  # an unknown key is reported below
+                value = coerce_value(resolve_key(config, key).field, value)
         if isinstance(value, bool) or not isinstance(value, int | float):
             problems.append(f"{source}: [implied.reference] {key!r} must be a number. Got "
                             f"{value!r} instead.")

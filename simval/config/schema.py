@@ -113,6 +113,15 @@ class Field:
         One-line description.
     per_regime : bool
         Whether ``[slowdown...]`` may override it.
+    compounding : {"", "continuous", "annual"}
+        For a rate per year that may also be written as an annual percentage with its unit
+        (``"40%/yr"``, :mod:`simval.config.rates`): ``"continuous"`` if the model's value is
+        continuously compounded (``"40%/yr"`` is ``ln 1.4``), ``"annual"`` if it is an annual
+        rate already (``"3%/yr"`` is ``0.03``); ``""`` for every other key.
+    required_when : str
+        The condition under which a key without a default must be given, in words
+        (``"measure = real_world"``); ``""`` if it is never or always required. The loader
+        checks the condition (:mod:`simval.config.load`); this text documents it.
     """
 
     kind: str
@@ -126,6 +135,8 @@ class Field:
     symbol: str = ""
     doc: str = ""
     per_regime: bool = False
+    compounding: str = ""
+    required_when: str = ""
 
     def expectation(self) -> str:
         """Describe what a valid value looks like, in the words of an error message."""
@@ -148,7 +159,13 @@ class Field:
         hi = "inf" if self.high is None else fmt(self.high)
         left = "(" if (self.low_open or self.low is None) else "["
         right = ")" if (self.high_open or self.high is None) else "]"
-        return f"{noun} in the range {left}{lo}, {hi}{right}"
+        text = f"{noun} in the range {left}{lo}, {hi}{right}"
+        if self.compounding == "continuous":
+            text += (" (a continuously compounded rate per year) or an annual percentage "
+                     "with its unit, e.g. \"40%/yr\" (= ln 1.4)")
+        elif self.compounding == "annual":
+            text += " (an annual rate) or an annual percentage with its unit, e.g. \"3%/yr\""
+        return text
 
 
 def _f(default: Any = REQUIRED, low: float | None = None, high: float | None = None, **kw: Any):
@@ -175,7 +192,7 @@ def _switch(default: bool, doc: str) -> Field:
 CONTRACT_FIELDS: dict[str, Field] = {
     "revenue": _money(low=0.0, low_open=True, unit="{currency}/year", symbol="A_j",
                       doc="annual contract revenue at the as-of date"),
-    "escalation": _f(0.0, -1.0, 1.0, unit="1/year", symbol="g_j",
+    "escalation": _f(0.0, -1.0, 1.0, unit="1/year", symbol="g_j", compounding="continuous",
                      doc="continuous annual escalation of the contract price"),
     "term_years": _f(low=0.0, low_open=True, high=50.0, unit="years", symbol="L_j",
                      doc="years between renewals (a whole number of steps)"),
@@ -219,9 +236,11 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "option_overhang": _f(0.0, 0.0, 1.0, high_open=True, unit="1", symbol="w",
                               doc="share of equity value owed to options and RSUs; today's "
                                   "shares get 1 - w"),
-        "reporting_currency": Field("str", None, doc="ISO code money is also reported in "
+        "reporting_currency": Field("str", None, required_when="reporting_fx_rate is given",
+                                    doc="ISO code money is also reported in "
                                                      "(optional)"),
         "reporting_fx_rate": _f(None, 0.0, None, low_open=True,
+                                required_when="reporting_currency is given",
                                 unit="reporting currency per {currency}",
                                 doc="units of reporting_currency per unit of currency"),
     },
@@ -243,6 +262,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
                          doc="real_world (risk-adjusted discount rate, zero prices of risk) "
                              "or risk_neutral (prices of risk, discount at the risk-free rate)"),
         "discount_rate": _f(None, 0.0, 1.0, unit="1/year", symbol="r",
+                            compounding="continuous",
+                            required_when="measure = real_world",
                             doc="risk-adjusted discount rate (real_world only)"),
         "revenue_timing": Field("choice", RevenueTiming.END, choices=RevenueTiming,
                                 doc="a step's revenue flow measured at its start or its end"),
@@ -259,9 +280,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "commercial": {
         "revenue": _money(low=0.0, low_open=True, unit="{currency}/year", symbol="R_0",
                           doc="commercial (non-contract) revenue run-rate at the as-of date"),
-        "growth": _f(low=-5.0, high=5.0, unit="1/year", symbol="mu_0",
+        "growth": _f(low=-5.0, high=5.0, unit="1/year", symbol="mu_0", compounding="continuous",
                      doc="initial expected growth rate of commercial revenue"),
         "growth_long_run": _f(low=-5.0, high=5.0, unit="1/year", symbol="mu_bar",
+                              compounding="continuous",
                               per_regime=True, doc="long-run growth rate mu reverts to"),
         "mean_reversion": _f(0.0, 0.0, 50.0, unit="1/year", symbol="kappa",
                              doc="speed of mean reversion of the growth rate"),
@@ -299,10 +321,12 @@ SCHEMA: dict[str, dict[str, Field]] = {
     "expansion": {
         "enabled": _switch(False, "simulate the expansion programme"),
         "pool_size": Field("int", 0, 0, MAX_POOL, symbol="N_max",
+                           required_when="expansion.enabled = true (at least 1)",
                            doc="number of potential contracts that can still be won"),
         "win_rate": _rate(0.0, symbol="lambda_win", per_regime=True,
                           doc="Poisson intensity of wins while the pool is not empty"),
         "revenue_median": _money(0.0, unit="{currency}/year",
+                                 required_when="expansion.enabled = true (> 0)",
                                  doc="median annual revenue of a won contract"),
         "revenue_dispersion": _f(0.0, 0.0, 5.0, unit="1",
                                  doc="log-standard deviation of a won contract's revenue"),
@@ -337,8 +361,10 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "enabled": _switch(False, "cap total revenue at a share of the addressable market"),
         "currency": Field("str", None, doc="currency of the points (default: the config's)"),
         "fx_rate": _f(None, 0.0, None, low_open=True, unit="{currency} per unit",
+                      required_when="market_size.currency differs from company.currency",
                       doc="config currency per unit of the points' currency"),
         "points": Field("points", None, unit="points' currency/year", symbol="TAM(t)",
+                        required_when="market_size.enabled = true",
                         doc="[year, size] pairs, each at 1 July of the year"),
         "max_share": Field("float", 1.0, 0.0, 1.0, low_open=True, unit="1", symbol="max_share",
                            doc="largest share of TAM revenue may take"),
@@ -354,6 +380,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "fixed_costs": _money(unit="{currency}/year", symbol="F_0",
                               doc="fixed costs per year at the as-of date"),
         "fixed_cost_growth": _f(0.0, -1.0, 2.0, unit="1/year", symbol="g_F",
+                                compounding="continuous",
                                 doc="continuous growth rate of fixed costs"),
         "capex_ratio": _f(0.0, 0.0, 10.0, unit="1",
                           doc="non-deductible capital expenditure per unit revenue (v1)"),
@@ -368,12 +395,14 @@ SCHEMA: dict[str, dict[str, Field]] = {
                                       doc="operating (EBIT) margin at maturity; operating "
                                           "expenses converge to the ratio that gives it"),
         "margin_convergence": _f(None, 0.0, 50.0, low_open=True, unit="1/year",
+                                 required_when="target_operating_margin is given",
                                  symbol="kappa_o",
                                  doc="speed at which operating expenses converge (required "
                                      "with target_operating_margin)"),
         "sbc_ratio": _f(0.0, 0.0, 10.0, unit="1", symbol="s",
                         doc="share-based compensation as a fraction of revenue"),
         "sbc_treatment": Field("choice", None, choices=SbcTreatment,
+                               required_when="sbc_ratio > 0",
                                doc="SBC as a cash-like expense or as dilution at the market "
                                    "value (required when sbc_ratio > 0)"),
         "maintenance_capex_ratio": _f(0.0, 0.0, 10.0, unit="1", symbol="m_c",
@@ -385,19 +414,20 @@ SCHEMA: dict[str, dict[str, Field]] = {
         "tax_rate": _prob(0.0, symbol="tau", doc="tax rate on positive income"),
         "loss_carryforward": _money(0.0, symbol="L_0", doc="tax losses carried forward today"),
         "cash": _money(symbol="X_0", doc="cash at the as-of date"),
-        "risk_free_rate": _f(0.0, -0.1, 1.0, unit="1/year", symbol="r_f",
+        "risk_free_rate": _f(0.0, -0.1, 1.0, unit="1/year", symbol="r_f", compounding="continuous",
                              doc="interest on cash; the discount rate under risk_neutral"),
     },
     "debt": {
         "amount": _money(0.0, symbol="D",
                          doc="gross debt, constant, repaid at the valuation horizon"),
-        "interest_rate": _f(0.0, 0.0, 1.0, unit="1/year", symbol="r_d",
+        "interest_rate": _f(0.0, 0.0, 1.0, unit="1/year", symbol="r_d", compounding="annual",
                             doc="interest on the debt: a cash cost, tax-deductible"),
     },
     "financing": {
         "enabled": _switch(False, "allow equity raises when cash runs low"),
         "cash_floor": _money(0.0, doc="a raise is attempted when cash falls below this"),
-        "amount": _money(0.0, doc="amount raised"),
+        "amount": _money(0.0, required_when="financing.enabled = true (> 0)",
+                         doc="amount raised"),
         "probability": _prob(0.0, per_regime=True, doc="probability a raise succeeds"),
     },
     "bankruptcy": {
@@ -410,6 +440,8 @@ SCHEMA: dict[str, dict[str, Field]] = {
                                    choices=TerminalEarnings,
                                    doc="terminal base: last step's flow, or annualised"),
         "exit_multiple_median": _f(None, 0.0, 1000.0, low_open=True, unit="1",
+                                   required_when="terminal_method = ev_sales or ev_ebitda (or "
+                                                 "exit_multiple_mean)",
                                    doc="median exit multiple (ev_sales, ev_ebitda)"),
         "exit_multiple_mean": _f(None, 0.0, 1000.0, low_open=True, unit="1",
                                  doc="mean exit multiple (instead of the median; median = "
@@ -423,6 +455,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
                                          doc="change of ln M_exit per unit of operating margin "
                                              "above exit_reference_margin"),
         "exit_reference_growth": _f(None, -5.0, 5.0, unit="1/year", symbol="mu_ref",
+                                    compounding="continuous",
                                     doc="growth at which the exit multiple is the median "
                                         "(default: commercial.growth_long_run)"),
         "exit_reference_margin": _f(None, -10.0, 1.0, unit="1", symbol="m_ref",
@@ -432,8 +465,12 @@ SCHEMA: dict[str, dict[str, Field]] = {
                                      doc="exit multiple of contract revenue (ev_sales only; "
                                          "default: the path's exit multiple)"),
         "return_on_capital": _f(None, 0.0, 10.0, low_open=True, unit="1/year", symbol="ROIC",
+                                compounding="annual",
+                                required_when="terminal_method = value_driver (the default)",
                                 doc="return on new capital in perpetuity (value_driver)"),
-        "terminal_growth": _f(None, -0.5, 0.5, unit="1/year", symbol="g",
+        "terminal_growth": _f(None, -0.5, 0.5, unit="1/year", symbol="g", compounding="annual",
+                              required_when="terminal_method = gordon or value_driver (the "
+                                            "default)",
                               doc="perpetual growth after the valuation horizon, effective "
                                   "annual (gordon, value_driver)"),
         "limited_liability": _switch(True, "floor the present value of equity at zero"),
@@ -449,13 +486,14 @@ SCHEMA: dict[str, dict[str, Field]] = {
                            doc="long-run price-to-value ratio B (model = value)"),
         "gap_half_life_years": _f(None, 0.0, None, low_open=True, unit="years",
                                   symbol="tau_B",
-                                  doc="half-life of the log price-to-value gap (model = value; "
-                                      "required when the market is enabled)"),
+                                  required_when="market.enabled = true and model = value",
+                                  doc="half-life of the log price-to-value gap (model = value)"),
         "gap_volatility": _f(0.0, 0.0, 5.0, unit="1/sqrt(year)", symbol="sigma_B",
                              per_regime=True, doc="volatility of log B (model = value)"),
         "pilot_paths": Field("int", 8192, 256, 1 << 22, unit="paths",
                              doc="paths of the least-squares pilot that fits W (model = value)"),
         "long_run_multiple": _f(None, 0.0, 1000.0, low_open=True, unit="1", symbol="M_bar",
+                                required_when="market.enabled = true and model = multiple",
                                 per_regime=True, doc="long-run market value / sales multiple"),
         "mean_reversion": _f(0.0, 0.0, 50.0, unit="1/year", symbol="kappa_M",
                              doc="speed of mean reversion of log M"),

@@ -11,9 +11,10 @@ object-oriented API and returns the axes, so figures compose::
     simval.plot.fan(ds, "market_value", scenario="base", ax=left)
     simval.plot.survival(ds, ax=right)
 
-A company panel (:func:`simval.simulate_panel`) adds :func:`stays_above`: P(each company
-stays above the panel's line through t), the joint probability that all do, and the product
-that independence would give.
+A sweep (:func:`simval.research.sweep.sweep`) has :func:`sweep`: a headline number along a
+swept input, with its intervals. A company panel (:func:`simval.simulate_panel`) adds
+:func:`stays_above`: P(each company stays above the panel's line through t), the joint
+probability that all do, and the product that independence would give.
 
 Each scenario has the same colour in every figure (Okabe-Ito's colour-blind-safe palette, by
 the scenario's position in the config); money axes read ``¥200B``, ``$1.5T``; every axis label
@@ -26,6 +27,7 @@ from simval.plot.distributions import scenario_comparison, value_distribution
 from simval.plot.panel import stays_above
 from simval.plot.paths import sample_paths
 from simval.plot.sensitivity import sobol_indices, tornado
+from simval.plot.sweep import sweep
 from simval.plot.time import fan, revenue_mix, survival
 
 __all__ = [
@@ -37,6 +39,7 @@ __all__ = [
     "sobol_indices",
     "stays_above",
     "survival",
+    "sweep",
     "tornado",
     "value_distribution",
 ]

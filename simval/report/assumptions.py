@@ -19,6 +19,7 @@ from typing import Any
 import xarray as xr
 
 from simval.config.load import Config, ConfigError, parse_config
+from simval.config.rates import CONTINUOUS, annual_percent
 from simval.config.schema import CONTRACT_FIELDS, SCHEMA, Field
 from simval.format import format_money
 
@@ -75,15 +76,11 @@ def _unit(field: Field, values: dict[str, Any]) -> str:
     return unit.replace("{currency}", currency)
 
 
-CONTINUOUS_RATES = frozenset({"growth", "growth_long_run", "escalation", "fixed_cost_growth",
-                              "risk_free_rate", "discount_rate"})
-"""Keys that are continuously compounded annual rates: shown also as the annual percentage
-exp(r) - 1 (``0.405 (49.9% a year)``)."""
-
-
 def format_value(field: Field, value: Any, values: dict[str, Any], key: str = "") -> str:
     """A config value as the report shows it (money with its symbol, dates in ISO form; a
-    continuously compounded rate, :data:`CONTINUOUS_RATES`, also as an annual percentage)."""
+    rate per year in both forms: a continuously compounded one as ``0.405/yr continuous
+    (49.9%/yr annual)``, an annual one as ``0.03/yr annual (3%/yr)``; see
+    :mod:`simval.config.rates`)."""
     currency = values["company"]["currency"]
     if value is None:
         return "—"
@@ -106,8 +103,11 @@ def format_value(field: Field, value: Any, values: dict[str, Any], key: str = ""
                 format_money(x, currency)
         text = f"{x:.4g}" if math.isfinite(x) and x != 0 and (abs(x) >= 1e6 or abs(x) < 1e-3) \
             else f"{x:g}"
-        if key in CONTINUOUS_RATES and field.unit == "1/year" and x != 0:
-            text += f" ({100 * math.expm1(x):.3g}% a year)"
+        if field.compounding and x != 0 and math.isfinite(x):
+            percent = annual_percent(x, field.compounding)
+            text = f"{x:.4g}"
+            text += (f"/yr continuous ({percent:.3g}%/yr annual)"
+                     if field.compounding == CONTINUOUS else f"/yr annual ({percent:.3g}%/yr)")
         return text
     return str(value)
 

@@ -46,7 +46,8 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
             tornado: xr.Dataset | str | Path | None = None,
             sobol: xr.Dataset | str | Path | None = None,
             implied: Sequence[Any] | None = None,
-            out_dir: str | Path | None = None) -> ReportContent:
+            out_dir: str | Path | None = None,
+            sweep: xr.Dataset | str | Path | None = None) -> ReportContent:
     """Gather the content of the report of ``ds`` (renders the figures).
 
     Parameters
@@ -72,6 +73,10 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
         The folder the report will be written to: the provenance then names files relative
         to it, and the reproduce line runs the stored config that :func:`write_content`
         writes there (``config.toml``).
+    sweep : xarray.Dataset, str or Path, optional
+        A sweep (:func:`simval.research.sweep.sweep`) or its file: the section "Along the
+        swept inputs" shows each headline number along each swept key with its intervals,
+        and every grid point in a table.
 
     Returns
     -------
@@ -98,7 +103,7 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
     >>> [f.name for f in report.all_figures()][-1]  # doctest: +SKIP
     '10_tornado'
     """
-    research = gather(tornado, sobol, implied)
+    research = gather(tornado, sobol, implied, sweep)
     if "company" in ds.dims:
         from simval.report.panel import collect_panel
 
@@ -155,7 +160,8 @@ def collect(ds: xr.Dataset, source: str | Path | None = None, *,
 def render_html(ds: xr.Dataset, source: str | Path | None = None, **research: Any) -> str:
     """The report of ``ds`` as one self-contained HTML page (images inlined, no network).
 
-    ``research`` are the keywords ``tornado``, ``sobol`` and ``implied`` of :func:`collect`.
+    ``research`` are the keywords ``tornado``, ``sobol``, ``implied`` and ``sweep`` of
+    :func:`collect`.
 
     Examples
     --------
@@ -173,7 +179,8 @@ def render_markdown(ds: xr.Dataset, source: str | Path | None = None,
                     ) -> tuple[str, dict[str, bytes]]:
     """The report of ``ds`` as Markdown, and its figures as ``{relative path: PNG bytes}``.
 
-    ``research`` are the keywords ``tornado``, ``sobol`` and ``implied`` of :func:`collect`.
+    ``research`` are the keywords ``tornado``, ``sobol``, ``implied`` and ``sweep`` of
+    :func:`collect`.
 
     Examples
     --------
@@ -210,7 +217,8 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
                  overwrite: bool = False, source: str | Path | None = None,
                  tornado: xr.Dataset | str | Path | None = None,
                  sobol: xr.Dataset | str | Path | None = None,
-                 implied: Sequence[Any] | None = None) -> Path:
+                 implied: Sequence[Any] | None = None,
+                 sweep: xr.Dataset | str | Path | None = None) -> Path:
     """Write the report of a run to ``out_dir``: the report file and its figures as PNGs.
 
     ``format="html"`` writes ``report.html``, one self-contained page (figures embedded as
@@ -243,6 +251,8 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
         files (:func:`simval.research.implied.save_result`): the section "What the price
         implies" states each in words (:func:`simval.research.implied.describe`), with its
         interval and the comparison with what the config's source assumed.
+    sweep : xarray.Dataset, str or Path, optional
+        A sweep or its file, as in :func:`collect`.
 
     Returns
     -------
@@ -268,7 +278,8 @@ def write_report(ds: xr.Dataset, out_dir: str | Path, *, format: str = "html",
     '01_scenario_comparison.png'
     """
     check_writable(out_dir, format, overwrite)
-    report = collect(ds, source, tornado=tornado, sobol=sobol, implied=implied, out_dir=out_dir)
+    report = collect(ds, source, tornado=tornado, sobol=sobol, implied=implied, out_dir=out_dir,
+                     sweep=sweep)
     return write_content(report, out_dir, format=format, overwrite=overwrite)
 
 

@@ -45,22 +45,27 @@ class Research:
     tornado, sobol : xarray.Dataset or None
     implied : list of ImpliedResult
     files : dict
-        ``"tornado"``, ``"sobol"``, ``"implied"`` (a list) -> source files, for the
-        provenance.
+        ``"tornado"``, ``"sobol"``, ``"sweep"``, ``"implied"`` (a list) -> source files, for
+        the provenance.
+    sweep : xarray.Dataset or None
+        A sweep (:func:`simval.research.sweep.sweep`).
     """
 
     tornado: xr.Dataset | None = None
     sobol: xr.Dataset | None = None
     implied: list[Any] = dataclasses.field(default_factory=list)
     files: dict[str, Any] = dataclasses.field(default_factory=dict)
+    sweep: xr.Dataset | None = None
 
     def __bool__(self) -> bool:
-        return self.tornado is not None or self.sobol is not None or bool(self.implied)
+        return (self.tornado is not None or self.sobol is not None or bool(self.implied)
+                or self.sweep is not None)
 
 
 def gather(tornado: xr.Dataset | str | Path | None = None,
            sobol: xr.Dataset | str | Path | None = None,
-           implied: Sequence[Any] | None = None) -> Research:
+           implied: Sequence[Any] | None = None,
+           sweep: xr.Dataset | str | Path | None = None) -> Research:
     """Research results given as objects or files (opened here) as one :class:`Research`.
 
     A reverse DCF (:class:`~simval.research.implied.ReverseDCF`, or its file) among
@@ -86,7 +91,7 @@ def gather(tornado: xr.Dataset | str | Path | None = None,
             ds = open_results(path)
         except (OSError, ValueError) as exc:
             raise ValueError(f"{path}: not a simval {kind} results file ({exc})") from None
-        if var not in ds:
+        if var not in ds and var not in ds.attrs:
             raise ValueError(f"{path}: not a simval {kind} results file (no {var})")
         files[kind] = path
         return ds
@@ -101,7 +106,8 @@ def gather(tornado: xr.Dataset | str | Path | None = None,
         results.extend(parts)
         files["implied"].extend([path] * len(parts))
     return Research(dataset(tornado, "tornado", "delta_p_justified"),
-                    dataset(sobol, "sobol", "first_order"), results, files)
+                    dataset(sobol, "sobol", "first_order"), results, files,
+                    dataset(sweep, "sweep", "sweep_keys"))
 
 
 def mismatch(ds: xr.Dataset, config: Config | None, text: str, scenario: str) -> str:
@@ -148,6 +154,23 @@ def mismatch(ds: xr.Dataset, config: Config | None, text: str, scenario: str) ->
         first = f"{'.'.join(key)} is set {'here' if key in a else 'there'} only"
     more = f" (and {len(diffs) - 1} more differences)" if len(diffs) > 1 else ""
     return f"it was computed from another config: {first}{more}"
+
+
+def _sweep_of_run(ds: xr.Dataset, config: Config | None,
+                  sweep: xr.Dataset) -> tuple[xr.Dataset, str]:
+    """The sweep restricted to the run's scenarios, and why it does not belong to the run
+    (``""`` if it does): every scenario it shares with the run must have the same values."""
+    names = [str(s) for s in ds.scenario.values]
+    shared = [str(s) for s in sweep.scenario.values if str(s) in names]
+    if not shared:
+        return sweep, (f"its scenarios ({', '.join(str(s) for s in sweep.scenario.values)}) "
+                       f"are not in this run ({', '.join(names)})")
+    text = str(sweep.attrs.get("config", ""))
+    for scenario in shared:
+        why = mismatch(ds, config, text, scenario)
+        if why:
+            return sweep, why
+    return sweep.sel(scenario=shared), ""
 
 
 # --------------------------------------------------------------------------------------------
@@ -413,7 +436,7 @@ def research_sections(ds: xr.Dataset, config: Config | None, research: Research,
         if i is not None:
             r = research.implied[i]
             return f"The implied result for {r.key} ({r.target}={r.level:g})"
-        return "The tornado" if kind == "tornado" else "The Sobol' indices"
+        return {"tornado": "The tornado", "sweep": "The sweep"}.get(kind, "The Sobol' indices")
 
     matters: list[Block] = []
     for kind, data in (("tornado", research.tornado), ("sobol", research.sobol)):
@@ -443,6 +466,18 @@ def research_sections(ds: xr.Dataset, config: Config | None, research: Research,
         number += 1
     if matters:
         sections.append(Section("what-matters-most", "What matters most", matters))
+    if research.sweep is not None:
+        swept, why = _sweep_of_run(ds, config, research.sweep)
+        if why:
+            blocks: list[Block] = [Note(f"{label('sweep')} is left out: {why}.")]
+            provenance.append(("sweep (left out)", f"{where('sweep')}: {why}"))
+        else:
+            from simval.report.sweep import sweep_blocks
+
+            provenance.append(("sweep", where("sweep")))
+            blocks = sweep_blocks(swept, config, number)
+            number += 1
+        sections.append(Section("sweep", "Along the swept inputs", blocks))
     implies: list[Block] = []
     kept = []
     if research.implied:

@@ -7,6 +7,7 @@ a user's mistake (exit code 2 in ``simval.cli.main``). No numerics of its own::
 
     simval sweep CONFIG --set KEY=V1,V2,... [--set ...] [--paths N] [--seed S]
                  [--scenario NAME ...] [--keep-paths N] [--out DIR] [--force]
+                 [--report [DIR]]
     simval implied CONFIG --solve KEY --target p_justified=0.5|value_ratio=1
                    [--bracket LO,HI] [--paths N] [--seed S] [--scenario NAME]
                    [--out DIR] [--force]
@@ -42,11 +43,22 @@ def _key_values(text: str) -> tuple[str, list[str]]:
     return key.strip(), parts
 
 
-def _key_range(text: str) -> tuple[str, tuple[float, float]]:
-    """``KEY=LO,HI`` -> (KEY, (LO, HI))."""
+def _number_or_rate(text: str) -> float | str:
+    """A number, or a rate written with its unit (``40%/yr``), converted later by the key's
+    compounding (:func:`simval.config.address.coerce_value`)."""
+    try:
+        return float(text)
+    except ValueError:
+        if "%" not in text:
+            raise
+        return text
+
+
+def _key_range(text: str) -> tuple[str, tuple[float | str, float | str]]:
+    """``KEY=LO,HI`` -> (KEY, (LO, HI)); a rate's ends may be written ``30%/yr``."""
     key, values = _key_values(text)
     try:
-        low, high = (float(v) for v in values)
+        low, high = (_number_or_rate(v) for v in values)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected KEY=LO,HI with two numbers; got "
                                          f"{text!r}") from None
@@ -106,7 +118,14 @@ def add_subcommands(subparsers: Any) -> None:
     sweep.add_argument("--threads", type=positive, help="numba threads (default: all cores)")
     sweep.add_argument("--out", type=output_folder,
                        help="output folder (default: results/<config name>)")
-    sweep.add_argument("--force", action="store_true", help="overwrite an existing sweep.nc")
+    sweep.add_argument("--force", action="store_true",
+                       help="overwrite an existing sweep.nc (and results.nc and the report, with "
+                            "--report)")
+    sweep.add_argument("--report", nargs="?", const=True, default=None, type=output_folder,
+                       metavar="DIR",
+                       help="also run the config as it is (DIR/results.nc, same paths and seed) "
+                            "and write its report with the sweep in it (DIR/report.html; "
+                            "default DIR: the output folder)")
 
     implied = subparsers.add_parser(
         "implied", help="the value of one input at which a target holds (reverse Monte "
@@ -216,14 +235,44 @@ def _sweep(args: argparse.Namespace) -> int:
         raise ValueError(f"--keep-paths ({args.keep_paths}) must be at most the paths per "
                          f"grid point ({n_paths})")
     out_dir = args.out if args.out is not None else Path("results") / args.config.stem
+    report_dir = None if args.report is None else (out_dir if args.report is True
+                                                   else args.report)
+    names = ["sweep.nc"] + (["results.nc"] if report_dir is not None else [])
+    names += ["report.html"] if report_dir == out_dir else []
     (target,) = _targets(out_dir, ["sweep.nc"])
-    with claim_output(out_dir, [target.name], overwrite=args.force):
+    with claim_output(out_dir, names, overwrite=args.force):
+        if report_dir is not None and report_dir != out_dir:
+            from simval.report.build import check_writable
+
+            check_writable(report_dir, "html", args.force)  # refuse before simulating
         ds = sweep(research, grid, n_paths=args.paths, seed=args.seed, scenarios=args.scenario,
                    keep_paths=args.keep_paths, threads=args.threads)
         save(ds, target, overwrite=args.force)
-    print(sweep_table(ds), end="")
-    print(f"results written to {target}")
+        print(sweep_table(ds), end="")
+        print(f"results written to {target}")
+        if report_dir is not None:
+            _sweep_report(args, research.config, target, out_dir, report_dir, n_paths)
     return 0
+
+
+def _sweep_report(args: argparse.Namespace, config: Any, sweep_file: Path, out_dir: Path,
+                  report_dir: Path, n_paths: int) -> None:
+    """Run the unswept config on the sweep's paths and seed, and write its report with the
+    sweep in it."""
+    from simval.report.build import write_report
+    from simval.simulate import simulate
+
+    if args.scenario:
+        config = config.select(args.scenario)
+    keep = min(config.base["simulation"]["keep_paths"], n_paths)
+    run = simulate(config, n_paths=args.paths, seed=args.seed, keep_paths=keep,
+                   threads=args.threads)
+    results = out_dir / "results.nc"
+    save(run, results, overwrite=args.force)
+    print(f"the config as it is: results written to {results}")
+    path = write_report(run, report_dir, overwrite=args.force, source=results,
+                        sweep=sweep_file)
+    print(f"report written to {path}")
 
 
 def _implied(args: argparse.Namespace) -> int:

@@ -32,7 +32,7 @@ import pandas as pd
 import xarray as xr
 from scipy import stats
 
-from simval.config.address import ConfigKey, resolve_key, value_of
+from simval.config.address import ConfigKey, coerce_value, resolve_key, value_of
 from simval.config.load import Config, ConfigError
 from simval.config.override import override
 from simval.config.research import ResearchConfig, as_config
@@ -137,7 +137,7 @@ def resolve_ranges(config: Config, ranges: Mapping[str, Sequence[float]]
                             "a range needs a numeric key")
             continue
         try:
-            low, high = (float(b) for b in bounds)
+            low, high = (float(coerce_value(key.field, b)) for b in bounds)  # "40%/yr"
         except (TypeError, ValueError):
             problems.append(f"{config.source}: the range of {name!r} must be two numbers "
                             f"(low, high). Got {bounds!r} instead.")

@@ -232,6 +232,8 @@ def _stack(runs: list[xr.Dataset], keys: list[ConfigKey], values: list[list[Any]
         attrs = {"description": f"swept config key {key.label}: {key.field.doc}"}
         if key.field.unit:
             attrs["units"] = key.unit(currency)
+        if key.field.compounding:  # a rate: "continuous" or "annual" (simval.config.rates)
+            attrs["compounding"] = key.field.compounding
         coord_values = [v.isoformat() if isinstance(v, dt.date) else v for v in vals]
         coords[key.name] = xr.Variable(key.name, np.asarray(coord_values), attrs=attrs)
     attrs = dict(first.attrs)

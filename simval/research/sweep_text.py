@@ -11,6 +11,17 @@ from simval.research.sweep import sweep_keys
 __all__ = ["sweep_table"]
 
 
+def _shown(coord: xr.DataArray) -> str:
+    """A swept value; a rate also as its annual percentage, ``0.0583 (6%/yr)``."""
+    value = coord.values.item()
+    compounding = coord.attrs.get("compounding", "")
+    if not compounding or isinstance(value, str) or not np.isfinite(value) or value == 0:
+        return format_value(value)
+    from simval.config.rates import annual_percent
+
+    return f"{value:.4g} ({annual_percent(float(value), compounding):.3g}%/yr)"
+
+
 def sweep_table(ds: xr.Dataset) -> str:
     """The headline figures of every grid point, one line each, per scenario.
 
@@ -23,7 +34,8 @@ def sweep_table(ds: xr.Dataset) -> str:
     -------
     str
         P(justified) and P(collapse) with their 95% Clopper-Pearson intervals and
-        E[PV]/V_0 with its standard error, at every grid point.
+        E[PV]/V_0 with its standard error, at every grid point (a swept rate also as its
+        annual percentage).
     """
     keys = sweep_keys(ds)
     lines = [f"{ds.attrs.get('company', '')}: sweep of {', '.join(keys)} "
@@ -36,7 +48,7 @@ def sweep_table(ds: xr.Dataset) -> str:
         rows = []
         for index in np.ndindex(*(s.sizes[k] for k in keys)):
             point = s.isel(dict(zip(keys, index, strict=True)))
-            row = [format_value(point[k].values) for k in keys]
+            row = [_shown(point[k]) for k in keys]
             for name in ("p_justified", "p_collapse"):
                 row.append(format_probability(point, name))
             row.append(format_mean(float(point.value_ratio), float(point.value_ratio_se)))

@@ -82,6 +82,12 @@ class SimvalPlotAccessor:
 
         return tornado(self._ds, **kwargs)
 
+    def sweep(self, **kwargs: Any) -> Axes:
+        """See :func:`simval.plot.sweep` (on a :func:`simval.sweep` result)."""
+        from simval.plot import sweep
+
+        return sweep(self._ds, **kwargs)
+
     def sobol_indices(self, **kwargs: Any) -> Axes:
         """See :func:`simval.plot.sobol_indices` (on a :func:`simval.sensitivity.sobol`
         result)."""
