@@ -95,6 +95,9 @@ def value_distribution(ds: xr.Dataset, *, scenario: str | Sequence[str] | None =
         log = _spread_calls_for_log(q)
     if log:
         lo, hi = _style.log_limits([q, v0, kept], fallback=float(np.nanmax(v0)), pad=1.8)
+        # twelve orders of magnitude below the price is worthless for any reader: values
+        # below it join the "at 0" marks instead of stretching the axis
+        lo = max(lo, float(np.nanmin(v0)) * 1e-12)
     else:
         lo = 0.0
         hi = float(np.nanmax(np.concatenate([q.ravel(), v0, kept.ravel()]))) * 1.06
