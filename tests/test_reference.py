@@ -76,11 +76,21 @@ OFFSET = 4096 * 3 + 17  # a global path index that is not the start of a block
 CONFIGS = sorted(glob.glob(str(Path(__file__).resolve().parents[1] / "configs" / "*.toml")))
 
 
+_FITS: dict = {}
+
+
 def fitted_params(values, grid, seed, antithetic=False, company=0):
     """The kernel's parameters with W's least-squares fit when the value model is on (the
-    pilot is the engine's: the reference evaluates the same coefficients)."""
+    pilot is the engine's: the reference evaluates the same coefficients). Fits are cached
+    by scenario (the pilot does not depend on the antithetic pairing or the paths tested)."""
     params = build_kernel_params(values, grid, antithetic=antithetic)
-    return fit_value_function(params, values, seed, company=company)[0]
+    if values["market"]["model"] != "value":
+        return params
+    key = (repr(values), seed, company)
+    if key not in _FITS:
+        _FITS[key] = fit_value_function(params, values, seed, company=company)[0] \
+            .value.value_coefficients
+    return params._replace(value=params.value._replace(value_coefficients=_FITS[key]))
 
 
 def run_kernel(values, grid, seed, path0, n, antithetic, company=0):

@@ -490,7 +490,7 @@ SCHEMA: dict[str, dict[str, Field]] = {
                                   doc="half-life of the log price-to-value gap (model = value)"),
         "gap_volatility": _f(0.0, 0.0, 5.0, unit="1/sqrt(year)", symbol="sigma_B",
                              per_regime=True, doc="volatility of log B (model = value)"),
-        "pilot_paths": Field("int", 8192, 256, 1 << 22, unit="paths",
+        "pilot_paths": Field("int", 32768, 256, 1 << 22, unit="paths",
                              doc="paths of the least-squares pilot that fits W (model = value)"),
         "long_run_multiple": _f(None, 0.0, 1000.0, low_open=True, unit="1", symbol="M_bar",
                                 required_when="market.enabled = true and model = multiple",
