@@ -125,9 +125,9 @@ def add_init(subparsers: Any) -> None:
                                      const=False, help="no chip-supply exposure (default)")
         else:
             default = _DEFAULTS.get(name)
+            text = question + (f" (default: {default})" if default is not None else "")
             init_parser.add_argument(flag, dest=name, type=_PARSE[name],
-                                     help=question + (f" (default: {default})"
-                                                      if default is not None else ""))
+                                     help=text.replace("%", "%%"))  # argparse formats help
     init_parser.add_argument("--interactive", action="store_true",
                              help="ask for every answer not given as a flag")
     init_parser.add_argument("--force", action="store_true", help="overwrite an existing file")

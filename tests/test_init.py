@@ -140,3 +140,13 @@ def test_a_panel_takes_company_configs_with_signals_and_weights(tmp_path):
                                          encoding="utf-8")
     panel = load_panel(tmp_path / "panel.toml")
     assert list(panel.companies) == ["a", "b"]
+
+
+def test_init_help_prints(capsys):
+    """`simval init --help` (its help strings hold "%/yr", which argparse would format)."""
+    from simval.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["init", "--help"])
+    assert exit_.value.code == 0
+    assert "40%/yr" in capsys.readouterr().out
