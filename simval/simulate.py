@@ -28,7 +28,7 @@ from simval.model.signals import signal_rules
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
-__all__ = ["check_names", "check_whole", "scenario_accumulators", "simulate"]
+__all__ = ["check_names", "check_shared_keys", "check_whole", "scenario_accumulators", "simulate"]
 
 _SHARED_KEYS = (("company", "as_of"), ("company", "currency"),
                 ("simulation", "horizon_years"), ("simulation", "steps_per_year"),
@@ -71,6 +71,20 @@ def check_whole(name: str, value: Any, low: int = 0, high: int | None = None) ->
         upper = "" if high is None else f", at most {high}"
         raise ValueError(f"{name} must be at least {low}{upper}; got {number}")
     return number
+
+
+def check_shared_keys(config: Config) -> None:
+    """Raise ConfigError if a scenario changes a key every scenario of a run must share (the
+    calendar, the paths and the measure: ``_SHARED_KEYS``)."""
+    base = config.base
+    problems = [
+        f"{config.source}: [scenarios.{name}] changes {section}.{key}; all scenarios of a run "
+        "must share it (run them as separate configs)"
+        for name, values in config.scenarios.items() for section, key in _SHARED_KEYS
+        if values[section][key] != base[section][key]
+    ]
+    if problems:
+        raise ConfigError(problems)
 
 
 def check_names(name: str, value: Any) -> list[str] | None:
@@ -191,15 +205,8 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
         config = load_config(config)
     if scenarios is not None:
         config = config.select(scenarios)
+    check_shared_keys(config)
     base = config.base
-    problems = [
-        f"{config.source}: [scenarios.{name}] changes {section}.{key}; all scenarios of a run "
-        "must share it (run them as separate configs)"
-        for name, values in config.scenarios.items() for section, key in _SHARED_KEYS
-        if values[section][key] != base[section][key]
-    ]
-    if problems:
-        raise ConfigError(problems)
     sim = base["simulation"]
     n_paths = sim["n_paths"] if n_paths is None else int(n_paths)
     seed = sim["seed"] if seed is None else int(seed)

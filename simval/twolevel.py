@@ -30,7 +30,7 @@ from simval.layout import MAX_PATHS
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
 from simval.results.draws import BATCHED, add_draw_variables, over_time_intervals
-from simval.simulate import _SHARED_KEYS, check_names, check_whole, scenario_accumulators
+from simval.simulate import check_names, check_shared_keys, check_whole, scenario_accumulators
 
 __all__ = ["simulate_draws"]
 
@@ -103,15 +103,8 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
     if uncertainty is None:
         raise ConfigError([f"{config.source}: a two-level run needs the parameters' priors: add "
                            "an [uncertainty.priors] table; the config has none."])
+    check_shared_keys(config)
     base = config.base
-    problems = [
-        f"{config.source}: [scenarios.{name}] changes {section}.{key}; all scenarios of a run "
-        "must share it (run them as separate configs)"
-        for name, values in config.scenarios.items() for section, key in _SHARED_KEYS
-        if values[section][key] != base[section][key]
-    ]
-    if problems:
-        raise ConfigError(problems)
     sim = base["simulation"]
     n = uncertainty.paths_per_draw if n_paths is None else n_paths
     if antithetic and n % 2:
