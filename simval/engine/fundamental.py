@@ -16,7 +16,9 @@ its fit does not depend on the gap B; the main run issues them at B_k W_k / h_k.
 below (above) the pilot's price moves value from (to) today's holders: that transfer is in
 each path's PV, so E[PV] equals W_0 only when the two prices agree (no raise, no SBC paid in
 shares, or B at the pilot's multiple). The tower property E[D(t) W_t] = W_0 holds exactly
-then.
+then. (Pricing the pilot's new shares at its own fit instead, iterated to a fixed point, was
+tried: zero is always a fixed point — a fit clipped at 0 prices a raise at 0, which wipes out
+the holders and confirms the 0 — and the iteration fell into it on the harsher scenarios.)
 """
 
 from __future__ import annotations
