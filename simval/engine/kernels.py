@@ -965,48 +965,68 @@ def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, count
 # Streaming reductions (integer counts only, so the order of paths does not matter)
 
 
-@njit(cache=True)
-def bin_index(x, log_low, bins_per_decade, n_side):
-    """Bin of ``x`` on the signed log grid: negatives, a zero bin, positives."""
-    ax = abs(x)
-    if not (ax >= 10.0 ** log_low):  # zero, tiny or NaN
+_MAGNITUDE = np.int64(0x7FFFFFFFFFFFFFFF)  # all bits of a float64 but the sign
+_INF_BITS = np.int64(0x7FF0000000000000)  # the bits of +inf: larger magnitudes are NaN
+
+
+@njit(cache=True, inline="always")
+def bin_index(bits, shift, offset, low_bits, n_side):
+    """Bin of the float64 whose bits (as int64) are ``bits`` on a signed log-linear grid
+    (:class:`simval.engine.histogram.LogGrid`: negatives, a zero bin, positives).
+
+    The magnitude's exponent and top mantissa bits, ``|bits| >> shift``, less ``offset`` (those
+    of the grid's lowest edge) are the bin on its side; magnitudes below ``low_bits`` go to
+    the zero bin and those beyond the top edge to the outermost bin. No logarithm: a float's
+    bits order like its magnitude."""
+    magnitude = bits & _MAGNITUDE
+    if magnitude < low_bits:
         return n_side
-    b = int(math.floor((math.log10(ax) - log_low) * bins_per_decade))
+    b = (magnitude >> shift) - offset
     if b >= n_side:
         b = n_side - 1
-    if x > 0.0:
-        return n_side + 1 + b
-    return n_side - 1 - b
+    if bits < 0:
+        return n_side - 1 - b
+    return n_side + 1 + b
 
 
 @njit(cache=True, parallel=True)
-def histogram_series(series, hist, log_low, bins_per_decade, n_side):
-    """Add ``series[s, i, k]`` to ``hist[s, k, bin]``.
+def histogram_series(bits, hist, rows, copies, shift, offset, low_bits, n_side):
+    """Add the float64 ``series[s, i, k]`` (given as its bits, ``series.view(np.int64)``) to
+    ``hist[s, k, bin]`` for the series ``s`` in ``rows``, and to ``hist[copies[j], k, bin]`` too
+    where ``copies[j] >= 0`` (a series known to equal ``rows[j]`` bin for bin); NaN is skipped.
 
-    The work is split into units of one series and about eight consecutive times, each
-    read path by path along memory (a path's times are contiguous: reading one time of every
-    path would load a cache line per value) and each owning its rows of ``hist``, so the
-    counts do not depend on the split or the threads.
+    The work is split into units of one series and at least eight consecutive times (whole
+    cache lines of a path's contiguous times, read path by path along memory), each owning
+    its rows of ``hist``, so the counts do not depend on the split or the threads.
     """
-    n_series, n, n_times = series.shape
+    n_series, n, n_times = bits.shape
     parts = max(1, n_times // 8)
-    for unit in prange(n_series * parts):
-        s = unit // parts
+    for unit in prange(rows.shape[0] * parts):
+        j = unit // parts
+        s = rows[j]
+        c = copies[j]
         part = unit % parts
         k0 = part * n_times // parts
         k1 = (part + 1) * n_times // parts
         for i in range(n):
             for k in range(k0, k1):
-                x = series[s, i, k]
-                if not math.isnan(x):
-                    hist[s, k, bin_index(x, log_low, bins_per_decade, n_side)] += 1
+                x = bits[s, i, k]
+                if (x & _MAGNITUDE) <= _INF_BITS:  # not NaN
+                    b = bin_index(x, shift, offset, low_bits, n_side)
+                    hist[s, k, b] += 1
+                    if c >= 0:
+                        hist[c, k, b] += 1
 
 
 @njit(cache=True)
-def histogram_values(values, hist, log_low, bins_per_decade, n_side):
-    """Add ``values[i]`` to ``hist[bin]``."""
-    for i in range(values.shape[0]):
-        hist[bin_index(values[i], log_low, bins_per_decade, n_side)] += 1
+def histogram_values(bits, hist, shift, offset, low_bits, n_side):
+    """Add the float64 ``values[i]`` (given as its bits) to ``hist[bin]``; NaN goes to the
+    zero bin."""
+    for i in range(bits.shape[0]):
+        x = bits[i]
+        b = n_side if (x & _MAGNITUDE) > _INF_BITS else bin_index(x, shift, offset, low_bits,
+                                                                   n_side)
+        hist[b] += 1
 
 
 @njit(cache=True, parallel=True)

@@ -74,8 +74,8 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
 
     Notes
     -----
-    Within a bin, values are interpolated log-linearly, so the binning error is far below the
-    bin's relative width (``grid.relative_width``).
+    Within a bin, values are interpolated linearly, so the binning error is below the bin's
+    relative width (at most ``grid.relative_width``).
     """
     probs = np.asarray(probs, dtype=np.float64)
     n = np.asarray(counts).sum(axis=-1, keepdims=True)
@@ -91,7 +91,7 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
     high = np.where(high_rank > n, np.inf, _values(grid, high_pos))
     # beyond the grid's edge: the quantile is out of range (NaN), the interval opens on that
     # side; a bound inside an outermost bin is the bin's inner edge, which it certainly passes
-    inner = 10.0 ** (grid.log_low + grid.decades - 1.0 / grid.bins_per_decade)
+    inner = grid.inner_edge
     value = np.where(grid.side(position) != 0, np.nan, value)
     low = np.where(grid.side(low_pos) > 0, inner, np.where(grid.side(low_pos) < 0, -np.inf, low))
     high = np.where(grid.side(high_pos) < 0, -inner,
