@@ -143,27 +143,34 @@ class LogGrid:
 
     def position_at_rank(self, counts: np.ndarray, ranks: np.ndarray) -> np.ndarray:
         """Continuous bin positions (bin index + fraction) at ranks, as
-        :meth:`value_at_rank` (NaN where the histogram is empty)."""
+        :meth:`value_at_rank` (NaN where the histogram is empty).
+
+        The bin of rank ``r`` is the first whose cumulative count reaches ``r`` (that is,
+        ``ceil(r)``: counts are integers), found for every row at once by one search of the
+        rows' cumulative counts laid end to end (each row offset past the previous one's
+        total, in exact integers)."""
         counts = np.asarray(counts)
-        cdf = np.cumsum(counts, axis=-1)
+        n_bins = counts.shape[-1]
+        flat_counts = counts.reshape(-1, n_bins)
+        n_rows = flat_counts.shape[0]
         ranks = np.broadcast_to(np.asarray(ranks, dtype=np.float64),
                                 counts.shape[:-1] + np.shape(ranks)[-1:])
-        flat_cdf = cdf.reshape(-1, cdf.shape[-1])
-        flat_counts = counts.reshape(-1, counts.shape[-1])
-        flat_ranks = ranks.reshape(flat_cdf.shape[0], -1)
-        out = np.full(flat_ranks.shape, np.nan)
-        for row in range(flat_cdf.shape[0]):
-            total = flat_cdf[row, -1]
-            if total == 0:
-                continue
-            r = np.clip(flat_ranks[row], 0.0, total)
-            b = np.searchsorted(flat_cdf[row], r, side="left")
-            b = np.minimum(b, flat_cdf.shape[1] - 1)
-            # skip empty bins at a rank that sits exactly on a bin edge
-            below = np.where(b > 0, flat_cdf[row, np.maximum(b - 1, 0)], 0)
-            in_bin = flat_counts[row, b]
-            frac = np.where(in_bin > 0, (r - below) / np.maximum(in_bin, 1), 0.5)
-            out[row] = b + frac
+        flat_ranks = ranks.reshape(n_rows, -1)
+        cdf = np.cumsum(flat_counts, axis=-1, dtype=np.int64)
+        total = cdf[:, -1]
+        r = np.clip(flat_ranks, 0.0, total[:, None].astype(np.float64))
+        stride = np.int64(total.max(initial=0) + 1)
+        offsets = np.arange(n_rows, dtype=np.int64) * stride
+        keys = np.ceil(r).astype(np.int64) + offsets[:, None]
+        b = np.searchsorted((cdf + offsets[:, None]).ravel(), keys.ravel(), side="left")
+        b = np.minimum(b.reshape(keys.shape) - (np.arange(n_rows) * n_bins)[:, None],
+                       n_bins - 1)
+        rows = np.arange(n_rows)[:, None]
+        # skip empty bins at a rank that sits exactly on a bin edge
+        below = np.where(b > 0, cdf[rows, np.maximum(b - 1, 0)], 0)
+        in_bin = flat_counts[rows, b]
+        frac = np.where(in_bin > 0, (r - below) / np.maximum(in_bin, 1), 0.5)
+        out = np.where(total[:, None] > 0, b + frac, np.nan)
         return out.reshape(ranks.shape)
 
 

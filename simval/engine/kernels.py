@@ -1029,28 +1029,44 @@ def histogram_values(bits, hist, shift, offset, low_bits, n_side):
         hist[b] += 1
 
 
+_COUNT_BLOCK = 512  # paths per unit of the counting reductions
+
+
 @njit(cache=True, parallel=True)
 def count_at_least(series, level, out):
-    """``out[k] += #{i: series[i, k] >= level}`` (prange over times)."""
+    """``out[k] += #{i: series[i, k] >= level}``.
+
+    Units of consecutive paths, each reading its paths' times along memory into its own row
+    of counts; the integer rows are added after the parallel loop."""
     n, n_times = series.shape
-    for k in prange(n_times):
-        c = 0
-        for i in range(n):
-            if series[i, k] >= level:
-                c += 1
-        out[k] += c
+    n_units = (n + _COUNT_BLOCK - 1) // _COUNT_BLOCK
+    partial = np.zeros((n_units, n_times), dtype=np.int64)
+    for unit in prange(n_units):
+        for i in range(unit * _COUNT_BLOCK, min(n, (unit + 1) * _COUNT_BLOCK)):
+            for k in range(n_times):
+                if series[i, k] >= level:
+                    partial[unit, k] += 1
+    for unit in range(n_units):
+        for k in range(n_times):
+            out[k] += partial[unit, k]
 
 
 @njit(cache=True, parallel=True)
 def count_pairs_at_least(series, level, out):
-    """``out[k] += #{pairs (2i, 2i + 1): both series[., k] >= level}`` (prange over times)."""
+    """``out[k] += #{pairs (2i, 2i + 1): both series[., k] >= level}`` (units of paths, as
+    :func:`count_at_least`)."""
     n, n_times = series.shape
-    for k in prange(n_times):
-        c = 0
-        for i in range(0, n - 1, 2):
-            if series[i, k] >= level and series[i + 1, k] >= level:
-                c += 1
-        out[k] += c
+    n_units = (n + _COUNT_BLOCK - 1) // _COUNT_BLOCK
+    partial = np.zeros((n_units, n_times), dtype=np.int64)
+    for unit in prange(n_units):
+        stop = min(n - 1, (unit + 1) * _COUNT_BLOCK)
+        for i in range(unit * _COUNT_BLOCK, stop, 2):
+            for k in range(n_times):
+                if series[i, k] >= level and series[i + 1, k] >= level:
+                    partial[unit, k] += 1
+    for unit in range(n_units):
+        for k in range(n_times):
+            out[k] += partial[unit, k]
 
 
 @njit(cache=True, parallel=True)

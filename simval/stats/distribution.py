@@ -80,13 +80,21 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
     probs = np.asarray(probs, dtype=np.float64)
     n = np.asarray(counts).sum(axis=-1, keepdims=True)
     alpha = 1.0 - confidence
-    position = grid.position_at_rank(counts, probs * n)
+    # the order statistics' ranks depend on n alone: one computation per distinct n
+    distinct, where = np.unique(n, return_inverse=True)
+    shape = n.shape[:-1] + probs.shape
+    low_rank = binomial_quantile(alpha / 2, distinct[:, None], probs)[where].reshape(shape)
+    high_rank = binomial_quantile(1 - alpha / 2, distinct[:, None], probs)[where].reshape(
+        shape) + 1
+    # the quantiles and both bounds (too few paths for the interval to close on a side: that
+    # side is unbounded) from one pass over the histogram
+    k = probs.shape[-1]
+    positions = grid.position_at_rank(counts, np.concatenate(
+        [np.broadcast_to(probs * n, shape), np.maximum(low_rank, 1), np.minimum(high_rank, n)],
+        axis=-1))
+    position, low_pos, high_pos = (positions[..., :k], positions[..., k:2 * k],
+                                   positions[..., 2 * k:])
     value = _values(grid, position)
-    low_rank = binomial_quantile(alpha / 2, n, probs)
-    high_rank = binomial_quantile(1 - alpha / 2, n, probs) + 1
-    # too few paths for the interval to close on a side: that side is unbounded
-    low_pos = grid.position_at_rank(counts, np.maximum(low_rank, 1))
-    high_pos = grid.position_at_rank(counts, np.minimum(high_rank, n))
     low = np.where(low_rank < 1, -np.inf, _values(grid, low_pos))
     high = np.where(high_rank > n, np.inf, _values(grid, high_pos))
     # beyond the grid's edge: the quantile is out of range (NaN), the interval opens on that
