@@ -21,6 +21,8 @@ import dataclasses
 
 import numpy as np
 
+from simval.engine import kernels
+
 __all__ = ["FAN_GRID", "VALUE_GRID", "LogGrid"]
 
 _EXPONENT_BIAS = 1023
@@ -141,37 +143,36 @@ class LogGrid:
         with np.errstate(invalid="ignore"):
             return np.where(position >= self.n_bins - 1, 1, np.where(position < 1, -1, 0))
 
-    def position_at_rank(self, counts: np.ndarray, ranks: np.ndarray) -> np.ndarray:
+    def position_at_rank(self, counts: np.ndarray, ranks: np.ndarray,
+                         totals: np.ndarray | None = None) -> np.ndarray:
         """Continuous bin positions (bin index + fraction) at ranks, as
         :meth:`value_at_rank` (NaN where the histogram is empty).
 
         The bin of rank ``r`` is the first whose cumulative count reaches ``r`` (that is,
-        ``ceil(r)``: counts are integers), found for every row at once by one search of the
-        rows' cumulative counts laid end to end (each row offset past the previous one's
-        total, in exact integers)."""
+        ``ceil(r)``: counts are integers); within it the rank is interpolated uniformly
+        (:func:`simval.engine.kernels.histogram_positions`, one pass over each histogram).
+        ``totals`` (:meth:`totals`), when given, spares counting the histograms again."""
         counts = np.asarray(counts)
         n_bins = counts.shape[-1]
-        flat_counts = counts.reshape(-1, n_bins)
-        n_rows = flat_counts.shape[0]
         ranks = np.broadcast_to(np.asarray(ranks, dtype=np.float64),
                                 counts.shape[:-1] + np.shape(ranks)[-1:])
-        flat_ranks = ranks.reshape(n_rows, -1)
-        cdf = np.cumsum(flat_counts, axis=-1, dtype=np.int64)
-        total = cdf[:, -1]
-        r = np.clip(flat_ranks, 0.0, total[:, None].astype(np.float64))
-        stride = np.int64(total.max(initial=0) + 1)
-        offsets = np.arange(n_rows, dtype=np.int64) * stride
-        keys = np.ceil(r).astype(np.int64) + offsets[:, None]
-        b = np.searchsorted((cdf + offsets[:, None]).ravel(), keys.ravel(), side="left")
-        b = np.minimum(b.reshape(keys.shape) - (np.arange(n_rows) * n_bins)[:, None],
-                       n_bins - 1)
-        rows = np.arange(n_rows)[:, None]
-        # skip empty bins at a rank that sits exactly on a bin edge
-        below = np.where(b > 0, cdf[rows, np.maximum(b - 1, 0)], 0)
-        in_bin = flat_counts[rows, b]
-        frac = np.where(in_bin > 0, (r - below) / np.maximum(in_bin, 1), 0.5)
-        out = np.where(total[:, None] > 0, b + frac, np.nan)
+        flat_counts = np.ascontiguousarray(counts.reshape(-1, n_bins), dtype=np.int64)
+        flat_ranks = np.ascontiguousarray(ranks.reshape(flat_counts.shape[0], -1))
+        if totals is None:
+            totals = self.totals(flat_counts)
+        out = np.empty(flat_ranks.shape)
+        kernels.histogram_positions(flat_counts, np.ascontiguousarray(
+            np.reshape(totals, -1), dtype=np.int64), flat_ranks, out)
         return out.reshape(ranks.shape)
+
+    @staticmethod
+    def totals(counts: np.ndarray) -> np.ndarray:
+        """Paths in each histogram (``counts.sum(axis=-1)``, rows counted in parallel)."""
+        counts = np.asarray(counts)
+        flat = np.ascontiguousarray(counts.reshape(-1, counts.shape[-1]), dtype=np.int64)
+        out = np.empty(flat.shape[0], dtype=np.int64)
+        kernels.histogram_totals(flat, out)
+        return out.reshape(counts.shape[:-1])
 
 
 VALUE_GRID = LogGrid(low_exponent=-20, octaves=80, sub_bits=10)

@@ -1029,6 +1029,56 @@ def histogram_values(bits, hist, shift, offset, low_bits, n_side):
         hist[b] += 1
 
 
+@njit(cache=True, parallel=True)
+def histogram_totals(counts, out):
+    """``out[j] = counts[j].sum()`` for the int64 histograms ``counts[j]`` (rows in
+    parallel)."""
+    n_rows, n_bins = counts.shape
+    for j in prange(n_rows):
+        total = np.int64(0)
+        for b in range(n_bins):
+            total += counts[j, b]
+        out[j] = total
+
+
+@njit(cache=True, parallel=True)
+def histogram_positions(counts, totals, ranks, out):
+    """Continuous bin positions at continuous ranks: ``out[j, m]`` for the histogram
+    ``counts[j]`` (int64, ``totals[j]`` paths) and the rank ``ranks[j, m]`` (see
+    :meth:`simval.engine.histogram.LogGrid.position_at_rank`, which this computes).
+
+    The bin of rank ``r`` (clipped to ``0 .. n``) is the first whose cumulative count reaches
+    ``ceil(r)``; the position is that bin plus ``(r - count below it) / its count`` (0.5 in
+    an empty bin); NaN for an empty histogram. One pass over each row's bins up to the bin of
+    its largest rank, the ranks taken in increasing order."""
+    n_rows, n_bins = counts.shape
+    n_ranks = ranks.shape[1]
+    for j in prange(n_rows):
+        total = totals[j]
+        if total == 0:
+            for m in range(n_ranks):
+                out[j, m] = np.nan
+            continue
+        clipped = np.empty(n_ranks)
+        keys = np.empty(n_ranks, dtype=np.int64)
+        for m in range(n_ranks):
+            r = min(max(ranks[j, m], 0.0), np.float64(total))
+            clipped[m] = r
+            keys[m] = np.int64(math.ceil(r))
+        order = np.argsort(keys, kind="mergesort")
+        b = 0
+        cum = counts[j, 0]
+        for m in order:
+            while cum < keys[m]:
+                b += 1
+                cum += counts[j, b]
+            in_bin = counts[j, b]
+            frac = 0.5
+            if in_bin > 0:
+                frac = (clipped[m] - np.float64(cum - in_bin)) / np.float64(in_bin)
+            out[j, m] = b + frac
+
+
 _COUNT_BLOCK = 512  # paths per unit of the counting reductions
 
 

@@ -57,7 +57,8 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
 
     Parameters
     ----------
-    counts : ndarray of int, shape (..., grid.n_bins)
+    counts : ndarray of int, shape (..., grid.n_bins), or a list of such arrays
+        A list is read as the stack of its arrays (without copying them into one).
     grid : LogGrid
     probs : sequence of float
     confidence : float, default: 0.95
@@ -77,8 +78,12 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
     Within a bin, values are interpolated linearly, so the binning error is below the bin's
     relative width (at most ``grid.relative_width``).
     """
+    if isinstance(counts, list | tuple):  # the rows of a stack, read without making it
+        rows = [histogram_quantiles(c, grid, probs, confidence) for c in counts]
+        return QuantileEstimate(*(np.stack(part) for part in zip(*rows, strict=True)))
     probs = np.asarray(probs, dtype=np.float64)
-    n = np.asarray(counts).sum(axis=-1, keepdims=True)
+    totals = grid.totals(counts)
+    n = totals[..., None]
     alpha = 1.0 - confidence
     # the order statistics' ranks depend on n alone: one computation per distinct n
     distinct, where = np.unique(n, return_inverse=True)
@@ -91,7 +96,7 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
     k = probs.shape[-1]
     positions = grid.position_at_rank(counts, np.concatenate(
         [np.broadcast_to(probs * n, shape), np.maximum(low_rank, 1), np.minimum(high_rank, n)],
-        axis=-1))
+        axis=-1), totals)
     position, low_pos, high_pos = (positions[..., :k], positions[..., k:2 * k],
                                    positions[..., 2 * k:])
     value = _values(grid, position)
