@@ -164,8 +164,13 @@ class ScenarioAccumulator:
         self.n_paths += n
         series_plan, source_plan = plans if plans is not None else (
             FanPlan.every(series.shape[0]), FanPlan.every(sources.shape[0]))
-        _hist_series(sources, self.source_hist, FAN_GRID, source_plan)
-        _hist_series(series, self.fan_hist, FAN_GRID, series_plan)
+        previous = numba.get_parallel_chunksize()
+        numba.set_parallel_chunksize(1)  # units of unequal cost, a thread the machine slows
+        try:
+            _hist_series(sources, self.source_hist, FAN_GRID, source_plan)
+            _hist_series(series, self.fan_hist, FAN_GRID, series_plan)
+        finally:
+            numba.set_parallel_chunksize(previous)
         pv = scalars[layout.SCALAR_PV]
         terminal_revenue = scalars[layout.SCALAR_TERMINAL_REVENUE]
         _hist(pv, self.pv_hist, VALUE_GRID)
@@ -317,13 +322,8 @@ def _hist(values: np.ndarray, out: np.ndarray, grid: LogGrid) -> None:
 
 
 def _hist_series(series: np.ndarray, out: np.ndarray, grid: LogGrid, plan: FanPlan) -> None:
-    previous = numba.get_parallel_chunksize()
-    numba.set_parallel_chunksize(1)  # units of unequal cost, a thread the machine slows down
-    try:
-        kernels.histogram_series(series.view(np.int64), out, plan.rows, plan.copies,
-                                 grid.shift, grid.offset, grid.low_bits, grid.n_side)
-    finally:
-        numba.set_parallel_chunksize(previous)
+    kernels.histogram_series(series.view(np.int64), out, plan.rows, plan.copies, grid.shift,
+                             grid.offset, grid.low_bits, grid.n_side)
     n = series.shape[1]
     for row, value in plan.constants:
         if not math.isnan(value):

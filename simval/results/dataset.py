@@ -320,8 +320,9 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "config_sha256": config.sha256,
         "random_numbers": "counter-based SplitMix64 keyed by SeedSequence(seed); draws are "
                           "functions of (path, stream, step, slot); common to all scenarios",
-        "quantile_method": f"streamed log histograms: PV {VALUE_GRID.relative_width:.3%} "
-                           f"bins, fans {FAN_GRID.relative_width:.2%} bins, interpolated",
+        "quantile_method": f"streamed log-linear histograms: PV bins at most "
+                           f"{VALUE_GRID.relative_width:.3%} wide, fans at most "
+                           f"{FAN_GRID.relative_width:.2%}, interpolated",
         **({"scenario_weights_note": weights_note} if weights_note else {}),
         **({"weighted_method": "sum over scenarios of weight x estimate; standard error from "
                                "the weighted sums over independent batches of 256 paths "
