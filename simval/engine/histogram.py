@@ -153,10 +153,9 @@ class LogGrid:
         (:func:`simval.engine.kernels.histogram_positions`, one pass over each histogram).
         ``totals`` (:meth:`totals`), when given, spares counting the histograms again."""
         counts = np.asarray(counts)
-        n_bins = counts.shape[-1]
         ranks = np.broadcast_to(np.asarray(ranks, dtype=np.float64),
                                 counts.shape[:-1] + np.shape(ranks)[-1:])
-        flat_counts = np.ascontiguousarray(counts.reshape(-1, n_bins), dtype=np.int64)
+        flat_counts = _integer_rows(counts)
         flat_ranks = np.ascontiguousarray(ranks.reshape(flat_counts.shape[0], -1))
         if totals is None:
             totals = self.totals(flat_counts)
@@ -169,10 +168,16 @@ class LogGrid:
     def totals(counts: np.ndarray) -> np.ndarray:
         """Paths in each histogram (``counts.sum(axis=-1)``, rows counted in parallel)."""
         counts = np.asarray(counts)
-        flat = np.ascontiguousarray(counts.reshape(-1, counts.shape[-1]), dtype=np.int64)
+        flat = _integer_rows(counts)
         out = np.empty(flat.shape[0], dtype=np.int64)
         kernels.histogram_totals(flat, out)
         return out.reshape(counts.shape[:-1])
+
+
+def _integer_rows(counts: np.ndarray) -> np.ndarray:
+    """Histograms as contiguous rows of int32 or int64 counts (the kernels take either)."""
+    dtype = counts.dtype if counts.dtype in (np.int32, np.int64) else np.int64
+    return np.ascontiguousarray(counts.reshape(-1, counts.shape[-1]), dtype=dtype)
 
 
 VALUE_GRID = LogGrid(low_exponent=-20, octaves=80, sub_bits=10)

@@ -1031,20 +1031,20 @@ def histogram_values(bits, hist, shift, offset, low_bits, n_side):
 
 @njit(cache=True, parallel=True)
 def histogram_totals(counts, out):
-    """``out[j] = counts[j].sum()`` for the int64 histograms ``counts[j]`` (rows in
-    parallel)."""
+    """``out[j] = counts[j].sum()`` for the integer histograms ``counts[j]`` (int64 sums, rows
+    in parallel)."""
     n_rows, n_bins = counts.shape
     for j in prange(n_rows):
         total = np.int64(0)
         for b in range(n_bins):
-            total += counts[j, b]
+            total += np.int64(counts[j, b])
         out[j] = total
 
 
 @njit(cache=True, parallel=True)
 def histogram_positions(counts, totals, ranks, out):
     """Continuous bin positions at continuous ranks: ``out[j, m]`` for the histogram
-    ``counts[j]`` (int64, ``totals[j]`` paths) and the rank ``ranks[j, m]`` (see
+    ``counts[j]`` (integers, ``totals[j]`` paths) and the rank ``ranks[j, m]`` (see
     :meth:`simval.engine.histogram.LogGrid.position_at_rank`, which this computes).
 
     The bin of rank ``r`` (clipped to ``0 .. n``) is the first whose cumulative count reaches
@@ -1067,12 +1067,12 @@ def histogram_positions(counts, totals, ranks, out):
             keys[m] = np.int64(math.ceil(r))
         order = np.argsort(keys, kind="mergesort")
         b = 0
-        cum = counts[j, 0]
+        cum = np.int64(counts[j, 0])
         for m in order:
             while cum < keys[m]:
                 b += 1
-                cum += counts[j, b]
-            in_bin = counts[j, b]
+                cum += np.int64(counts[j, b])
+            in_bin = np.int64(counts[j, b])
             frac = 0.5
             if in_bin > 0:
                 frac = (clipped[m] - np.float64(cum - in_bin)) / np.float64(in_bin)
