@@ -989,33 +989,48 @@ def bin_index(bits, shift, offset, low_bits, n_side):
     return n_side + 1 + b
 
 
+@njit(cache=True, inline="always")
+def _bin_rows(bits, hist, s, c, k0, k1, shift, offset, low_bits, n_side):
+    """Bin the times ``k0 .. k1 - 1`` of row ``s`` of every path into ``hist[s]`` (and
+    ``hist[c]`` when ``c >= 0``); NaN is skipped."""
+    for i in range(bits.shape[1]):
+        for k in range(k0, k1):
+            x = bits[s, i, k]
+            if (x & _MAGNITUDE) <= _INF_BITS:  # not NaN
+                b = bin_index(x, shift, offset, low_bits, n_side)
+                hist[s, k, b] += 1
+                if c >= 0:
+                    hist[c, k, b] += 1
+
+
 @njit(cache=True, parallel=True)
-def histogram_series(bits, hist, rows, copies, shift, offset, low_bits, n_side):
+def histogram_series(bits, hist, rows, copies, more_bits, more_hist, more_rows, more_copies,
+                     shift, offset, low_bits, n_side):
     """Add the float64 ``series[s, i, k]`` (given as its bits, ``series.view(np.int64)``) to
     ``hist[s, k, bin]`` for the series ``s`` in ``rows``, and to ``hist[copies[j], k, bin]`` too
     where ``copies[j] >= 0`` (a series known to equal ``rows[j]`` bin for bin); NaN is skipped.
+    The same for ``more_bits`` into ``more_hist`` (the sources), in the same parallel loop:
+    on a shared machine each parallel region costs a wake-up of the threads.
 
-    The work is split into units of one series and at least eight consecutive times (whole
-    cache lines of a path's contiguous times, read path by path along memory), each owning
-    its rows of ``hist``, so the counts do not depend on the split or the threads.
+    The work is split into units of one series and about eight consecutive times, each
+    read path by path along memory (a path's times are contiguous: reading one time of every
+    path would load a cache line per value) and each owning its rows of ``hist``, so the
+    counts do not depend on the split or the threads.
     """
-    n_series, n, n_times = bits.shape
+    n_times = bits.shape[2]
     parts = max(1, n_times // 8)
-    for unit in prange(rows.shape[0] * parts):
-        j = unit // parts
-        s = rows[j]
-        c = copies[j]
+    n_units = rows.shape[0] * parts
+    for unit in prange(n_units + more_rows.shape[0] * parts):
         part = unit % parts
         k0 = part * n_times // parts
         k1 = (part + 1) * n_times // parts
-        for i in range(n):
-            for k in range(k0, k1):
-                x = bits[s, i, k]
-                if (x & _MAGNITUDE) <= _INF_BITS:  # not NaN
-                    b = bin_index(x, shift, offset, low_bits, n_side)
-                    hist[s, k, b] += 1
-                    if c >= 0:
-                        hist[c, k, b] += 1
+        if unit < n_units:
+            j = unit // parts
+            _bin_rows(bits, hist, rows[j], copies[j], k0, k1, shift, offset, low_bits, n_side)
+        else:
+            j = (unit - n_units) // parts
+            _bin_rows(more_bits, more_hist, more_rows[j], more_copies[j], k0, k1, shift,
+                      offset, low_bits, n_side)
 
 
 @njit(cache=True)
@@ -1029,19 +1044,19 @@ def histogram_values(bits, hist, shift, offset, low_bits, n_side):
         hist[b] += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def histogram_totals(counts, out):
-    """``out[j] = counts[j].sum()`` for the integer histograms ``counts[j]`` (int64 sums, rows
-    in parallel)."""
+    """``out[j] = counts[j].sum()`` for the integer histograms ``counts[j]`` (int64 sums; not
+    parallel: a scan of memory, cheaper than waking the threads on a shared machine)."""
     n_rows, n_bins = counts.shape
-    for j in prange(n_rows):
+    for j in range(n_rows):
         total = np.int64(0)
         for b in range(n_bins):
             total += np.int64(counts[j, b])
         out[j] = total
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def histogram_positions(counts, totals, ranks, out):
     """Continuous bin positions at continuous ranks: ``out[j, m]`` for the histogram
     ``counts[j]`` (integers, ``totals[j]`` paths) and the rank ``ranks[j, m]`` (see
@@ -1053,7 +1068,7 @@ def histogram_positions(counts, totals, ranks, out):
     its largest rank, the ranks taken in increasing order."""
     n_rows, n_bins = counts.shape
     n_ranks = ranks.shape[1]
-    for j in prange(n_rows):
+    for j in range(n_rows):
         total = totals[j]
         if total == 0:
             for m in range(n_ranks):
@@ -1079,44 +1094,26 @@ def histogram_positions(counts, totals, ranks, out):
             out[j, m] = b + frac
 
 
-_COUNT_BLOCK = 512  # paths per unit of the counting reductions
-
-
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def count_at_least(series, level, out):
-    """``out[k] += #{i: series[i, k] >= level}``.
-
-    Units of consecutive paths, each reading its paths' times along memory into its own row
-    of counts; the integer rows are added after the parallel loop."""
+    """``out[k] += #{i: series[i, k] >= level}``, reading the paths' times along memory (not
+    parallel: a few compares per value, cheaper than waking the threads)."""
     n, n_times = series.shape
-    n_units = (n + _COUNT_BLOCK - 1) // _COUNT_BLOCK
-    partial = np.zeros((n_units, n_times), dtype=np.int64)
-    for unit in prange(n_units):
-        for i in range(unit * _COUNT_BLOCK, min(n, (unit + 1) * _COUNT_BLOCK)):
-            for k in range(n_times):
-                if series[i, k] >= level:
-                    partial[unit, k] += 1
-    for unit in range(n_units):
+    for i in range(n):
         for k in range(n_times):
-            out[k] += partial[unit, k]
+            if series[i, k] >= level:
+                out[k] += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def count_pairs_at_least(series, level, out):
-    """``out[k] += #{pairs (2i, 2i + 1): both series[., k] >= level}`` (units of paths, as
+    """``out[k] += #{pairs (2i, 2i + 1): both series[., k] >= level}`` (as
     :func:`count_at_least`)."""
     n, n_times = series.shape
-    n_units = (n + _COUNT_BLOCK - 1) // _COUNT_BLOCK
-    partial = np.zeros((n_units, n_times), dtype=np.int64)
-    for unit in prange(n_units):
-        stop = min(n - 1, (unit + 1) * _COUNT_BLOCK)
-        for i in range(unit * _COUNT_BLOCK, stop, 2):
-            for k in range(n_times):
-                if series[i, k] >= level and series[i + 1, k] >= level:
-                    partial[unit, k] += 1
-    for unit in range(n_units):
+    for i in range(0, n - 1, 2):
         for k in range(n_times):
-            out[k] += partial[unit, k]
+            if series[i, k] >= level and series[i + 1, k] >= level:
+                out[k] += 1
 
 
 @njit(cache=True, parallel=True)

@@ -166,13 +166,7 @@ class ScenarioAccumulator:
         self.n_paths += n
         series_plan, source_plan = plans if plans is not None else (
             FanPlan.every(series.shape[0]), FanPlan.every(sources.shape[0]))
-        previous = numba.get_parallel_chunksize()
-        numba.set_parallel_chunksize(1)  # units of unequal cost, a thread the machine slows
-        try:
-            _hist_series(sources, self.source_hist, FAN_GRID, source_plan)
-            _hist_series(series, self.fan_hist, FAN_GRID, series_plan)
-        finally:
-            numba.set_parallel_chunksize(previous)
+        _hist_fans(series, self.fan_hist, series_plan, sources, self.source_hist, source_plan)
         pv = scalars[layout.SCALAR_PV]
         terminal_revenue = scalars[layout.SCALAR_TERMINAL_REVENUE]
         _hist(pv, self.pv_hist, VALUE_GRID)
@@ -323,13 +317,26 @@ def _hist(values: np.ndarray, out: np.ndarray, grid: LogGrid) -> None:
                              grid.offset, grid.low_bits, grid.n_side)
 
 
-def _hist_series(series: np.ndarray, out: np.ndarray, grid: LogGrid, plan: FanPlan) -> None:
-    kernels.histogram_series(series.view(np.int64), out, plan.rows, plan.copies, grid.shift,
-                             grid.offset, grid.low_bits, grid.n_side)
-    n = series.shape[1]
-    for row, value in plan.constants:
-        if not math.isnan(value):
-            out[row, :, grid.bins(np.array([value]))[0]] += n
+def _hist_fans(series: np.ndarray, hist: np.ndarray, plan: FanPlan, sources: np.ndarray,
+               source_hist: np.ndarray, source_plan: FanPlan) -> None:
+    """Bin a chunk's series and sources on :data:`FAN_GRID` as their plans say (one parallel
+    loop for both, units taken one at a time: they are of unequal cost, and a thread the
+    machine slows down should not hold the others up)."""
+    grid = FAN_GRID
+    if len(plan.rows) or len(source_plan.rows):
+        previous = numba.get_parallel_chunksize()
+        numba.set_parallel_chunksize(1)
+        try:
+            kernels.histogram_series(series.view(np.int64), hist, plan.rows, plan.copies,
+                                     sources.view(np.int64), source_hist, source_plan.rows,
+                                     source_plan.copies, grid.shift, grid.offset,
+                                     grid.low_bits, grid.n_side)
+        finally:
+            numba.set_parallel_chunksize(previous)
+    for values, out, fixed in ((series, hist, plan), (sources, source_hist, source_plan)):
+        for row, value in fixed.constants:
+            if not math.isnan(value):
+                out[row, :, grid.bins(np.array([value]))[0]] += values.shape[1]
 
 
 class FanPlan(NamedTuple):
