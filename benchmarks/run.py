@@ -401,6 +401,39 @@ print(imported, ran, code)
 """
 
 
+_HEADLINE_PROFILE = """
+import importlib, json, sys, tempfile, time
+t = time.perf_counter()
+import simval
+from simval.cli import main
+from simval.engine import kernels, runner
+imported = time.perf_counter() - t
+simulate_module = importlib.import_module("simval.simulate")
+spent = dict.fromkeys(("kernel", "fans", "accumulate", "dataset", "save", "headline"), 0.0)
+patched = [(kernels, "simulate_chunk", "kernel"), (kernels, "histogram_series", "fans"),
+           (runner.ScenarioAccumulator, "add_chunk", "accumulate"),
+           (simulate_module, "build_dataset", "dataset"), (simval, "save", "save"),
+           (simval, "headline_table", "headline")]
+def timed(fn, key):
+    def call(*args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            spent[key] += time.perf_counter() - t
+    return call
+for owner, attr, key in patched:
+    setattr(owner, attr, timed(getattr(owner, attr), key))
+with tempfile.TemporaryDirectory() as out:
+    t = time.perf_counter()
+    main(["run", sys.argv[1], "--no-progress", "--out", out + "/run"])
+    spent["run"] = time.perf_counter() - t
+spent["accumulate"] -= spent["fans"]
+spent["import"] = imported
+print(json.dumps(spent))
+"""
+
+
 def bench_headline(repeat: int) -> dict:
     """``simval run configs/zhipu_2026.toml`` (the README's main job) in a fresh process with
     a warm numba cache: wall-clock seconds, and the import and the run inside them."""
@@ -417,8 +450,11 @@ def bench_headline(repeat: int) -> dict:
             walls.append(wall)
             imports.append(float(imported))
             runs.append(float(ran))
+    out = subprocess.run([sys.executable, "-c", _HEADLINE_PROFILE, str(CONFIGS["zhipu_2026"])],
+                         check=True, capture_output=True, text=True, cwd=ROOT)
+    profile = json.loads(out.stdout.strip().splitlines()[-1])
     return {"wall": statistics.median(walls), "import": statistics.median(imports),
-            "run": statistics.median(runs), "load": os.getloadavg()[0]}
+            "run": statistics.median(runs), "load": os.getloadavg()[0], "profile": profile}
 
 
 def bench_two_level(draws: int, n: int) -> dict:
@@ -595,6 +631,18 @@ def peer_section(peer: dict, headline: dict | None, two_level: dict | None) -> l
                   f"| {headline['wall']:.2f} s "
                   f"({_missed_by(headline['wall'], GOALS['headline_s'], False)}) "
                   f"| {headline['import']:.2f} s | {headline['run']:.2f} s |"]
+        if "profile" in headline:
+            prof = headline["profile"]
+            other = prof["run"] - sum(prof[key] for key in (
+                "kernel", "fans", "accumulate", "dataset", "save", "headline"))
+            lines += ["", "Where the run's time goes (one more run, timers around each part; the "
+                      "kernel and the statistics are those of every scenario):", "",
+                      "| kernel | fans (binning) | rest of the statistics | Dataset | "
+                      "writing results.nc | headline table | other (config, report text) |",
+                      "|---|---|---|---|---|---|---|",
+                      "| " + " | ".join(f"{prof[key]:.2f} s" for key in (
+                          "kernel", "fans", "accumulate", "dataset", "save", "headline"))
+                      + f" | {other:.2f} s |"]
     if two_level is not None:
         lines += ["", "## Two-level run (zhipu_2026)", ""]
         if "skipped" in two_level:
@@ -658,9 +706,11 @@ def readme_headline(results: dict) -> str:
         missed.append(f"the headline job ({headline['wall']:.1f} s, goal 3 s)")
     floor = (f", {s['floor']:.1f} s of which is the floor any run pays for importing numpy, "
              "numba and xarray and their first use" if "floor" in s else "")
+    load = (f"; the machine was shared, load average {peer['load'][0]:.1f}"
+            if peer is not None else "")
     text = (
         "Headline figures from [`benchmarks/results.md`](benchmarks/results.md) (2 cores, same "
-        f"run): the numba engine is {ref[z]['ratio_2']:.0f}x (Zhipu) and "
+        f"run{load}): the numba engine is {ref[z]['ratio_2']:.0f}x (Zhipu) and "
         f"{ref[m]['ratio_2']:.1f}x (Schwartz–Moon) faster than the numpy reference on 2 "
         f"threads, {ref[z]['ratio_1']:.0f}x and {ref[m]['ratio_1']:.1f}x on one; 1 -> 2 threads "
         f"gives {thr[z]['speedup']:.2f}x and {thr[m]['speedup']:.2f}x with identical results; "
