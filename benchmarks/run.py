@@ -721,11 +721,11 @@ def readme_headline(results: dict) -> str:
         missed.append(f"the headline job ({headline['wall']:.1f} s, goal 3 s)")
     floor = (f", {s['floor']:.1f} s of which is the floor any run pays for importing numpy, "
              "numba and xarray and their first use" if "floor" in s else "")
-    load = (f"; the machine was shared, load average {peer['load'][0]:.1f}"
-            if peer is not None else "")
+    load = (f"; the machine is shared with other work: load average {peer['load'][0]:.1f} "
+            "during the comparison with a numpy loop" if peer is not None else "")
     text = (
-        "Headline figures from [`benchmarks/results.md`](benchmarks/results.md) (2 cores, same "
-        f"run{load}): the numba engine is {ref[z]['ratio_2']:.0f}x (Zhipu) and "
+        "Headline figures from [`benchmarks/results.md`](benchmarks/results.md) (2 cores"
+        f"{load}): the numba engine is {ref[z]['ratio_2']:.0f}x (Zhipu) and "
         f"{ref[m]['ratio_2']:.1f}x (Schwartz–Moon) faster than the numpy reference on 2 "
         f"threads, {ref[z]['ratio_1']:.0f}x and {ref[m]['ratio_1']:.1f}x on one; 1 -> 2 threads "
         f"gives {thr[z]['speedup']:.2f}x and {thr[m]['speedup']:.2f}x with identical results; "
