@@ -23,6 +23,7 @@ import xarray as xr  # noqa: E402
 import simval  # noqa: E402
 from simval.cli import _build_parser, main  # noqa: E402
 from simval.engine.histogram import VALUE_GRID  # noqa: E402
+from simval.format import format_money  # noqa: E402
 from simval.results.io import LOCK_NAME, OutputError, claim_output  # noqa: E402
 from simval.results.summary import format_quantile  # noqa: E402
 from simval.stats.distribution import histogram_quantiles  # noqa: E402
@@ -264,7 +265,7 @@ def test_two_runs_into_one_folder_at_the_same_time(tmp_path):
 def test_a_quantile_beyond_the_grid_is_out_of_range_not_the_edge():
     counts = np.zeros(VALUE_GRID.n_bins, dtype=np.int64)
     counts[-1] = 90  # beyond the top edge
-    counts[VALUE_GRID.n_side + 1 + 9 * VALUE_GRID.bins_per_decade] = 10  # about 1e3
+    counts[VALUE_GRID.bins(np.array([1e3]))[0]] = 10  # about 1e3
     est = histogram_quantiles(counts, VALUE_GRID, probs=(0.05, 0.5, 0.95))
     assert 900 < est.value[0] < 1100
     assert np.isnan(est.value[1:]).all()
@@ -282,13 +283,15 @@ def test_long_horizons_print_out_of_range_not_the_grids_edge(tmp_path, capsys):
     assert main(["run", str(config), "--paths", "200", "--no-progress", "--out",
                  str(tmp_path / "o")]) == 0
     printed = capsys.readouterr().out
-    assert re.search(r"median revenue at \S+ +> \$1000000T/year", printed)
-    assert re.search(r"PV quantiles 5/25/50/75/95% +> \$1000000T / > \$1000000T", printed)
+    edge = re.escape(format_money(VALUE_GRID.edge, "USD"))  # 2**60: $1152922T
+    assert re.search(rf"median revenue at \S+ +> {edge}/year", printed)
+    assert re.search(rf"PV quantiles 5/25/50/75/95% +> {edge} / > {edge}", printed)
     assert "999" not in printed
     ds = simval.open_results(tmp_path / "o" / "results.nc")
     assert np.isnan(ds.terminal_revenue_quantile.sel(quantile=0.5)).all()
     assert "beyond the edge" in ds.terminal_revenue_quantile.attrs["out_of_range"]
-    assert format_quantile(ds.isel(scenario=0), "pv_quantile", 0.5, "USD") == "> $1000000T"
+    assert format_quantile(ds.isel(scenario=0), "pv_quantile", 0.5, "USD") == \
+        f"> {format_money(VALUE_GRID.edge, 'USD')}"
 
 
 def test_absurd_multiples_are_refused_and_overflow_stops_the_run(tmp_path, capsys):

@@ -1061,72 +1061,155 @@ def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, count
 # Streaming reductions (integer counts only, so the order of paths does not matter)
 
 
-@njit(cache=True)
-def bin_index(x, log_low, bins_per_decade, n_side):
-    """Bin of ``x`` on the signed log grid: negatives, a zero bin, positives."""
-    ax = abs(x)
-    if not (ax >= 10.0 ** log_low):  # zero, tiny or NaN
+_MAGNITUDE = np.int64(0x7FFFFFFFFFFFFFFF)  # all bits of a float64 but the sign
+_INF_BITS = np.int64(0x7FF0000000000000)  # the bits of +inf: larger magnitudes are NaN
+
+
+@njit(cache=True, inline="always")
+def bin_index(bits, shift, offset, low_bits, n_side):
+    """Bin of the float64 whose bits (as int64) are ``bits`` on a signed log-linear grid
+    (:class:`simval.engine.histogram.LogGrid`: negatives, a zero bin, positives).
+
+    The magnitude's exponent and top mantissa bits, ``|bits| >> shift``, less ``offset`` (those
+    of the grid's lowest edge) are the bin on its side; magnitudes below ``low_bits`` go to
+    the zero bin and those beyond the top edge to the outermost bin. No logarithm: a float's
+    bits order like its magnitude."""
+    magnitude = bits & _MAGNITUDE
+    if magnitude < low_bits:
         return n_side
-    b = int(math.floor((math.log10(ax) - log_low) * bins_per_decade))
+    b = (magnitude >> shift) - offset
     if b >= n_side:
         b = n_side - 1
-    if x > 0.0:
-        return n_side + 1 + b
-    return n_side - 1 - b
+    if bits < 0:
+        return n_side - 1 - b
+    return n_side + 1 + b
+
+
+@njit(cache=True, inline="always")
+def _bin_rows(bits, hist, s, c, k0, k1, shift, offset, low_bits, n_side):
+    """Bin the times ``k0 .. k1 - 1`` of row ``s`` of every path into ``hist[s]`` (and
+    ``hist[c]`` when ``c >= 0``); NaN is skipped."""
+    for i in range(bits.shape[1]):
+        for k in range(k0, k1):
+            x = bits[s, i, k]
+            if (x & _MAGNITUDE) <= _INF_BITS:  # not NaN
+                b = bin_index(x, shift, offset, low_bits, n_side)
+                hist[s, k, b] += 1
+                if c >= 0:
+                    hist[c, k, b] += 1
 
 
 @njit(cache=True, parallel=True)
-def histogram_series(series, hist, log_low, bins_per_decade, n_side):
-    """Add ``series[s, i, k]`` to ``hist[s, k, bin]``.
+def histogram_series(bits, hist, rows, copies, more_bits, more_hist, more_rows, more_copies,
+                     shift, offset, low_bits, n_side):
+    """Add the float64 ``series[s, i, k]`` (given as its bits, ``series.view(np.int64)``) to
+    ``hist[s, k, bin]`` for the series ``s`` in ``rows``, and to ``hist[copies[j], k, bin]`` too
+    where ``copies[j] >= 0`` (a series known to equal ``rows[j]`` bin for bin); NaN is skipped.
+    The same for ``more_bits`` into ``more_hist`` (the sources), in the same parallel loop:
+    on a shared machine each parallel region costs a wake-up of the threads.
 
     The work is split into units of one series and about eight consecutive times, each
     read path by path along memory (a path's times are contiguous: reading one time of every
     path would load a cache line per value) and each owning its rows of ``hist``, so the
     counts do not depend on the split or the threads.
     """
-    n_series, n, n_times = series.shape
+    n_times = bits.shape[2]
     parts = max(1, n_times // 8)
-    for unit in prange(n_series * parts):
-        s = unit // parts
+    n_units = rows.shape[0] * parts
+    for unit in prange(n_units + more_rows.shape[0] * parts):
         part = unit % parts
         k0 = part * n_times // parts
         k1 = (part + 1) * n_times // parts
-        for i in range(n):
-            for k in range(k0, k1):
-                x = series[s, i, k]
-                if not math.isnan(x):
-                    hist[s, k, bin_index(x, log_low, bins_per_decade, n_side)] += 1
+        if unit < n_units:
+            j = unit // parts
+            _bin_rows(bits, hist, rows[j], copies[j], k0, k1, shift, offset, low_bits, n_side)
+        else:
+            j = (unit - n_units) // parts
+            _bin_rows(more_bits, more_hist, more_rows[j], more_copies[j], k0, k1, shift,
+                      offset, low_bits, n_side)
 
 
 @njit(cache=True)
-def histogram_values(values, hist, log_low, bins_per_decade, n_side):
-    """Add ``values[i]`` to ``hist[bin]``."""
-    for i in range(values.shape[0]):
-        hist[bin_index(values[i], log_low, bins_per_decade, n_side)] += 1
+def histogram_values(bits, hist, shift, offset, low_bits, n_side):
+    """Add the float64 ``values[i]`` (given as its bits) to ``hist[bin]``; NaN goes to the
+    zero bin."""
+    for i in range(bits.shape[0]):
+        x = bits[i]
+        b = n_side if (x & _MAGNITUDE) > _INF_BITS else bin_index(x, shift, offset, low_bits,
+                                                                   n_side)
+        hist[b] += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
+def histogram_totals(counts, out):
+    """``out[j] = counts[j].sum()`` for the integer histograms ``counts[j]`` (int64 sums; not
+    parallel: a scan of memory, cheaper than waking the threads on a shared machine)."""
+    n_rows, n_bins = counts.shape
+    for j in range(n_rows):
+        total = np.int64(0)
+        for b in range(n_bins):
+            total += np.int64(counts[j, b])
+        out[j] = total
+
+
+@njit(cache=True)
+def histogram_positions(counts, totals, ranks, out):
+    """Continuous bin positions at continuous ranks: ``out[j, m]`` for the histogram
+    ``counts[j]`` (integers, ``totals[j]`` paths) and the rank ``ranks[j, m]`` (see
+    :meth:`simval.engine.histogram.LogGrid.position_at_rank`, which this computes).
+
+    The bin of rank ``r`` (clipped to ``0 .. n``) is the first whose cumulative count reaches
+    ``ceil(r)``; the position is that bin plus ``(r - count below it) / its count`` (0.5 in
+    an empty bin); NaN for an empty histogram. One pass over each row's bins up to the bin of
+    its largest rank, the ranks taken in increasing order."""
+    n_rows, n_bins = counts.shape
+    n_ranks = ranks.shape[1]
+    for j in range(n_rows):
+        total = totals[j]
+        if total == 0:
+            for m in range(n_ranks):
+                out[j, m] = np.nan
+            continue
+        clipped = np.empty(n_ranks)
+        keys = np.empty(n_ranks, dtype=np.int64)
+        for m in range(n_ranks):
+            r = min(max(ranks[j, m], 0.0), np.float64(total))
+            clipped[m] = r
+            keys[m] = np.int64(math.ceil(r))
+        order = np.argsort(keys, kind="mergesort")
+        b = 0
+        cum = np.int64(counts[j, 0])
+        for m in order:
+            while cum < keys[m]:
+                b += 1
+                cum += np.int64(counts[j, b])
+            in_bin = np.int64(counts[j, b])
+            frac = 0.5
+            if in_bin > 0:
+                frac = (clipped[m] - np.float64(cum - in_bin)) / np.float64(in_bin)
+            out[j, m] = b + frac
+
+
+@njit(cache=True)
 def count_at_least(series, level, out):
-    """``out[k] += #{i: series[i, k] >= level}`` (prange over times)."""
+    """``out[k] += #{i: series[i, k] >= level}``, reading the paths' times along memory (not
+    parallel: a few compares per value, cheaper than waking the threads)."""
     n, n_times = series.shape
-    for k in prange(n_times):
-        c = 0
-        for i in range(n):
+    for i in range(n):
+        for k in range(n_times):
             if series[i, k] >= level:
-                c += 1
-        out[k] += c
+                out[k] += 1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
 def count_pairs_at_least(series, level, out):
-    """``out[k] += #{pairs (2i, 2i + 1): both series[., k] >= level}`` (prange over times)."""
+    """``out[k] += #{pairs (2i, 2i + 1): both series[., k] >= level}`` (as
+    :func:`count_at_least`)."""
     n, n_times = series.shape
-    for k in prange(n_times):
-        c = 0
-        for i in range(0, n - 1, 2):
+    for i in range(0, n - 1, 2):
+        for k in range(n_times):
             if series[i, k] >= level and series[i + 1, k] >= level:
-                c += 1
-        out[k] += c
+                out[k] += 1
 
 
 @njit(cache=True, parallel=True)

@@ -23,12 +23,12 @@ from simval import layout
 from simval.engine import kernels
 from simval.engine.histogram import FAN_GRID, VALUE_GRID, LogGrid
 from simval.engine.signals import signal_paths
-from simval.model.params import KernelParams
+from simval.model.params import KernelParams, PathParams
 from simval.model.signals import SignalRule
 
-__all__ = ["BATCH", "BLOCK", "SIGNAL_OUTCOMES", "Chunk", "ChunkBuffers", "Keys",
-           "ScenarioAccumulator", "check_chunk_size", "default_chunk_size", "run_keys",
-           "run_paths", "run_scenario", "seed_keys", "simulate_chunk"]
+__all__ = ["BATCH", "BLOCK", "SIGNAL_OUTCOMES", "Chunk", "ChunkBuffers", "FanPlan", "Keys",
+           "ScenarioAccumulator", "check_chunk_size", "default_chunk_size", "fan_plans",
+           "run_keys", "run_paths", "run_scenario", "seed_keys", "simulate_chunk"]
 
 BLOCK = 4096
 """Paths per block: the unit of per-block sums and of chunk sizes."""
@@ -121,9 +121,11 @@ class ScenarioAccumulator:
 
     def __post_init__(self) -> None:
         times = self.n_steps + 1
-        self.fan_hist = np.zeros((layout.N_SERIES, times, FAN_GRID.n_bins), dtype=np.int64)
+        # int32 counts: a bin counts at most the paths of a scenario, MAX_PATHS = 2**31 - 1
+        # (half the memory, and half the cache, of int64 for the large fan grids)
+        self.fan_hist = np.zeros((layout.N_SERIES, times, FAN_GRID.n_bins), dtype=np.int32)
         # revenue by source: each named contract, then the expansion pool
-        self.source_hist = np.zeros((self.n_named + 1, times, FAN_GRID.n_bins), dtype=np.int64)
+        self.source_hist = np.zeros((self.n_named + 1, times, FAN_GRID.n_bins), dtype=np.int32)
         self.pv_hist = np.zeros(VALUE_GRID.n_bins, dtype=np.int64)
         self.terminal_revenue_hist = np.zeros(VALUE_GRID.n_bins, dtype=np.int64)
         # step of first collapse / bankruptcy, with slot n_steps + 1 for "never"
@@ -160,14 +162,17 @@ class ScenarioAccumulator:
 
     def add_chunk(self, path0: int, series: np.ndarray, scalars: np.ndarray,
                   counts: np.ndarray, active: np.ndarray, regimes: np.ndarray,
-                  sources: np.ndarray) -> None:
-        """Fold one chunk of simulated paths (global indices from ``path0``) in."""
+                  sources: np.ndarray, plans: tuple[FanPlan, FanPlan] | None = None) -> None:
+        """Fold one chunk of simulated paths (global indices from ``path0``) in.
+
+        ``plans`` (:func:`fan_plans` of the chunk's parameters, for the series and the sources)
+        say which rows the fans need not read; without them every row is binned (the same
+        counts)."""
         n = scalars.shape[1]
         self.n_paths += n
-        kernels.histogram_series(sources, self.source_hist, FAN_GRID.log_low,
-                                 FAN_GRID.bins_per_decade, FAN_GRID.n_side)
-        kernels.histogram_series(series, self.fan_hist, FAN_GRID.log_low,
-                                 FAN_GRID.bins_per_decade, FAN_GRID.n_side)
+        series_plan, source_plan = plans if plans is not None else (
+            FanPlan.every(series.shape[0]), FanPlan.every(sources.shape[0]))
+        _hist_fans(series, self.fan_hist, series_plan, sources, self.source_hist, source_plan)
         pv = scalars[layout.SCALAR_PV]
         terminal_revenue = scalars[layout.SCALAR_TERMINAL_REVENUE]
         _hist(pv, self.pv_hist, VALUE_GRID)
@@ -324,7 +329,74 @@ class ScenarioAccumulator:
 
 
 def _hist(values: np.ndarray, out: np.ndarray, grid: LogGrid) -> None:
-    kernels.histogram_values(values, out, grid.log_low, grid.bins_per_decade, grid.n_side)
+    kernels.histogram_values(np.ascontiguousarray(values).view(np.int64), out, grid.shift,
+                             grid.offset, grid.low_bits, grid.n_side)
+
+
+def _hist_fans(series: np.ndarray, hist: np.ndarray, plan: FanPlan, sources: np.ndarray,
+               source_hist: np.ndarray, source_plan: FanPlan) -> None:
+    """Bin a chunk's series and sources on :data:`FAN_GRID` as their plans say (one parallel
+    loop for both, units taken one at a time: they are of unequal cost, and a thread the
+    machine slows down should not hold the others up)."""
+    grid = FAN_GRID
+    if len(plan.rows) or len(source_plan.rows):
+        previous = numba.get_parallel_chunksize()
+        numba.set_parallel_chunksize(1)
+        try:
+            kernels.histogram_series(series.view(np.int64), hist, plan.rows, plan.copies,
+                                     sources.view(np.int64), source_hist, source_plan.rows,
+                                     source_plan.copies, grid.shift, grid.offset,
+                                     grid.low_bits, grid.n_side)
+        finally:
+            numba.set_parallel_chunksize(previous)
+    for values, out, fixed in ((series, hist, plan), (sources, source_hist, source_plan)):
+        for row, value in fixed.constants:
+            if not math.isnan(value):
+                out[row, :, grid.bins(np.array([value]))[0]] += values.shape[1]
+
+
+class FanPlan(NamedTuple):
+    """How the fans of a chunk's series (or its sources) are counted: the rows
+    :func:`simval.engine.kernels.histogram_series` bins (``rows``), for each the row known to
+    hold the same values (``copies``, -1 for none), and the rows whose every value the
+    parameters fix, with that value (``constants``; NaN: nothing to count). Neither a copy nor
+    a constant row is read, and the counts are those of binning every row."""
+
+    rows: np.ndarray
+    copies: np.ndarray
+    constants: tuple[tuple[int, float], ...] = ()
+
+    @classmethod
+    def every(cls, n_rows: int) -> FanPlan:
+        """Bin every one of ``n_rows`` rows."""
+        return cls(np.arange(n_rows, dtype=np.int64), np.full(n_rows, -1, dtype=np.int64))
+
+
+def fan_plans(path: PathParams) -> tuple[FanPlan, FanPlan]:
+    """The :class:`FanPlan` of the series and of the sources of a run with parameters
+    ``path``, from what the kernel does when a driver is off (at every time, bankrupt paths
+    included): without chip shocks the capacity stays 1; without a market size the share is
+    NaN; without named contracts and an expansion pool, contract revenue and the pool's revenue
+    are 0 and commercial revenue is total revenue (``x + 0.0``, the same bin)."""
+    constants: list[tuple[int, float]] = []
+    copies = {}
+    if not path.chips_enabled:
+        constants.append((layout.SERIES_CAPACITY, 1.0))
+    if not path.tam_enabled:
+        constants.append((layout.SERIES_MARKET_SHARE, math.nan))
+    no_pool = not path.expansion_enabled or path.pool_size == 0
+    if path.n_named == 0 and no_pool:
+        constants.append((layout.SERIES_CONTRACT_REVENUE, 0.0))
+        copies[layout.SERIES_TOTAL_REVENUE] = layout.SERIES_COMMERCIAL_REVENUE
+    skip = {row for row, _ in constants} | set(copies.values())
+    rows = [s for s in range(layout.N_SERIES) if s not in skip]
+    series = FanPlan(np.array(rows, dtype=np.int64),
+                     np.array([copies.get(s, -1) for s in rows], dtype=np.int64),
+                     tuple(constants))
+    sources = FanPlan.every(path.n_named + 1)
+    if no_pool:
+        sources = FanPlan(sources.rows[:-1], sources.copies[:-1], ((path.n_named, 0.0),))
+    return series, sources
 
 
 PATHS_PER_TASK = 512
@@ -344,8 +416,8 @@ class Chunk(NamedTuple):
     ``series`` (series, path, time), ``scalars`` (scalar, path), ``counts`` (count, path),
     ``active`` (path, contract, time), ``regimes`` (path, time) and ``sources`` (named
     contracts then the expansion pool, path, time), in the kernel's row order
-    (:mod:`simval.engine.kernels`). Unpacked, a chunk is the argument list of
-    :meth:`ScenarioAccumulator.add_chunk`.
+    (:mod:`simval.engine.kernels`), and the :func:`fan_plans` of its parameters. Unpacked, a
+    chunk is the argument list of :meth:`ScenarioAccumulator.add_chunk`.
     """
 
     path0: int
@@ -355,6 +427,7 @@ class Chunk(NamedTuple):
     active: np.ndarray
     regimes: np.ndarray
     sources: np.ndarray
+    plans: tuple[FanPlan, FanPlan] | None = None
 
     @property
     def n_paths(self) -> int:
@@ -382,6 +455,7 @@ class ChunkBuffers:
         self.scratch = (np.empty((n, params.n_slots), dtype=np.int8),
                         np.empty((n, params.n_slots)),
                         np.empty((n, params.n_slots), dtype=np.int64))
+        self.plans = fan_plans(params.path)
 
     def simulate(self, params: KernelParams, keys: Keys, path0: int) -> Chunk:
         """Run the path kernel for the global paths ``path0 .. path0 + n_paths - 1`` into
@@ -396,7 +470,7 @@ class ChunkBuffers:
                                    self.design, *self.scratch)
         finally:
             numba.set_parallel_chunksize(previous)
-        return Chunk(path0, *self.outputs)
+        return Chunk(path0, *self.outputs, self.plans)
 
 
 def simulate_chunk(params: KernelParams, keys: Keys, path0: int, n_paths: int) -> Chunk:

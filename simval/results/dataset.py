@@ -232,7 +232,7 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
             ("pv", "pv_hist", "{c}", "present value PV"),
             ("terminal_revenue", "terminal_revenue_hist", "{c}/year",
              "terminal-step revenue (annual rate)")):
-        est = histogram_quantiles(np.stack([getattr(a, attr) for a in accs]), VALUE_GRID)
+        est = histogram_quantiles([getattr(a, attr) for a in accs], VALUE_GRID)
         add(f"{name}_quantile", ("scenario", "quantile"), est.value, units, f"quantiles of {what}")
         add(f"{name}_quantile_low", ("scenario", "quantile"), est.low, units,
             f"lower bound of the 95% order-statistic interval of {name}_quantile")
@@ -293,7 +293,7 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "{c}/year", "quantiles over paths of the delivered revenue run-rate of each named "
                     "contract and of the expansion pool (0 when inactive or not won)")
     for idx, (series, (units, what)) in enumerate(_SERIES_META.items()):
-        est = histogram_quantiles(np.stack([a.fan_hist[idx] for a in accs]), FAN_GRID)
+        est = histogram_quantiles([a.fan_hist[idx] for a in accs], FAN_GRID)
         dims_q = ("scenario", "time", "quantile")
         add(f"{series}_quantile", dims_q, est.value, units, f"quantiles over paths of the {what}")
         add(f"{series}_quantile_low", dims_q, est.low, units,
@@ -371,8 +371,9 @@ def build_dataset(config: Config, grid: TimeGrid, accumulators: dict[str, Scenar
         "config_sha256": config.sha256,
         "random_numbers": "counter-based SplitMix64 keyed by SeedSequence(seed); draws are "
                           "functions of (path, stream, step, slot); common to all scenarios",
-        "quantile_method": f"streamed log histograms: PV {VALUE_GRID.relative_width:.3%} "
-                           f"bins, fans {FAN_GRID.relative_width:.2%} bins, interpolated",
+        "quantile_method": f"streamed log-linear histograms: PV bins at most "
+                           f"{VALUE_GRID.relative_width:.3%} wide, fans at most "
+                           f"{FAN_GRID.relative_width:.2%}, interpolated",
         **({"scenario_weights_note": weights_note} if weights_note else {}),
         **({"weighted_method": "sum over scenarios of weight x estimate; standard error from "
                                "the weighted sums over independent batches of 256 paths "

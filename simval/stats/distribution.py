@@ -57,7 +57,8 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
 
     Parameters
     ----------
-    counts : ndarray of int, shape (..., grid.n_bins)
+    counts : ndarray of int, shape (..., grid.n_bins), or a list of such arrays
+        A list is read as the stack of its arrays (without copying them into one).
     grid : LogGrid
     probs : sequence of float
     confidence : float, default: 0.95
@@ -74,24 +75,36 @@ def histogram_quantiles(counts: np.ndarray, grid: LogGrid, probs=QUANTILES,
 
     Notes
     -----
-    Within a bin, values are interpolated log-linearly, so the binning error is far below the
-    bin's relative width (``grid.relative_width``).
+    Within a bin, values are interpolated linearly, so the binning error is below the bin's
+    relative width (at most ``grid.relative_width``).
     """
+    if isinstance(counts, list | tuple):  # the rows of a stack, read without making it
+        rows = [histogram_quantiles(c, grid, probs, confidence) for c in counts]
+        return QuantileEstimate(*(np.stack(part) for part in zip(*rows, strict=True)))
     probs = np.asarray(probs, dtype=np.float64)
-    n = np.asarray(counts).sum(axis=-1, keepdims=True)
+    totals = grid.totals(counts)
+    n = totals[..., None]
     alpha = 1.0 - confidence
-    position = grid.position_at_rank(counts, probs * n)
+    # the order statistics' ranks depend on n alone: one computation per distinct n
+    distinct, where = np.unique(n, return_inverse=True)
+    shape = n.shape[:-1] + probs.shape
+    low_rank = binomial_quantile(alpha / 2, distinct[:, None], probs)[where].reshape(shape)
+    high_rank = binomial_quantile(1 - alpha / 2, distinct[:, None], probs)[where].reshape(
+        shape) + 1
+    # the quantiles and both bounds (too few paths for the interval to close on a side: that
+    # side is unbounded) from one pass over the histogram
+    k = probs.shape[-1]
+    positions = grid.position_at_rank(counts, np.concatenate(
+        [np.broadcast_to(probs * n, shape), np.maximum(low_rank, 1), np.minimum(high_rank, n)],
+        axis=-1), totals)
+    position, low_pos, high_pos = (positions[..., :k], positions[..., k:2 * k],
+                                   positions[..., 2 * k:])
     value = _values(grid, position)
-    low_rank = binomial_quantile(alpha / 2, n, probs)
-    high_rank = binomial_quantile(1 - alpha / 2, n, probs) + 1
-    # too few paths for the interval to close on a side: that side is unbounded
-    low_pos = grid.position_at_rank(counts, np.maximum(low_rank, 1))
-    high_pos = grid.position_at_rank(counts, np.minimum(high_rank, n))
     low = np.where(low_rank < 1, -np.inf, _values(grid, low_pos))
     high = np.where(high_rank > n, np.inf, _values(grid, high_pos))
     # beyond the grid's edge: the quantile is out of range (NaN), the interval opens on that
     # side; a bound inside an outermost bin is the bin's inner edge, which it certainly passes
-    inner = 10.0 ** (grid.log_low + grid.decades - 1.0 / grid.bins_per_decade)
+    inner = grid.inner_edge
     value = np.where(grid.side(position) != 0, np.nan, value)
     low = np.where(grid.side(low_pos) > 0, inner, np.where(grid.side(low_pos) < 0, -np.inf, low))
     high = np.where(grid.side(high_pos) < 0, -inner,
