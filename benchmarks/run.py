@@ -459,14 +459,9 @@ def bench_headline(repeat: int) -> dict:
 
 def bench_two_level(draws: int, n: int) -> dict:
     """A two-level run of zhipu_2026 (``draws`` parameter draws x ``n`` paths x its
-    scenarios), when :func:`simval.simulate` takes parameter draws; skipped otherwise."""
-    import inspect
-
-    if "draws" not in inspect.signature(simval.simulate).parameters:
-        return {"skipped": "simval.simulate takes no parameter draws (the two-level run of "
-                           "the uncertainty issue is not in this version)"}
-    run = lambda: simval.simulate(CONFIGS["zhipu_2026"], n_paths=n,  # noqa: E731
-                                  draws=draws, keep_paths=0)
+    scenarios, :func:`simval.simulate_draws`)."""
+    run = lambda: simval.simulate_draws(CONFIGS["zhipu_2026"], draws=draws,  # noqa: E731
+                                        n_paths=n, keep_paths=0)
     run()
     return {"draws": draws, "n": n, "seconds": median_time(run, 1)}
 

@@ -100,6 +100,6 @@ def test_fan_plans_count_what_binning_every_row_counts(label, values):
 def test_the_schwartz_moon_plan_reads_three_series():
     values = simval.load_config(ROOT / "configs" / "schwartz_moon_amazon.toml").scenarios["base"]
     params = build_kernel_params(values, make_time_grid(values))
-    series, sources = runner.fan_plans(params.path)
+    series, sources = runner.fan_plans(params.path, params.value.value_model)
     assert len(series.rows) == 3 and (series.copies >= 0).sum() == 1
     assert len(sources.rows) == 0

@@ -372,14 +372,18 @@ class FanPlan(NamedTuple):
         return cls(np.arange(n_rows, dtype=np.int64), np.full(n_rows, -1, dtype=np.int64))
 
 
-def fan_plans(path: PathParams) -> tuple[FanPlan, FanPlan]:
+def fan_plans(path: PathParams, value_model: bool = True) -> tuple[FanPlan, FanPlan]:
     """The :class:`FanPlan` of the series and of the sources of a run with parameters
     ``path``, from what the kernel does when a driver is off (at every time, bankrupt paths
     included): without chip shocks the capacity stays 1; without a market size the share is
     NaN; without named contracts and an expansion pool, contract revenue and the pool's revenue
-    are 0 and commercial revenue is total revenue (``x + 0.0``, the same bin)."""
+    are 0 and commercial revenue is total revenue (``x + 0.0``, the same bin); without the
+    value model (``value_model`` false) the model's value W and the gap B are NaN."""
     constants: list[tuple[int, float]] = []
     copies = {}
+    if not value_model:
+        constants += [(layout.SERIES_FUNDAMENTAL_VALUE, math.nan),
+                      (layout.SERIES_PRICE_TO_VALUE, math.nan)]
     if not path.chips_enabled:
         constants.append((layout.SERIES_CAPACITY, 1.0))
     if not path.tam_enabled:
@@ -455,7 +459,7 @@ class ChunkBuffers:
         self.scratch = (np.empty((n, params.n_slots), dtype=np.int8),
                         np.empty((n, params.n_slots)),
                         np.empty((n, params.n_slots), dtype=np.int64))
-        self.plans = fan_plans(params.path)
+        self.plans = fan_plans(params.path, params.value.value_model)
 
     def simulate(self, params: KernelParams, keys: Keys, path0: int) -> Chunk:
         """Run the path kernel for the global paths ``path0 .. path0 + n_paths - 1`` into
