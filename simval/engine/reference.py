@@ -343,7 +343,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
     --------
     >>> import simval
     >>> from simval.model.params import make_time_grid
-    >>> values = simval.load_config("configs/minimax_2025.toml").scenarios["base"]
+    >>> values = simval.load_config("configs/schwartz_moon_amazon.toml").scenarios["base"]
     >>> out = simulate_reference(values, make_time_grid(values), seed=1, path0=0, n=4)
     >>> out.series.shape[:2], out.scalars.shape
     ((9, 4), (9, 4))
