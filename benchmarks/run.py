@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT))
 import simval  # noqa: E402
 from simval import layout  # noqa: E402
 from simval.engine import kernels, runner  # noqa: E402
+from simval.engine.fundamental import fit_value_function  # noqa: E402
 from simval.engine.reference import simulate_reference  # noqa: E402
 from simval.model.params import build_kernel_params, make_time_grid  # noqa: E402
 
@@ -78,8 +79,9 @@ def interleaved_times(a, b, repeat: int) -> tuple[list[float], list[float]]:
 def _setup(name: str):
     values = simval.load_config(CONFIGS[name]).scenarios["base"]
     grid = make_time_grid(values)
-    params = build_kernel_params(values, grid)
-    keys = runner.run_keys(values["simulation"]["seed"])
+    seed = values["simulation"]["seed"]
+    params = fit_value_function(build_kernel_params(values, grid), values, seed)[0]
+    keys = runner.run_keys(seed)
     return values, grid, params, keys
 
 

@@ -144,10 +144,16 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
                                       uncertainty, label=f"draw {d}", raw=raw)
                 # each draw's own W (its parameters move the company's value), on a pilot
                 # no larger than a draw's paths
-                params = {name: fit_value_function(
-                    build_kernel_params(values, grid, antithetic=antithetic), values, seed,
-                    n_paths=min(values["market"]["pilot_paths"], n))[0]
-                    for name, values in cfg.scenarios.items()}
+                try:
+                    params = {name: fit_value_function(
+                        build_kernel_params(values, grid, antithetic=antithetic), values, seed,
+                        n_paths=min(values["market"]["pilot_paths"], n))[0]
+                        for name, values in cfg.scenarios.items()}
+                except ValueError as exc:  # W_0 <= 0: the draw's gap is undefined
+                    drawn_values = ", ".join(f"{k} = {v:.4g}" for k, v in
+                                             zip(uncertainty.keys, drawn[d], strict=True))
+                    raise ConfigError([f"{config.source}: draw {d} ({drawn_values}): "
+                                       f"{exc}"]) from exc
                 accs = scenario_accumulators(cfg, params, grid, keep if d == 0 else 0,
                                              antithetic=antithetic, holds_kept=client is None)
                 if client is not None:

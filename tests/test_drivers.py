@@ -176,3 +176,18 @@ def test_a_cap_that_binds_on_no_path_is_warned_about_by_the_run():
                             keep_paths=0)
     assert float(loose.cap_binding_share.sel(scenario="base")) == 0.0
     assert "binds on none of the 2,000 paths of scenario 'base'" in loose.attrs["run_warnings"]
+
+
+def test_recovery_with_the_value_model_is_warned_about():
+    """W values a bankrupt path at 0; with a recovery its PV does not: the config warns."""
+    text = BASE + '''
+[market]
+model = "value"
+enabled = true
+gap_half_life_years = 2.0
+
+[bankruptcy]
+recovery = 0.5
+'''
+    warnings = simval.parse_config(text).warnings()
+    assert any("bankruptcy.recovery (0.5) is not in the value model's W" in w for w in warnings)

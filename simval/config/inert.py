@@ -60,11 +60,23 @@ def inert_parameters(values: dict[str, Any]) -> list[str]:
     'commercial.growth_long_run (0.1) does nothing: with commerci'
     """
     return [*_growth_long_run(values), *_renewal_correlation(values),
-            *_slowdown_overrides(values), *_market_model_keys(values)]
+            *_slowdown_overrides(values), *_market_model_keys(values),
+            *_value_model_recovery(values)]
 
 
 _MULTIPLE_ONLY = {"long_run_multiple": None, "mean_reversion": 0.0, "volatility": 0.0}
 _VALUE_ONLY = {"gap_long_run": 1.0, "gap_half_life_years": None, "gap_volatility": 0.0}
+
+
+def _value_model_recovery(values: dict[str, Any]) -> list[str]:
+    """The value model values a bankrupt path at 0, while its PV keeps the recovery."""
+    recovery = values["bankruptcy"]["recovery"]
+    if values["market"]["model"] != "value" or recovery == 0.0:
+        return []
+    return [f"bankruptcy.recovery ({recovery:g}) is not in the value model's W: a bankrupt "
+            "path's W is 0 while its PV keeps the recovered terminal value, so W_t understates "
+            "E[PV] by the bankrupt paths' share and every bankruptcy counts as a fundamental "
+            "collapse (set recovery = 0, or read P(company alone) as an upper bound)"]
 
 
 def _market_model_keys(values: dict[str, Any]) -> list[str]:

@@ -31,7 +31,8 @@ _SERIES_META = {
     "market_share": ("1", "total revenue over the addressable market TAM(t)"),
     "capacity": ("1", "compute capacity c_t (1 = what the plan needs)"),
     "cash": ("{c}", "cash balance X_t"),
-    "market_value": ("{c}", "market valuation V_t: B_t W_t (market.model = value) or M_t S_t "
+    "market_value": ("{c}", "market valuation V_t: B_t W_t, today's holders' stake "
+                            "(market.model = value), or M_t S_t, the whole company "
                             "(multiple)"),
     "fundamental_value": ("{c}", "the model's own value W_t of today's holders' claim, by "
                                  "least squares (NaN with market.model = multiple)"),

@@ -77,7 +77,7 @@ def _value_model_rows(s: xr.Dataset, cur: str, q_index: int) -> list[tuple[str, 
     if "p_collapse_fundamental" not in s or not math.isfinite(float(s.p_collapse_fundamental)):
         return []
     b0 = float(s.price_to_value_0)
-    gap = f"{b0:,.0f}x" if b0 < 1e6 else f"{b0:.1e}x"
+    gap = f"{b0:,.0f}x" if 100 <= b0 < 1e6 else f"{b0:.3g}x" if b0 < 100 else f"{b0:.1e}x"
     r2 = float(s.fundamental_value_r2.isel(time=q_index))
     rows = [("  of which the company alone (B fixed at B0)",
              format_probability(s, "p_collapse_fundamental"))]
