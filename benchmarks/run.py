@@ -100,9 +100,11 @@ def bench_reference(name: str, n: int, repeat: int) -> dict:
         numba.set_num_threads(threads)
         out[f"engine_{threads}"] = median_time(run, repeat)
     numba.set_num_threads(2)
-    out["reference"] = median_time(lambda: simulate_reference(values, grid, seed, 0, n),
-                                   max(1, repeat // 2))
-    ref = simulate_reference(values, grid, seed, 0, n)
+    coefficients = params.value.value_coefficients if params.value.value_model else None
+    out["reference"] = median_time(
+        lambda: simulate_reference(values, grid, seed, 0, n, value_coefficients=coefficients),
+        max(1, repeat // 2))
+    ref = simulate_reference(values, grid, seed, 0, n, value_coefficients=coefficients)
     run()
     assert np.allclose(buffers[1], ref.scalars, rtol=1e-9, atol=1e-6, equal_nan=True), \
         "engine != reference"
