@@ -178,6 +178,12 @@ def title(ds: xr.Dataset) -> str:
             f"is {what} justified?")
 
 
+def _value_model(ds: xr.Dataset) -> bool:
+    """Whether the results hold the value model's split of the collapse."""
+    return "p_collapse_fundamental" in ds and bool(
+        np.isfinite(ds.p_collapse_fundamental.values).any())
+
+
 def _shared_money(values: np.ndarray, currency: str) -> str | None:
     finite = {float(v) for v in values if np.isfinite(v)}
     return format_money(finite.pop(), currency) if len(finite) == 1 else None
@@ -205,9 +211,19 @@ def glossary(ds: xr.Dataset) -> list[tuple[str, str]]:
                                    "before it)."),
         ("P(justified)", "the share of futures in which today's price turns out cheap: paths "
                          "with PV ≥ V0."),
-        ("market value V", "what the market pays for the company at a date on a path: a "
-                           "price-to-sales multiple times revenue. The multiple drifts towards "
-                           "its long-run level and jumps on shocks."),
+        *([("market value V", "what the market pays at a date on a path: the price-to-value "
+                              "gap B times the model's own value W of today's holders' claim "
+                              "(W by least squares on the state of the path). B starts at "
+                              "V0/W0, closes towards its long-run level and jumps on "
+                              "shocks."),
+           ("the company alone", "the share of paths on which W itself falls by the collapse "
+                                 "drawdown at today's price-to-value ratio (B held at B0): "
+                                 "the part of a collapse that is the company, not the "
+                                 "re-rating.")]
+          if _value_model(ds) else
+          [("market value V", "what the market pays for the company at a date on a path: a "
+                              "price-to-sales multiple times revenue. The multiple drifts "
+                              "towards its long-run level and jumps on shocks.")]),
         ("collapse", "the market value falls to "
                      + (level if level else "the collapse level")
                      + " or below on some date up to the horizon."),
@@ -221,7 +237,8 @@ def glossary(ds: xr.Dataset) -> list[tuple[str, str]]:
                       "whose market value at the horizon is at or above it."))
     terms += [
         ("required revenue at T", "the annual revenue at the horizon at which PV, at the "
-                                  "median exit multiple, would equal V0."),
+                                  "config's own terminal value (its mature margin, or its "
+                                  "median exit multiple), would equal V0."),
         ("quantiles, 5-95%", "5% of paths lie below the 5% quantile and 5% above the 95% "
                              "one; the median is the middle path."),
         ("95% interval [a, b]", "the range that contains the true probability with 95% "
@@ -310,12 +327,17 @@ def how_to_read(ds: xr.Dataset, config: Config | None) -> list[str]:
     facts = (f"In short: in {names[0]}, the company is worth on average "
              f"{format_percent(float(first.value_ratio))} of today's price, today's price turns "
              f"out cheap in {format_percent(float(first.p_justified))} of futures, and the "
-             f"market value collapses on {format_percent(float(first.p_collapse))} of paths. ")
+             f"market value collapses on {format_percent(float(first.p_collapse))} of paths"
+             + (f", the company's own value on "
+                f"{format_percent(float(first.p_collapse_fundamental))} (today's price is "
+                f"{float(first.price_to_value_0):,.0f} times the model's value). "
+                if _value_model(first) else ". "))
     if math.isfinite(float(first.required_revenue)):
         facts += (f"To justify {v0_text.split(' = ')[-1]}, revenue at the valuation horizon "
                   "must reach "
                   f"{required}/year"
-                  + (f" ({format_percent(share)} of the market)" if math.isfinite(share) else "")
+                  + (f" ({format_percent(share)} of the market-size table)" if math.isfinite(share)
+                     else "")
                   + f"; the median path reaches {median}/year. ")
     if len(names) > 1:
         best = max(names, key=lambda s: float(ds.p_justified.sel(scenario=s)))
