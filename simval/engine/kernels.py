@@ -694,7 +694,7 @@ def _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_s
 
 @njit(cache=True, error_model="numpy")
 def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active,
-                   regimes, sources, design, c_state, c_rev, c_next):
+                   regimes, sources, design, basis_scratch, c_state, c_rev, c_next):
     """One path: its series, scalars and counts in row ``row`` of the outputs (see
     :func:`simulate_chunk`), the contracts' scratch in row ``row`` of ``c_*``."""
     n_steps = p.n_steps
@@ -772,7 +772,7 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     value_model = q.value_model
     use_basis = value_model or q.record_state
     coefficients = q.value_coefficients
-    basis = np.empty(N_BASIS if use_basis else 0)
+    basis = basis_scratch[row] if use_basis else basis_scratch[0]  # no allocation per path
     fundamental = np.nan
     fundamental_level = np.inf  # (1 - d) W_0: the fundamental collapse line
     if use_basis:
@@ -803,8 +803,9 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     series[SERIES_CAPACITY, row, 0] = capacity
     series[SERIES_CASH, row, 0] = cash
     series[SERIES_MARKET_VALUE, row, 0] = value
-    series[SERIES_FUNDAMENTAL_VALUE, row, 0] = fundamental
-    series[SERIES_PRICE_TO_VALUE, row, 0] = multiple if value_model else np.nan
+    if value_model:  # without it both rows hold NaN from the buffers' allocation
+        series[SERIES_FUNDAMENTAL_VALUE, row, 0] = fundamental
+        series[SERIES_PRICE_TO_VALUE, row, 0] = multiple
     for j in range(p.n_named):
         active[row, j, 0] = 1
     regimes[row, 0] = regime
@@ -964,9 +965,10 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
         series[SERIES_CAPACITY, row, t_next] = capacity
         series[SERIES_CASH, row, t_next] = cash
         series[SERIES_MARKET_VALUE, row, t_next] = value
-        series[SERIES_FUNDAMENTAL_VALUE, row, t_next] = fundamental
-        series[SERIES_PRICE_TO_VALUE, row, t_next] = (
-            multiple if value_model and bankrupt_step < 0 else np.nan)
+        if value_model:
+            series[SERIES_FUNDAMENTAL_VALUE, row, t_next] = fundamental
+            series[SERIES_PRICE_TO_VALUE, row, t_next] = (
+                multiple if bankrupt_step < 0 else np.nan)
         for j in range(p.n_named):
             active[row, j, t_next] = 1 if c_state[row, j] == STATE_ACTIVE else 0
         regimes[row, t_next] = regime
@@ -1012,7 +1014,7 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
 
 @njit(cache=True, parallel=True)
 def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, counts, active,
-                   regimes, sources, design, c_state, c_rev, c_next):
+                   regimes, sources, design, basis_scratch, c_state, c_rev, c_next):
     """Simulate paths ``path0 .. path0 + n - 1`` of one scenario.
 
     Parameters
@@ -1043,6 +1045,10 @@ def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, count
         The basis of the state at every time, the holders' fraction and solvency (rows of
         :mod:`simval.layout`), written only when ``q.record_state`` (the least-squares pilot);
         any shape otherwise.
+    basis_scratch : ndarray of shape (n, N_BASIS), or (1, N_BASIS)
+        Scratch for the basis of each path's state (the value model or the pilot only). The
+        fundamental-value and price-to-value rows of ``series`` are written only under the
+        value model: the caller fills them with NaN otherwise.
     c_state, c_rev, c_next : ndarray of shape (n, n_slots)
         Scratch for the contracts' state (int8), revenue (float64) and next event step (int64).
 
@@ -1054,7 +1060,7 @@ def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, count
     n = scalars.shape[1]
     for i in prange(n):
         _simulate_path(p, q, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts,
-                       active, regimes, sources, design, c_state, c_rev, c_next)
+                       active, regimes, sources, design, basis_scratch, c_state, c_rev, c_next)
 
 
 # ------------------------------------------------------------------------------------------

@@ -456,6 +456,11 @@ class ChunkBuffers:
         # the basis of the state at every time, written by the least-squares pilot only
         self.design = (np.zeros((layout.N_DESIGN, n, times)) if params.value.record_state
                        else np.zeros((layout.N_DESIGN, 1, 1)))
+        if not params.value.value_model:  # rows the kernel writes under the value model only
+            self.outputs[0][layout.SERIES_FUNDAMENTAL_VALUE] = np.nan
+            self.outputs[0][layout.SERIES_PRICE_TO_VALUE] = np.nan
+        uses_basis = params.value.value_model or params.value.record_state
+        self.basis = np.empty((n if uses_basis else 1, layout.N_BASIS))
         self.scratch = (np.empty((n, params.n_slots), dtype=np.int8),
                         np.empty((n, params.n_slots)),
                         np.empty((n, params.n_slots), dtype=np.int64))
@@ -471,7 +476,7 @@ class ChunkBuffers:
             if params.value.record_state:  # times after a bankruptcy stay unwritten
                 self.design[layout.DESIGN_ALIVE] = 0.0
             kernels.simulate_chunk(params.path, params.value, *keys, path0, *self.outputs,
-                                   self.design, *self.scratch)
+                                   self.design, self.basis, *self.scratch)
         finally:
             numba.set_parallel_chunksize(previous)
         return Chunk(path0, *self.outputs, self.plans)
