@@ -539,6 +539,14 @@ def _market_step(key0, key1, flip, dpath, k, ln_m, ln_m_bar, decay, vol, jump_ln
             + jump_ln_m)
 
 
+@njit(cache=True)
+def _diluted(holders, value, paid):
+    """Today's holders' fraction after shares worth ``paid`` are issued at ``value``. Not
+    inlined: inlined, the compiler turns the branch around it into a select and divides at
+    every step of every path, whether shares are issued or not."""
+    return holders * (value / (value + paid))
+
+
 @njit(cache=True, inline="always")
 def _financing(key0, key1, flip, dpath, k, cash, holders, value, probability, amount):
     """A raise of ``amount`` at the market value, which succeeds with ``probability`` and
@@ -938,7 +946,7 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
             market_cap = value
         # ---- SBC paid in new shares at the market value, then financing, then bankruptcy
         if q.sbc_dilution > 0.0 and market_cap > 0.0:
-            holders *= market_cap / (market_cap + q.sbc_dilution * revenue_flow)
+            holders = _diluted(holders, market_cap, q.sbc_dilution * revenue_flow)
         if p.financing_enabled and cash < p.fin_floor:
             cash, holders = _financing(key0, key1, flip, dpath, k, cash, holders, market_cap,
                                        fin_probability_a[step_regime], p.fin_amount)
