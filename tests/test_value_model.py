@@ -191,10 +191,10 @@ def test_gap_is_a_log_ou():
         assert abs((b[:, k] - b[:, 0]).mean()) > 5 * math.sqrt(var / n)
 
 
-def test_fundamental_collapse_is_at_most_the_collapse_without_a_gap_drift():
-    """With the gap at its long-run level (B_0 = 1 would need V_0 = W_0): B's drift is what
-    separates P(collapse) from P(fundamental collapse); with no gap volatility and V_0 = W_0
-    (B stays 1) the two are equal path by path."""
+def test_without_a_gap_the_collapse_is_the_company_s():
+    """B's drift is what separates P(collapse) from P(fundamental collapse): with V_0 = W_0
+    (B_0 = 1, its long-run level) and no gap volatility B stays 1, and the two collapse
+    indicators agree path by path (up to B_0's distance from 1, the pilot's mean)."""
     config = simval.parse_config(LOGNORMAL.format(n=2000, gap_vol=0.0), source="lognormal.toml")
     values = config.base
     grid = make_time_grid(values)
