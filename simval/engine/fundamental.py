@@ -156,9 +156,9 @@ def _fit(params: KernelParams, keys: Keys, n_paths: int) -> ValueFunction:
         pv = chunk.scalars[layout.SCALAR_PV]
         design = buffers.design
         for k in range(times):
-            solvent = design[layout.DESIGN_ALIVE, :, k] > 0.5
-            x = design[:nb, solvent, k].T
-            y = pv[solvent] / (discount[k] * design[layout.DESIGN_HOLDERS, solvent, k])
+            solvent = design[layout.DESIGN_ALIVE, k] > 0.5
+            x = design[:nb, k, solvent].T
+            y = pv[solvent] / (discount[k] * design[layout.DESIGN_HOLDERS, k, solvent])
             gram[k] += x.T @ x
             moment[k] += x.T @ y
             y_sum[k] += y.sum()

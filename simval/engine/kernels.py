@@ -653,11 +653,12 @@ def _fitted_value(coefficients, k, basis, holders):
 
 @njit(cache=True, inline="always")
 def _record_state(design, row, k, basis, holders, alive):
-    """The pilot's design row of path ``row`` at time ``k``."""
+    """The pilot's design row of path ``row`` at time ``k`` (``design[:, k, row]``: time-major,
+    so the regression at t_k reads each row of the basis along memory)."""
     for j in range(N_BASIS):
-        design[j, row, k] = basis[j]
-    design[DESIGN_HOLDERS, row, k] = holders
-    design[DESIGN_ALIVE, row, k] = 1.0 if alive else 0.0
+        design[j, k, row] = basis[j]
+    design[DESIGN_HOLDERS, k, row] = holders
+    design[DESIGN_ALIVE, k, row] = 1.0 if alive else 0.0
 
 
 @njit(cache=True, inline="always")
@@ -1049,7 +1050,7 @@ def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, count
         Macro regime at each time (0 normal, 1 slowdown).
     sources : ndarray of shape (n_named + 1, n, n_steps + 1)
         Delivered revenue run-rate of each named contract, then of the expansion pool.
-    design : ndarray of shape (N_DESIGN, n, n_steps + 1)
+    design : ndarray of shape (N_DESIGN, n_steps + 1, n)
         The basis of the state at every time, the holders' fraction and solvency (rows of
         :mod:`simval.layout`), written only when ``q.record_state`` (the least-squares pilot);
         any shape otherwise.

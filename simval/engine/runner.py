@@ -454,7 +454,7 @@ class ChunkBuffers:
                         np.empty((n, times), dtype=np.int8),
                         np.empty((params.n_named + 1, n, times)))
         # the basis of the state at every time, written by the least-squares pilot only
-        self.design = (np.zeros((layout.N_DESIGN, n, times)) if params.value.record_state
+        self.design = (np.zeros((layout.N_DESIGN, times, n)) if params.value.record_state
                        else np.zeros((layout.N_DESIGN, 1, 1)))
         if not params.value.value_model:  # rows the kernel writes under the value model only
             self.outputs[0][layout.SERIES_FUNDAMENTAL_VALUE] = np.nan

@@ -14,30 +14,12 @@
   statsmodels): Kalman-filter maximum likelihood of the commercial revenue process on a revenue
   history, and the ``[uncertainty.priors]`` table of its estimates.
 
-Importing this package imports neither SALib nor matplotlib nor statsmodels.
+Importing this package imports only the (light) sweep: its other names are imported on first
+use, so the command line defines the research subcommands without importing scipy.stats, which
+a plain ``simval run`` does not need. None of them imports SALib, matplotlib or statsmodels.
 """
 
-from simval.config.override import override
-from simval.config.research import ResearchConfig, load_research_config, parse_research_config
-from simval.research import implied, sensitivity
-from simval.research.implied import (
-    ImpliedResult,
-    ReverseDCF,
-    describe,
-    describe_reverse_dcf,
-    reverse_dcf,
-    solve,
-)
-from simval.research.sensitivity import (
-    SimvalModel,
-    default_group,
-    explain_collapse,
-    sobol,
-    sobol_indices,
-    sobol_table,
-    tornado,
-    tornado_table,
-)
+# eager: the function must shadow its submodule of the same name (and both are light)
 from simval.research.sweep import sweep
 from simval.research.sweep_text import sweep_table
 
@@ -65,3 +47,41 @@ __all__ = [
     "tornado",
     "tornado_table",
 ]
+
+
+_LAZY = {
+    "ImpliedResult": "simval.research.implied",
+    "ResearchConfig": "simval.config.research",
+    "ReverseDCF": "simval.research.implied",
+    "SimvalModel": "simval.research.sensitivity",
+    "default_group": "simval.research.sensitivity",
+    "describe": "simval.research.implied",
+    "describe_reverse_dcf": "simval.research.implied",
+    "explain_collapse": "simval.research.sensitivity",
+    "load_research_config": "simval.config.research",
+    "override": "simval.config.override",
+    "parse_research_config": "simval.config.research",
+    "reverse_dcf": "simval.research.implied",
+    "sobol": "simval.research.sensitivity",
+    "sobol_indices": "simval.research.sensitivity",
+    "sobol_table": "simval.research.sensitivity",
+    "solve": "simval.research.implied",
+    "tornado": "simval.research.sensitivity",
+    "tornado_table": "simval.research.sensitivity",
+}
+"""The module each public name comes from (``implied`` and ``sensitivity`` are submodules)."""
+
+
+def __getattr__(name: str):
+    """The names of ``__all__``, imported on first use."""
+    import importlib
+
+    if name in ("implied", "sensitivity"):
+        return importlib.import_module(f"simval.research.{name}")
+    if name in _LAZY:
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'simval.research' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
