@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import xarray as xr
 
 import simval
 from simval import layout
-from simval.engine import kernels
+from simval.engine import kernels, runner
 from simval.engine.runner import BLOCK
+from simval.model.params import build_kernel_params, make_time_grid
 
 N = 2 * BLOCK + 1000  # two full blocks and a partial one
+SCHWARTZ_MOON = Path(__file__).resolve().parent.parent / "configs" / "schwartz_moon_amazon.toml"
 
 
 @pytest.fixture(scope="module")
@@ -164,3 +168,41 @@ def test_two_level_draws_run_on_common_random_numbers(two_level):
     for name in ("p_collapse", "p_justified", "value_ratio"):
         np.testing.assert_array_equal(reference[f"{name}_by_draw"].isel(draw=0).values,
                                       single[name].values)
+
+
+def _schwartz_moon_params(**path_changes):
+    values = simval.load_config(SCHWARTZ_MOON).scenarios["base"]
+    params = build_kernel_params(values, make_time_grid(values))
+    return params._replace(path=params.path._replace(**path_changes))
+
+
+@pytest.mark.parametrize("changes", [{}, {"antithetic": True}, {"timing_start": False}],
+                         ids=["plain", "antithetic", "revenue_at_end"])
+def test_plain_kernel_gives_the_general_kernels_numbers(changes):
+    """The kernel compiled for plain paths (no driver beyond revenue and cash) is an
+    optimisation only: every output equals the general kernel's, bit for bit."""
+    params = _schwartz_moon_params(**changes)
+    assert params.plain
+    keys = runner.run_keys(11)
+    plain = runner.simulate_chunk(params, keys, 4096 + 18, 300)  # runner picks the plain one
+    general = runner.ChunkBuffers(params, 300)
+    kernels.simulate_chunk(params.path, params.value, *keys, 4096 + 18, *general.outputs,
+                           general.design, general.basis, *general.scratch)
+    assert np.any(plain.counts[layout.COUNT_BANKRUPT_STEP] >= 0)  # the bankruptcy path too
+    for got, expected in zip(plain[1:-1], general.outputs, strict=True):
+        np.testing.assert_array_equal(got, expected)
+
+
+@pytest.mark.parametrize("change", [
+    {"path": {"tam_enabled": True}}, {"path": {"budget_enabled": True}},
+    {"path": {"chips_enabled": True}}, {"path": {"expansion_enabled": True}},
+    {"path": {"regime_enabled": True}}, {"path": {"market_enabled": True}},
+    {"path": {"financing_enabled": True}}, {"path": {"n_slots": 1}},
+    {"value": {"value_model": True}}, {"value": {"record_state": True}},
+    {"value": {"sbc_dilution": 0.05}},
+], ids=lambda change: next(iter(next(iter(change.values())))))
+def test_any_driver_takes_the_general_kernel(change):
+    params = _schwartz_moon_params()
+    params = params._replace(path=params.path._replace(**change.get("path", {})),
+                             value=params.value._replace(**change.get("value", {})))
+    assert not params.plain

@@ -19,7 +19,9 @@ import math
 import zlib
 
 import numpy as np
-from numba import njit, prange
+from numba import njit, prange, types
+from numba.core.errors import TypingError
+from numba.extending import overload
 
 from simval import layout
 from simval.layout import (
@@ -112,14 +114,14 @@ _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_M52 = 2.0 * _TWO_M53
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _mix64(z):
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def counter(path, stream, step, slot):
     """64-bit counter of one draw (:mod:`simval.layout`)."""
     return ((np.uint64(path) << np.uint64(PATH_SHIFT))
@@ -128,13 +130,13 @@ def counter(path, stream, step, slot):
             | (np.uint64(slot) << np.uint64(SLOT_SHIFT)))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def random_bits(key0, key1, c):
     """64 random bits for counter ``c`` under keys ``key0, key1``."""
     return _mix64(_mix64(c * _GAMMA + key0) ^ key1)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform(key0, key1, c):
     """Uniform on [0, 1) with 53 random bits."""
     return np.float64(random_bits(key0, key1, c) >> np.uint64(11)) * _TWO_M53
@@ -162,7 +164,7 @@ _ATTEMPT = np.uint64(0xD1B54A32D192ED03)  # odd: attempt a re-keys with key1 ^ (
 _SALT = np.uint64(0x8CB92BA72F3D8DD7)  # second uniform of an attempt: key0 ^ _SALT
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def normal(key0, key1, c):
     """Standard normal for counter ``c`` by the ziggurat method.
 
@@ -281,6 +283,21 @@ def fill_normals(key0, key1, path0, stream, step, slot, out):
 # draws its own random numbers: ``key0, key1`` (or the macro keys), ``flip`` (antithetic),
 # ``dpath`` (the path index of the draws) and the step ``k`` address them (docs/model.md,
 # stream table).
+
+def _constant(flag):
+    """The value of a literal bool argument (a constant at the call site) as a compile-time
+    constant: a branch on it is folded away (a literal argument is otherwise passed at run
+    time)."""
+    raise NotImplementedError("only callable from compiled code")
+
+
+@overload(_constant, inline="always")
+def _overload_constant(flag):
+    if not isinstance(flag, types.BooleanLiteral):
+        raise TypingError(f"_constant needs a literal bool; got {flag}")
+    value = flag.literal_value
+    return lambda flag: value
+
 
 _RENEWED = 0  # outcomes of a renewal decision
 _REPLACEMENT_AWAITED = 1
@@ -561,15 +578,15 @@ def _financing(key0, key1, flip, dpath, k, cash, holders, value, probability, am
 @njit(cache=True, inline="always")
 def _value_statistics(value, min_value, peak, max_drawdown):
     """Running minimum, peak and largest drawdown of the market value.
-    Returns ``(min_value, peak, max_drawdown)``."""
-    if value < min_value:
-        min_value = value
-    if value > peak:
-        peak = value
-    elif value < peak:
-        drawdown = 1.0 - value / peak
-        if drawdown > max_drawdown:
-            max_drawdown = drawdown
+    Returns ``(min_value, peak, max_drawdown)``.
+
+    Without branches: whether a value is a new low, a new peak or a drawdown is as good as
+    random, and a mispredicted branch costs more than the division done at every step. A new
+    drawdown counts only below the peak before this value (NaN changes nothing)."""
+    drawdown = 1.0 - value / peak
+    min_value = value if value < min_value else min_value
+    max_drawdown = drawdown if value < peak and drawdown > max_drawdown else max_drawdown
+    peak = value if value > peak else peak
     return min_value, peak, max_drawdown
 
 
@@ -623,7 +640,8 @@ def _terminal_value(method, factor, tax_rate, capex_ratio, gordon_factor, reinve
 def _fill_basis(basis, total, revenue_ref, mu, cash, contracts, margin, regime, capacity):
     """The basis functions of the state at one time (the order of ``layout.BASIS_NAMES``)."""
     s = total / revenue_ref
-    m = min(max(margin, -5.0), 1.0)
+    m = -5.0 if margin < -5.0 else margin  # min(max(margin, -5), 1), as numba's min and
+    m = 1.0 if m > 1.0 else m  # max select, but inlined (they are calls)
     g = 1.0 if regime == 1 else 0.0
     basis[0] = 1.0
     basis[1] = s
@@ -703,9 +721,39 @@ def _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_s
 
 @njit(cache=True, error_model="numpy")
 def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, counts, active,
-                   regimes, sources, design, basis_scratch, c_state, c_rev, c_next):
+                   regimes, sources, design, basis_scratch, c_state, c_rev, c_next, plain):
     """One path: its series, scalars and counts in row ``row`` of the outputs (see
-    :func:`simulate_chunk`), the contracts' scratch in row ``row`` of ``c_*``."""
+    :func:`simulate_chunk`), the contracts' scratch in row ``row`` of ``c_*``. ``plain`` (a
+    literal, a constant of the caller) says that no driver beyond commercial revenue and cash
+    is on: the kernel is compiled for it on its own (:func:`simulate_plain_chunk`)."""
+    # the drivers switched on: in the plain specialisation, none (constants: the compiler
+    # drops the drivers' code, and the step keeps its state in registers)
+    if _constant(plain):
+        tam_enabled = False
+        budget_enabled = False
+        chips_enabled = False
+        expansion_enabled = False
+        regime_enabled = False
+        market_enabled = False
+        financing_enabled = False
+        value_model = False
+        record_state = False
+        n_named = 0
+        n_slots = 0
+        sbc_dilution = 0.0
+    else:
+        tam_enabled = p.tam_enabled
+        budget_enabled = p.budget_enabled
+        chips_enabled = p.chips_enabled
+        expansion_enabled = p.expansion_enabled
+        regime_enabled = p.regime_enabled
+        market_enabled = p.market_enabled
+        financing_enabled = p.financing_enabled
+        value_model = q.value_model
+        record_state = q.record_state
+        n_named = p.n_named
+        n_slots = p.n_slots
+        sbc_dilution = q.sbc_dilution
     n_steps = p.n_steps
     dt = p.dt
     # antithetic variates: paths 2i and 2i + 1 share the draws of index i, the odd one with
@@ -750,43 +798,42 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     losses = p.loss0
     holders = 1.0
     tam_multiplier = 1.0
-    if p.tam_enabled:
+    if tam_enabled:
         tam_multiplier = _path_multiplier(key0, key1, flip, dpath, 0, p.tam_dispersion)
     contracts = 0.0
-    for j in range(p.n_slots):
+    for j in range(n_slots):
         c_rev[row, j] = p.c_rev0[j]
         c_next[row, j] = c_first_step_a[j]
-        c_state[row, j] = STATE_ACTIVE if j < p.n_named else STATE_DORMANT
-        if j < p.n_named:  # capacity is 1 at t_0: delivered = contracted
+        c_state[row, j] = STATE_ACTIVE if j < n_named else STATE_DORMANT
+        if j < n_named:  # capacity is 1 at t_0: delivered = contracted
             contracts += c_rev[row, j]
             sources[j, row, 0] = c_rev[row, j]
-    sources[p.n_named, row, 0] = 0.0
+    sources[n_named, row, 0] = 0.0
     pool_left = p.pool_size
     budget_mean_a = p.budget_mean
     budget = 0.0  # the renewals' budget factor b_k (0 when off)
-    if p.budget_enabled:
+    if budget_enabled:
         budget = budget_mean_a[regime] + _normal(key0, key1, flip,
                                                  counter(dpath, STREAM_BUDGET, 0, 1))
-    commercial, share, scale = _commercial(p.tam_enabled, p.cap_contracts, p.max_share,
+    commercial, share, scale = _commercial(tam_enabled, p.cap_contracts, p.max_share,
                                            tam_grid[0] * tam_multiplier, ln_r,
                                            commercial_factor, contracts)
     if scale != 1.0:  # the cap scales the contracts too (market_size.cap_contracts)
         contracts *= scale
-        for j in range(p.n_named):
+        for j in range(n_named):
             sources[j, row, 0] *= scale
     total = commercial + contracts
     # M_0 = V_0 / S_0 on this path (S_0 differs between paths when the TAM cap binds at t_0)
     ln_m = math.log(p.v0 / total) if total > 0.0 else 0.0
     # the value model: W_0 from the state at t_0 and B_0 = V_0 / W_0 (ln_m holds ln B)
-    value_model = q.value_model
-    use_basis = value_model or q.record_state
+    use_basis = value_model or record_state
     coefficients = q.value_coefficients
     basis = basis_scratch[row] if use_basis else basis_scratch[0]  # no allocation per path
     fundamental = np.nan
     fundamental_level = np.inf  # (1 - d) W_0: the fundamental collapse line
     if use_basis:
         _fill_basis(basis, total, q.revenue_ref, mu, cash, contracts, 0.0, regime, capacity)
-        if q.record_state:
+        if record_state:
             _record_state(design, row, 0, basis, holders, True)
     if value_model:
         fundamental = _fitted_value(coefficients, 0, basis, holders)
@@ -815,7 +862,7 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
     if value_model:  # without it both rows hold NaN from the buffers' allocation
         series[SERIES_FUNDAMENTAL_VALUE, row, 0] = fundamental
         series[SERIES_PRICE_TO_VALUE, row, 0] = multiple
-    for j in range(p.n_named):
+    for j in range(n_named):
         active[row, j, 0] = 1
     regimes[row, 0] = regime
     revenue_flow = 0.0
@@ -836,13 +883,13 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
         # ---- chip supply
         capacity_before = capacity
         jump_ln_m = 0.0
-        if p.chips_enabled:
+        if chips_enabled:
             capacity, n_new, jump_ln_m = _chip_step(
                 key0, key1, mkey0, mkey1, flip, dpath, k, capacity, p.recovery_factor,
                 chip_mean_a[regime], chip_p0_a[regime], p.haircut_kind, p.haircut_low,
                 p.haircut_high, p.chip_jump_ln_median, p.chip_jump_dispersion)
             commercial_factor = _capacity_factor(capacity, p.beta)
-            if shared_beta and p.n_slots > 0:
+            if shared_beta and n_slots > 0:
                 contract_factor = _capacity_factor(capacity, c_beta[0])
             n_shocks += n_new
         # ---- contracts: escalation, renewals at t_{k+1}, and the revenue each delivers at
@@ -850,13 +897,13 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
         z_common = 0.0
         z_drawn = False
         budget_term = 0.0
-        if p.budget_enabled:  # b_{k+1}, in the regime of step k
+        if budget_enabled:  # b_{k+1}, in the regime of step k
             budget = _budget_step(key0, key1, flip, dpath, k, budget, budget_mean_a[regime],
                                   p.budget_decay, p.budget_vol)
             budget_term = p.budget_a * budget
         contracts = 0.0
         pool = 0.0
-        for j in range(p.n_named + n_won):
+        for j in range(n_named + n_won):
             state, revenue, next_step, decided, z_common, z_drawn = _contract_step(
                 key0, key1, flip, dpath, k, c_stream_a[j], c_state[row, j], c_rev[row, j],
                 c_next[row, j], z_common, z_drawn, budget_term, c_escalation_a[j],
@@ -875,16 +922,16 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
                 delivered = _delivered(revenue, shared_beta, contract_factor, capacity,
                                        c_beta[j])
                 contracts += delivered
-            if j < p.n_named:
+            if j < n_named:
                 sources[j, row, t_next] = delivered
             else:
                 pool += delivered
         # ---- expansion programme: wins during step k start at t_{k+1}
-        if p.expansion_enabled and pool_left > 0:
+        if expansion_enabled and pool_left > 0:
             n_new = _win_count(key0, key1, flip, dpath, k, win_mean_a[regime], win_p0_a[regime],
                                pool_left)
             for _ in range(n_new):
-                j = p.n_named + p.pool_size - pool_left
+                j = n_named + p.pool_size - pool_left
                 c_state[row, j] = STATE_ACTIVE
                 c_rev[row, j] = _won_revenue(key0, key1, flip, dpath, k, c_stream_a[j],
                                              p.win_median, p.win_dispersion)
@@ -895,40 +942,41 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
                 contracts += delivered
                 pool += delivered
             n_won += n_new
-        sources[p.n_named, row, t_next] = pool
+        sources[n_named, row, t_next] = pool
         # ---- macro regime: the chain moves at the end of the step; the regime of step k
         # (step_regime) sets every parameter of the step, the new one applies from t_{k+1}
         step_regime = regime
         if regime == 1:
             slowdown_steps += 1
-        regime = _next_regime(p.regime_enabled, switch_probability[regime], mkey0, mkey1, flip,
+        regime = _next_regime(regime_enabled, switch_probability[regime], mkey0, mkey1, flip,
                               dpath, k, regime)
         if regime == 1 and step_regime == 0:
             jump_ln_m += _slowdown_jump(key0, key1, flip, dpath, k, p.slow_jump_ln_median,
                                         p.slow_jump_dispersion)
         # ---- revenue at t_{k+1}, the flows of step k, cash
         prev_total = total
-        commercial, share, scale = _commercial(p.tam_enabled, p.cap_contracts, p.max_share,
+        commercial, share, scale = _commercial(tam_enabled, p.cap_contracts, p.max_share,
                                                tam_grid[t_next] * tam_multiplier, ln_r,
                                                commercial_factor, contracts)
         if scale != 1.0:  # the cap scales the contracts too (market_size.cap_contracts)
             contracts *= scale
-            for j in range(p.n_named + 1):
+            for j in range(n_named + 1):
                 sources[j, row, t_next] *= scale
         total = commercial + contracts
         revenue_flow, contract_flow, ebitda_flow, ebit_flow = _operating_flows(
             p.timing_start, prev_total, total, prev_contracts, contracts, capacity_before,
             capacity, fixed_a[k], fixed_a[t_next], opex_a[k], opex_a[t_next], dt, p.alpha,
             p.gamma, q.contract_alpha_extra, q.sbc_expense, q.maintenance)
-        growth_capital = 0.0
-        if total > revenue_peak:  # capital bought for revenue beyond any reached before
-            growth_capital = (total - revenue_peak) * q.inv_sales_to_capital
-            revenue_peak = total
+        # capital bought for revenue beyond any reached before (selects, not a branch: a new
+        # peak of revenue is as good as random)
+        new_peak = total > revenue_peak
+        growth_capital = (total - revenue_peak) * q.inv_sales_to_capital if new_peak else 0.0
+        revenue_peak = total if new_peak else revenue_peak
         cash, losses = _cash_step(cash, losses, revenue_flow, ebit_flow, p.rf, dt, p.tax_rate,
                                   p.capex_ratio, q.debt_interest_flow, growth_capital)
         prev_contracts = contracts
         # ---- market multiple and value
-        if p.market_enabled:
+        if market_enabled:
             ln_m = _market_step(key0, key1, flip, dpath, k, ln_m, ln_m_bar_a[step_regime],
                                 p.m_decay, m_vol_a[step_regime], jump_ln_m)
             multiple = math.exp(ln_m)
@@ -946,9 +994,9 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
             value = multiple * total
             market_cap = value
         # ---- SBC paid in new shares at the market value, then financing, then bankruptcy
-        if q.sbc_dilution > 0.0 and market_cap > 0.0:
-            holders = _diluted(holders, market_cap, q.sbc_dilution * revenue_flow)
-        if p.financing_enabled and cash < p.fin_floor:
+        if sbc_dilution > 0.0 and market_cap > 0.0:
+            holders = _diluted(holders, market_cap, sbc_dilution * revenue_flow)
+        if financing_enabled and cash < p.fin_floor:
             cash, holders = _financing(key0, key1, flip, dpath, k, cash, holders, market_cap,
                                        fin_probability_a[step_regime], p.fin_amount)
         if cash < 0.0:
@@ -956,7 +1004,7 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
             value = 0.0
             if value_model:
                 fundamental = 0.0
-        if q.record_state:  # W is 0 once the holders are wiped out: no regression needed
+        if record_state:  # W is 0 once the holders are wiped out: no regression needed
             _record_state(design, row, t_next, basis, holders_at_value,
                           bankrupt_step < 0 and holders_at_value > 0.0)
         # ---- market-path statistics (to the question horizon) and the outputs at t_{k+1}
@@ -978,7 +1026,7 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
             series[SERIES_FUNDAMENTAL_VALUE, row, t_next] = fundamental
             series[SERIES_PRICE_TO_VALUE, row, t_next] = (
                 multiple if bankrupt_step < 0 else np.nan)
-        for j in range(p.n_named):
+        for j in range(n_named):
             active[row, j, t_next] = 1 if c_state[row, j] == STATE_ACTIVE else 0
         regimes[row, t_next] = regime
         if bankrupt_step >= 0:
@@ -986,7 +1034,7 @@ def _simulate_path(p, q, key0, key1, mkey0, mkey1, path, row, series, scalars, c
             break
     if last_step < n_steps:
         _fill_after_bankruptcy(series, active, sources, regimes, row, last_step, n_steps,
-                               p.n_named, capacity, p.tam_enabled, p.regime_enabled,
+                               n_named, capacity, tam_enabled, regime_enabled,
                                switch_probability, mkey0, mkey1, flip, dpath, regime,
                                value_model)
     # ---- fundamental value
@@ -1069,7 +1117,22 @@ def simulate_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, count
     n = scalars.shape[1]
     for i in prange(n):
         _simulate_path(p, q, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts,
-                       active, regimes, sources, design, basis_scratch, c_state, c_rev, c_next)
+                       active, regimes, sources, design, basis_scratch, c_state, c_rev, c_next,
+                       False)
+
+
+@njit(cache=True, parallel=True)
+def simulate_plain_chunk(p, q, key0, key1, mkey0, mkey1, path0, series, scalars, counts, active,
+                         regimes, sources, design, basis_scratch, c_state, c_rev, c_next):
+    """:func:`simulate_chunk` for plain paths
+    (:attr:`simval.model.params.KernelParams.plain`: no driver beyond commercial revenue and
+    cash), compiled without the other drivers' code: the same numbers, faster (the step's
+    state stays in registers)."""
+    n = scalars.shape[1]
+    for i in prange(n):
+        _simulate_path(p, q, key0, key1, mkey0, mkey1, path0 + i, i, series, scalars, counts,
+                       active, regimes, sources, design, basis_scratch, c_state, c_rev, c_next,
+                       True)
 
 
 # ------------------------------------------------------------------------------------------

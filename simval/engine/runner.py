@@ -475,8 +475,9 @@ class ChunkBuffers:
         try:
             if params.value.record_state:  # times after a bankruptcy stay unwritten
                 self.design[layout.DESIGN_ALIVE] = 0.0
-            kernels.simulate_chunk(params.path, params.value, *keys, path0, *self.outputs,
-                                   self.design, self.basis, *self.scratch)
+            kernel = kernels.simulate_plain_chunk if params.plain else kernels.simulate_chunk
+            kernel(params.path, params.value, *keys, path0, *self.outputs, self.design,
+                   self.basis, *self.scratch)
         finally:
             numba.set_parallel_chunksize(previous)
         return Chunk(path0, *self.outputs, self.plans)

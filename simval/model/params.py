@@ -256,6 +256,18 @@ class KernelParams(NamedTuple):
         """Whether paths come in antithetic pairs."""
         return self.path.antithetic
 
+    @property
+    def plain(self) -> bool:
+        """Whether the path has no driver beyond commercial revenue and cash: no contracts,
+        chip supply, market size, regime, budget factor, market model, financing, SBC paid in
+        shares, value model or pilot. The kernel is compiled for this case on its own (it
+        then runs faster: the other drivers' code is left out), with the same results."""
+        path, value = self.path, self.value
+        return not (path.n_slots or path.tam_enabled or path.budget_enabled
+                    or path.chips_enabled or path.expansion_enabled or path.regime_enabled
+                    or path.market_enabled or path.financing_enabled or value.value_model
+                    or value.record_state or value.sbc_dilution != 0.0)
+
 
 _TERMINAL_METHODS = {"ev_sales": 0, "ev_ebitda": 1, "gordon": 2, "value_driver": 3}
 
