@@ -316,7 +316,8 @@ def _profile(name: str, n: int, threads: int) -> dict:
     statistics, building the Dataset, and everything else (one run, timers around each)."""
     simulate_module = importlib.import_module("simval.simulate")  # simval.simulate: the function
     spent = {"kernel": 0.0, "fans": 0.0, "accumulate": 0.0, "dataset": 0.0}
-    patched = [(kernels, "simulate_chunk", "kernel"), (kernels, "histogram_series", "fans"),
+    patched = [(kernels, "simulate_chunk", "kernel"), (kernels, "simulate_plain_chunk", "kernel"),
+               (kernels, "histogram_series", "fans"),
                (runner.ScenarioAccumulator, "add_chunk", "accumulate"),
                (simulate_module, "build_dataset", "dataset")]
     originals = [getattr(owner, attr) for owner, attr, _ in patched]
@@ -414,7 +415,8 @@ from simval.engine import kernels, runner
 imported = time.perf_counter() - t
 simulate_module = importlib.import_module("simval.simulate")
 spent = dict.fromkeys(("kernel", "fans", "accumulate", "dataset", "save", "headline"), 0.0)
-patched = [(kernels, "simulate_chunk", "kernel"), (kernels, "histogram_series", "fans"),
+patched = [(kernels, "simulate_chunk", "kernel"), (kernels, "simulate_plain_chunk", "kernel"),
+           (kernels, "histogram_series", "fans"),
            (runner.ScenarioAccumulator, "add_chunk", "accumulate"),
            (simulate_module, "build_dataset", "dataset"), (simval, "save", "save"),
            (simval, "headline_table", "headline")]
