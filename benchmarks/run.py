@@ -414,19 +414,30 @@ from simval.cli import main
 from simval.engine import kernels, runner
 imported = time.perf_counter() - t
 simulate_module = importlib.import_module("simval.simulate")
-spent = dict.fromkeys(("kernel", "fans", "accumulate", "dataset", "save", "headline"), 0.0)
+spent = dict.fromkeys(("pilot_kernel", "pilot_fit", "kernel", "fans", "accumulate",
+                       "dataset", "save", "headline"), 0.0)
 patched = [(kernels, "simulate_chunk", "kernel"), (kernels, "simulate_plain_chunk", "kernel"),
            (kernels, "histogram_series", "fans"),
            (runner.ScenarioAccumulator, "add_chunk", "accumulate"),
            (simulate_module, "build_dataset", "dataset"), (simval, "save", "save"),
-           (simval, "headline_table", "headline")]
+           (simval, "headline_table", "headline"),
+           (simulate_module, "fit_value_function", "pilot_fit")]
+in_pilot = []
 def timed(fn, key):
     def call(*args, **kwargs):
+        if key == "kernel" and in_pilot:  # the pilot's own simulation
+            key_now = "pilot_kernel"
+        else:
+            key_now = key
+        if key == "pilot_fit":
+            in_pilot.append(True)
         t = time.perf_counter()
         try:
             return fn(*args, **kwargs)
         finally:
-            spent[key] += time.perf_counter() - t
+            spent[key_now] += time.perf_counter() - t
+            if key == "pilot_fit":
+                in_pilot.pop()
     return call
 for owner, attr, key in patched:
     setattr(owner, attr, timed(getattr(owner, attr), key))
@@ -435,6 +446,7 @@ with tempfile.TemporaryDirectory() as out:
     main(["run", sys.argv[1], "--no-progress", "--out", out + "/run"])
     spent["run"] = time.perf_counter() - t
 spent["accumulate"] -= spent["fans"]
+spent["pilot_fit"] -= spent["pilot_kernel"]  # the regression's own time
 spent["import"] = imported
 print(json.dumps(spent))
 """
@@ -613,22 +625,34 @@ def peer_section(peer: dict, headline: dict | None, two_level: dict | None) -> l
             + f" | {prof['total']:.3f} s |")
     prof = peer["profile"].get(2, peer["profile"].get("2"))
     stats = prof["fans"] + prof["accumulate"] + prof["dataset"] + prof["other"]
-    lines += ["", f"Where the goals stand: to be 2x as fast as the numpy loop on 2 threads a "
-              f"whole run must take {t2['peer'] / 2:.3f} s; the kernel alone takes "
-              f"{t2['kernel']:.3f} s ({t2['kernel_msteps']:.0f} M path-steps/s), so that goal "
-              "(and the 1-thread one) needs a faster kernel first: at the 80 M path-steps/s goal "
-              f"it would take {peer['n'] * peer['steps'] / 80e6:.3f} s. The statistics (fans, "
-              "the rest of the accumulation, the Dataset and the rest) cost "
-              f"{stats / prof['kernel']:.0%} of the kernel's time in the profiled 2-thread run "
-              f"and {t2['whole_over_kernel'] - 1:.0%} in the alternating rounds (goal 30%). "
-              "The fans are binned from the bits of each float "
-              "(no logarithm) and only for the series whose values the parameters do not fix "
-              "(for Schwartz–Moon: total revenue, cash and the market value; commercial revenue "
-              "is counted with total revenue; capacity, share and contract revenue are known). "
-              "The kernel's own time is the simulation: per path-step two counter-based "
-              "ziggurat normals (about a quarter of it, the RNG-only section), one `exp` "
-              "(about a fifth in a perf profile: the C library's `exp`, which the bit-identical "
-              "results require), the step's arithmetic and seven series stores."]
+    binned = 3 * (peer["steps"] + 1) * peer["n"]  # total revenue, cash, market value
+    lines += ["", f"Where the goals stand. The kernel runs {t2['kernel_msteps']:.0f} M "
+              f"path-steps/s on 2 threads ({t1['kernel_msteps']:.0f} M on 1): paths like these, "
+              "with no driver beyond revenue and cash, run in a kernel compiled for them alone "
+              "(`simulate_plain_chunk`: the other drivers' code is folded away, so the step "
+              "keeps its state in registers), and the running minimum, peak, drawdown and "
+              "growth capital are computed without branches (a new peak is as good as random, "
+              "and each mispredicted branch cost more than the division now done at every "
+              "step). Its time is now mostly the simulation itself: per path-step two "
+              "counter-based ziggurat normals (the RNG-only section), one `exp` from the C "
+              "library (which the bit-identical results require), the step's arithmetic and "
+              "the series stores. "
+              f"The kernel alone is {t2['peer'] / t2['kernel']:.1f}x as fast as the numpy loop "
+              f"on 2 threads and {t1['peer'] / t1['kernel']:.1f}x on 1; a whole run "
+              f"{t2['peer_over_whole']:.1f}x and {t1['peer_over_whole']:.1f}x, because the "
+              f"streamed statistics add {t2['whole_over_kernel'] - 1:.0%} to the kernel's time "
+              f"in the alternating rounds ({stats / prof['kernel']:.0%} in the profiled run; "
+              "goal 30%). To be 2x as fast as the numpy loop on 2 threads a whole run must "
+              f"take {t2['peer'] / 2:.3f} s, so the statistics would have to cost "
+              f"{max(t2['peer'] / 2 - t2['kernel'], 0.0):.3f} s at most; the fans alone take "
+              f"{prof['fans']:.3f} s: they bin {binned / 1e6:.0f} M values (total revenue, cash "
+              "and the market value at every time; commercial revenue is counted with total "
+              "revenue, and capacity, share and contract revenue are known from the parameters), "
+              f"{prof['fans'] / binned * 1e9 * 2:.1f} ns of a thread per value, from the float's "
+              "bits (no logarithm), one series and about eight times at a time, so that the "
+              "counts being added to (22,273 bins per time) stay in the core's cache. Binning "
+              "inside the kernel, path by path, was not tried for that reason: a path's "
+              "values would go to a different histogram at every time."]
     if headline is not None:
         n_scenarios = len(simval.load_config(CONFIGS["zhipu_2026"]).scenarios)
         lines += ["", "## The headline job: `simval run configs/zhipu_2026.toml`", "",
@@ -643,22 +667,30 @@ def peer_section(peer: dict, headline: dict | None, two_level: dict | None) -> l
                   f"| {headline['import']:.2f} s | {headline['run']:.2f} s |"]
         if "profile" in headline:
             prof = headline["profile"]
-            other = prof["run"] - sum(prof[key] for key in (
-                "kernel", "fans", "accumulate", "dataset", "save", "headline"))
-            lines += ["", "Where the run's time goes (one more run, timers around each part; the "
-                      "kernel and the statistics are those of every scenario):", "",
-                      "| kernel | fans (binning) | rest of the statistics | Dataset | "
-                      "writing results.nc | headline table | other (config, report text) |",
-                      "|---|---|---|---|---|---|---|",
-                      "| " + " | ".join(f"{prof[key]:.2f} s" for key in (
-                          "kernel", "fans", "accumulate", "dataset", "save", "headline"))
+            parts = ("pilot_kernel", "pilot_fit", "kernel", "fans", "accumulate", "dataset",
+                     "save", "headline")
+            other = prof["run"] - sum(prof.get(key, 0.0) for key in parts)
+            pilot = prof.get("pilot_kernel", 0.0) + prof.get("pilot_fit", 0.0)
+            pilot_paths = simval.load_config(CONFIGS["zhipu_2026"]).scenarios["base"][
+                "market"]["pilot_paths"]
+            lines += ["", "Where the run's time goes (one more run, timers around each part; "
+                      "every scenario's):", "",
+                      "| pilot: simulation | pilot: regression | kernel | fans (binning) | "
+                      "rest of the statistics | Dataset | writing results.nc | headline table | "
+                      "other (config, report text) |", "|---|---|---|---|---|---|---|---|---|",
+                      "| " + " | ".join(f"{prof.get(key, 0.0):.2f} s" for key in parts)
                       + f" | {other:.2f} s |", "",
-                      f"The kernel alone takes {prof['kernel']:.1f} s of the 3 s the goal allows "
-                      f"({n_scenarios} scenarios x 100,000 paths x 40 quarters, "
+                      f"The main runs' kernel alone takes {prof['kernel']:.1f} s of the 3 s the "
+                      f"goal allows ({n_scenarios} scenarios x 100,000 paths x 40 quarters, "
                       f"{n_scenarios * 4e6 / prof['kernel'] / 1e6:.0f} M path-steps/s: the Zhipu "
-                      "step has contracts, chip shocks, a regime, a market size and a budget "
-                      "factor), and the floor of any fresh process (importing numpy, numba and "
-                      "xarray) is most of the import column: the goal needs a faster kernel."]
+                      "step has contracts, an expansion pool, chip shocks, a regime, a market "
+                      "size, a budget factor and the value model, every one of them on, so the "
+                      "plain kernel's gains do not apply), and the value model's pilot "
+                      f"({pilot_paths:,} paths per scenario, simulated with the state recorded at "
+                      f"every time, then a regression at each time) another {pilot:.1f} s. With "
+                      "the results file and the floor of any fresh process (importing numpy, "
+                      "numba and xarray), the goal is out of reach of a faster kernel alone: it "
+                      "would need fewer pilot paths or scenarios, which changes the numbers."]
     if two_level is not None:
         lines += ["", "## Two-level run (zhipu_2026)", ""]
         if "skipped" in two_level:

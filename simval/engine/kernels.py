@@ -114,14 +114,14 @@ _TWO_M53 = 1.0 / 9007199254740992.0
 _TWO_M52 = 2.0 * _TWO_M53
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def _mix64(z):
     z = (z ^ (z >> np.uint64(30))) * _MIX1
     z = (z ^ (z >> np.uint64(27))) * _MIX2
     return z ^ (z >> np.uint64(31))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def counter(path, stream, step, slot):
     """64-bit counter of one draw (:mod:`simval.layout`)."""
     return ((np.uint64(path) << np.uint64(PATH_SHIFT))
@@ -130,13 +130,13 @@ def counter(path, stream, step, slot):
             | (np.uint64(slot) << np.uint64(SLOT_SHIFT)))
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def random_bits(key0, key1, c):
     """64 random bits for counter ``c`` under keys ``key0, key1``."""
     return _mix64(_mix64(c * _GAMMA + key0) ^ key1)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def uniform(key0, key1, c):
     """Uniform on [0, 1) with 53 random bits."""
     return np.float64(random_bits(key0, key1, c) >> np.uint64(11)) * _TWO_M53
@@ -164,7 +164,7 @@ _ATTEMPT = np.uint64(0xD1B54A32D192ED03)  # odd: attempt a re-keys with key1 ^ (
 _SALT = np.uint64(0x8CB92BA72F3D8DD7)  # second uniform of an attempt: key0 ^ _SALT
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def normal(key0, key1, c):
     """Standard normal for counter ``c`` by the ziggurat method.
 
