@@ -157,6 +157,8 @@ def _fit(params: KernelParams, keys: Keys, n_paths: int) -> ValueFunction:
         design = buffers.design
         for k in range(times):
             solvent = design[layout.DESIGN_ALIVE, k] > 0.5
+            # x is C-contiguous (paths, basis): the layout BLAS is handed fixes the order of
+            # its sums, so another (np.compress gives the transpose) changes the fit's last bits
             x = design[:nb, k, solvent].T
             y = pv[solvent] / (discount[k] * design[layout.DESIGN_HOLDERS, k, solvent])
             gram[k] += x.T @ x
