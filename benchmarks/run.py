@@ -44,6 +44,7 @@ import simval  # noqa: E402
 from simval import layout  # noqa: E402
 from simval.engine import kernels, runner  # noqa: E402
 from simval.engine.fundamental import fit_value_function  # noqa: E402
+from simval.engine.histogram import FAN_GRID  # noqa: E402
 from simval.engine.reference import simulate_reference  # noqa: E402
 from simval.model.params import build_kernel_params, make_time_grid  # noqa: E402
 
@@ -389,8 +390,27 @@ def bench_peer(n: int, repeat: int) -> dict:
         "numpy_pv": float(pv.mean()), "numpy_pv_se": float(pv.std(ddof=1) / math.sqrt(n)),
         "simval_bankrupt": float(ds.p_bankrupt), "numpy_bankrupt": float(bankrupt.mean())}
     out["profile"] = {threads: _profile(name, n, threads) for threads in (2, 1)}
+    out["binning"] = _binning_in_cache(name)
     out["load"] = [load_before, os.getloadavg()[0]]
     return out
+
+
+def _binning_in_cache(name: str, n: int = 1024, repeat: int = 41) -> dict:
+    """The fans' binning with the series in the cache: one ``n``-path chunk (a few MB) binned
+    again and again on 2 threads, in seconds per binned value: what binning costs a whole
+    run even if it read nothing from memory (its arithmetic and the histograms' updates)."""
+    _, grid, params, keys = _setup(name)
+    chunk = runner.simulate_chunk(params, keys, 0, n)
+    plan, source_plan = chunk.plans
+    hist = np.zeros((layout.N_SERIES, grid.n_steps + 1, FAN_GRID.n_bins), dtype=np.int32)
+    source_hist = np.zeros((params.n_named + 1, grid.n_steps + 1, FAN_GRID.n_bins),
+                           dtype=np.int32)
+    values = (len(plan.rows) + len(source_plan.rows)) * (grid.n_steps + 1) * n
+    numba.set_num_threads(2)
+    bin_chunk = lambda: runner._hist_fans(chunk.series, hist, plan, chunk.sources,  # noqa: E731
+                                          source_hist, source_plan)
+    return {"n": n, "values": values,
+            "seconds_per_value": median_time(bin_chunk, repeat) / values}
 
 
 _HEADLINE_CHILD = """
@@ -653,6 +673,19 @@ def peer_section(peer: dict, headline: dict | None, two_level: dict | None) -> l
               "counts being added to (22,273 bins per time) stay in the core's cache. Binning "
               "inside the kernel, path by path, was not tried for that reason: a path's "
               "values would go to a different histogram at every time."]
+    if "binning" in peer:
+        floor = peer["binning"]["seconds_per_value"] * binned  # 2 threads
+        budget = t2["peer"] / 2
+        lines += ["", f"How far the issue's design (series written only for the kept paths, each "
+                  "block of paths binned while it is in the cache) could go: binned from the "
+                  f"cache (one {peer['binning']['n']:,}-path chunk binned again and again), a "
+                  f"value still costs {peer['binning']['seconds_per_value'] * 2e9:.1f} ns of a "
+                  f"thread, so the binning's own work is {floor:.3f} s of this run on 2 "
+                  f"threads, and the kernel plus that alone take {t2['kernel'] + floor:.3f} s "
+                  f"against the {budget:.3f} s a run 2x as fast as the numpy loop may take: "
+                  f"{'within it' if t2['kernel'] + floor <= budget else 'over it'}. That design "
+                  f"would save at most the memory traffic, {max(prof['fans'] - floor, 0.0):.3f} s "
+                  "of the fans' time and some of the kernel's stores, and was not built."]
     if headline is not None:
         n_scenarios = len(simval.load_config(CONFIGS["zhipu_2026"]).scenarios)
         lines += ["", "## The headline job: `simval run configs/zhipu_2026.toml`", "",
