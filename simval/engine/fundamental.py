@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from simval import layout
+from simval.engine import kernels
 from simval.engine.runner import ChunkBuffers, Keys
 from simval.model.params import KernelParams
 
@@ -148,6 +149,8 @@ def _fit(params: KernelParams, keys: Keys, n_paths: int) -> ValueFunction:
     count = np.zeros(times, dtype=np.int64)
     discount = params.path.discount
     buffers: ChunkBuffers | None = None
+    rows_x = np.empty((min(PILOT_CHUNK, n_paths), nb))
+    rows_y = np.empty(min(PILOT_CHUNK, n_paths))
     for path0 in range(0, n_paths, PILOT_CHUNK):
         n = min(PILOT_CHUNK, n_paths - path0)
         if buffers is None or buffers.n_paths != n:
@@ -156,11 +159,11 @@ def _fit(params: KernelParams, keys: Keys, n_paths: int) -> ValueFunction:
         pv = chunk.scalars[layout.SCALAR_PV]
         design = buffers.design
         for k in range(times):
-            solvent = design[layout.DESIGN_ALIVE, k] > 0.5
             # x is C-contiguous (paths, basis): the layout BLAS is handed fixes the order of
             # its sums, so another (np.compress gives the transpose) changes the fit's last bits
-            x = design[:nb, k, solvent].T
-            y = pv[solvent] / (discount[k] * design[layout.DESIGN_HOLDERS, k, solvent])
+            m = kernels.solvent_rows(design, pv, k, discount[k], rows_x, rows_y)
+            x = rows_x[:m]
+            y = rows_y[:m]
             gram[k] += x.T @ x
             moment[k] += x.T @ y
             y_sum[k] += y.sum()

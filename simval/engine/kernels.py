@@ -1290,6 +1290,30 @@ def count_pairs_at_least(series, level, out):
                 out[k] += 1
 
 
+# ------------------------------------------------------------------------------------------
+# The value model's pilot regression
+
+
+@njit(cache=True)
+def solvent_rows(design, pv, k, discount_k, x, y):
+    """The rows of time ``k``'s regression, gathered from a pilot chunk: for each path ``i``
+    solvent at t_k (``design[DESIGN_ALIVE, k, i] > 0.5``), in path order, its basis
+    ``design[:N_BASIS, k, i]`` into the next row of ``x`` (paths, basis; C order) and
+    ``pv[i] / (discount_k design[DESIGN_HOLDERS, k, i])`` into ``y``. Returns the number of
+    rows written. The same values, in the same layout, as numpy's boolean indexing gives, so
+    the regression's sums are those of it bit for bit; one pass instead of one per basis
+    function."""
+    m = 0
+    nb = x.shape[1]
+    for i in range(design.shape[2]):
+        if design[DESIGN_ALIVE, k, i] > 0.5:
+            for j in range(nb):
+                x[m, j] = design[j, k, i]
+            y[m] = pv[i] / (discount_k * design[DESIGN_HOLDERS, k, i])
+            m += 1
+    return m
+
+
 @njit(cache=True, parallel=True)
 def rng_only_chunk(p, key0, key1, mkey0, mkey1, path0, shocks, wins, decisions, out):
     """Draw the random numbers the engine draws for paths ``path0 ..``, and nothing else.
