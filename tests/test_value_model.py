@@ -22,7 +22,7 @@ import pytest
 import simval
 from simval import layout
 from simval.config.override import override
-from simval.engine import runner
+from simval.engine import kernels, runner
 from simval.engine.fundamental import fit_value_function, pilot_keys
 from simval.engine.reference import simulate_reference
 from simval.model.params import build_kernel_params, make_time_grid
@@ -234,6 +234,29 @@ def test_pilot_draws_its_own_numbers():
     assert pilot_keys(3)[:2] != runner.run_keys(3)[:2]
     assert pilot_keys(3)[2:] != runner.run_keys(3)[2:]
     assert pilot_keys(3, 1)[2:] == pilot_keys(3, 2)[2:]  # macro shared within a panel
+
+
+def test_solvent_rows_are_numpy_s_boolean_indexing():
+    """The pilot regression's gather gives, bit for bit and in the same layout, what numpy's
+    boolean indexing gives (the fit's sums depend on both); some paths bankrupt."""
+    rng = np.random.default_rng(11)
+    n_times, n = 5, 300
+    design = rng.lognormal(size=(layout.N_DESIGN, n_times, n))
+    design[layout.DESIGN_ALIVE] = rng.random((n_times, n)) < 0.7
+    pv = rng.normal(size=n)
+    discount = np.exp(-0.03 * np.arange(n_times))
+    x = np.full((n, layout.N_BASIS), np.nan)
+    y = np.full(n, np.nan)
+    for k in range(n_times):
+        m = kernels.solvent_rows(design, pv, k, discount[k], x, y)
+        solvent = design[layout.DESIGN_ALIVE, k] > 0.5
+        expected_x = design[:layout.N_BASIS, k, solvent].T
+        expected_y = pv[solvent] / (discount[k] * design[layout.DESIGN_HOLDERS, k, solvent])
+        assert m == solvent.sum() and 0 < m < n
+        assert x[:m].strides == expected_x.strides
+        np.testing.assert_array_equal(x[:m], expected_x)
+        np.testing.assert_array_equal(y[:m], expected_y)
+        np.testing.assert_array_equal(x[:m].T @ x[:m], expected_x.T @ expected_x)
 
 
 @pytest.mark.parametrize("threads, chunk", [(1, None), (2, 4096)])
