@@ -28,7 +28,8 @@ from simval.model.signals import signal_rules
 from simval.results.dataset import build_dataset
 from simval.stats.probabilities import binomial_estimate, paired_binomial_estimate
 
-__all__ = ["check_names", "check_shared_keys", "check_whole", "scenario_accumulators", "simulate"]
+__all__ = ["check_names", "check_shared_keys", "check_whole", "progress_bar",
+           "scenario_accumulators", "simulate"]
 
 _SHARED_KEYS = (("company", "as_of"), ("company", "currency"),
                 ("simulation", "horizon_years"), ("simulation", "steps_per_year"),
@@ -229,9 +230,6 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
         n_paths = min(n_paths, max_paths)  # the cap bounds the first round too
     grid = make_time_grid(base)
     keys = run_keys(seed)
-    contracts: list[str] = []
-    for values in config.scenarios.values():
-        contracts += [c for c in values["contracts"] if c not in contracts]
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(threads)
@@ -243,7 +241,7 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
     accumulators = scenario_accumulators(config, params, grid, keep, antithetic=antithetic,
                                          holds_kept=client is None)
     kept: dict[str, list] = {name: [] for name in params}  # kept chunks on the cluster
-    bar = _progress_bar(progress, n_paths * len(config.scenarios))
+    bar = progress_bar(progress, n_paths * len(config.scenarios), "simulating")
     done, target = 0, n_paths
     try:
         with bar if bar is not None else nullcontext():
@@ -271,10 +269,9 @@ def simulate(config: Config | str | Path, *, n_paths: int | None = None,
         numba.set_num_threads(previous_threads)
     required = {name: required_terminal_revenue(values, grid)
                 for name, values in config.scenarios.items()}
-    contract_index = {name: [contracts.index(c) for c in values["contracts"]]
-                      for name, values in config.scenarios.items()}
     ds = build_dataset(config, grid, accumulators, required, seed=seed, n_paths=done,
-                       keep_paths=keep, contracts=contracts, contract_index=contract_index,
+                       keep_paths=keep, contracts=config.contract_names,
+                       contract_index=config.contract_index,
                        kept=kept if client is not None else None,
                        value_functions=value_functions)
     ds.attrs["antithetic"] = int(antithetic)
@@ -311,6 +308,8 @@ def run_warnings(ds: xr.Dataset, config: Config) -> list[str]:
     return [f"market_size.max_share binds on none of the {ds.attrs['n_paths']:,} paths of "
             f"scenario {', '.join(repr(s) for s in never)}: the cap cannot change any result "
             "there (lower max_share, or check the market-size points)"]
+
+
 def scenario_accumulators(config: Config, params: dict[str, KernelParams], grid: TimeGrid,
                           keep: int, *, antithetic: bool = False,
                           holds_kept: bool = True) -> dict[str, ScenarioAccumulator]:
@@ -349,9 +348,11 @@ def _next_round(done: int, half_width: float, precision: float, max_paths: int) 
     return min(target, max_paths)
 
 
-def _progress_bar(enabled: bool, total: int):
+def progress_bar(enabled: bool, total: int, desc: str):
+    """A tqdm bar of ``total`` paths labelled ``desc`` (None when not ``enabled``: tqdm is
+    imported only for a bar)."""
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, unit="path", unit_scale=True, desc="simulating", leave=False)
+    return tqdm(total=total, unit="path", unit_scale=True, desc=desc, leave=False)

@@ -30,7 +30,13 @@ from simval.layout import MAX_PATHS
 from simval.model.params import build_kernel_params, make_time_grid, required_terminal_revenue
 from simval.results.dataset import build_dataset
 from simval.results.draws import BATCHED, add_draw_variables, over_time_intervals
-from simval.simulate import check_names, check_shared_keys, check_whole, scenario_accumulators
+from simval.simulate import (
+    check_names,
+    check_shared_keys,
+    check_whole,
+    progress_bar,
+    scenario_accumulators,
+)
 
 __all__ = ["simulate_draws"]
 
@@ -114,11 +120,7 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
     grid = make_time_grid(base)
     keys = run_keys(seed)
     names = list(config.scenarios)
-    contracts: list[str] = []
-    for values in config.scenarios.values():
-        contracts += [c for c in values["contracts"] if c not in contracts]
-    contract_index = {name: [contracts.index(c) for c in values["contracts"]]
-                      for name, values in config.scenarios.items()}
+    contracts, contract_index = config.contract_names, config.contract_index
     drawn = draw_values(uncertainty, seed)
     # the revenue that justifies V0 at the config's own values (a headline-only build of a
     # draw does not use it)
@@ -136,7 +138,7 @@ def simulate_draws(config: Config | str | Path, *, draws: int | None = None,
     previous_threads = numba.get_num_threads()
     if threads is not None:
         numba.set_num_threads(threads)
-    bar = _progress_bar(progress, uncertainty.draws * n * len(names))
+    bar = progress_bar(progress, uncertainty.draws * n * len(names), "simulating draws")
     try:
         with bar if bar is not None else nullcontext():
             for d in range(uncertainty.draws):
@@ -214,11 +216,3 @@ def _pool(pooled: dict[str, ScenarioAccumulator],
         pooled[name].merge(acc)
     return pooled
 
-
-def _progress_bar(enabled: bool, total: int):
-    if not enabled:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="path", unit_scale=True, desc="simulating draws",
-                leave=False)

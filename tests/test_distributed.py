@@ -79,7 +79,7 @@ def test_kept_paths_stay_on_the_workers(client, runs):
 class _Bar:
     """Stands in for the progress bar and records its updates."""
 
-    def __init__(self, enabled: bool, total: int) -> None:
+    def __init__(self, enabled: bool, total: int, desc: str) -> None:
         self.total, self.updates = total, []
 
     def __enter__(self) -> _Bar:
@@ -98,7 +98,7 @@ def test_kept_chunks_are_bounded_within_a_range(client, full_config, monkeypatch
     # kept rows of one block per chunk at most: ranges of 2 blocks are cut in two
     monkeypatch.setattr(dist, "KEPT_CHUNK_BYTES", 4096 * 1000)  # < 2 blocks of 824 B rows
     bars: list[_Bar] = []
-    monkeypatch.setattr(importlib.import_module("simval.simulate"), "_progress_bar",
+    monkeypatch.setattr(importlib.import_module("simval.simulate"), "progress_bar",
                         lambda *args: bars.append(_Bar(*args)) or bars[-1])
     kwargs = {"n_paths": 8 * 4096, "keep_paths": 3 * 4096 + 100, "scenarios": ["base"]}
     on_cluster = simval.simulate(full_config, client=client, progress=True, **kwargs)

@@ -69,6 +69,16 @@ class ConfigKey:
         return "[" + ".".join(self.path[:-1]) + "]." + self.path[-1]
 
     @property
+    def contract(self) -> tuple[str, ...] | None:
+        """The path of the named contract's table a key of a contract belongs to,
+        ``("contracts", NAME)`` (for ``contracts.NAME.KEY`` and
+        ``slowdown.contracts.NAME.KEY``); None for any other key."""
+        path = self.path
+        if path[0] == "contracts":
+            return path[:2]
+        return ("contracts", path[2]) if path[:2] == ("slowdown", "contracts") else None
+
+    @property
     def numeric(self) -> bool:
         """Whether the key takes a number (``float`` or ``int``)."""
         return self.field.kind in ("float", "int")
@@ -88,11 +98,6 @@ class ConfigKey:
         return self.field.unit.format(currency=currency)
 
 
-def _contract_names(config: Config) -> list[str]:
-    names: list[str] = []
-    for values in config.scenarios.values():
-        names += [c for c in values["contracts"] if c not in names]
-    return names
 def resolve_key(config: Config, key: str) -> ConfigKey:
     """The schema field of a dot key, or a :class:`ConfigError` saying what is wrong with it.
 
@@ -137,7 +142,7 @@ def resolve_key(config: Config, key: str) -> ConfigKey:
             raise bad(f"is not a known key: [{head}] has the keys {', '.join(SCHEMA[head])}.")
         field = SCHEMA[head][parts[1]]
     elif head == "contracts":
-        names = _contract_names(config)
+        names = config.contract_names
         if len(parts) != 3:
             raise bad("must be written contracts.NAME.KEY.")
         if parts[1] not in names:
@@ -149,7 +154,7 @@ def resolve_key(config: Config, key: str) -> ConfigKey:
         field = CONTRACT_FIELDS[parts[2]]
     elif head == "slowdown":
         if len(parts) >= 2 and parts[1] == "contracts":
-            names = _contract_names(config)
+            names = config.contract_names
             if len(parts) != 4:
                 raise bad("must be written slowdown.contracts.NAME.KEY.")
             if parts[2] not in names:

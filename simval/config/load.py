@@ -81,6 +81,22 @@ class Config:
         return next(iter(self.scenarios.values()))
 
     @property
+    def contract_names(self) -> list[str]:
+        """The named contracts of all the scenarios, each once, in the order they first
+        appear (the ``contract`` coordinate of the results)."""
+        names: list[str] = []
+        for values in self.scenarios.values():
+            names += [c for c in values["contracts"] if c not in names]
+        return names
+
+    @property
+    def contract_index(self) -> dict[str, list[int]]:
+        """Scenario -> the position in :attr:`contract_names` of each of its contracts."""
+        names = self.contract_names
+        return {name: [names.index(c) for c in values["contracts"]]
+                for name, values in self.scenarios.items()}
+
+    @property
     def sha256(self) -> str:
         """Hash of the config text."""
         return hashlib.sha256(self.text.encode()).hexdigest()

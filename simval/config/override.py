@@ -17,9 +17,7 @@ __all__ = ["override"]
 def _apply(raw: dict[str, Any], scenarios: dict[str, Any] | None, key: ConfigKey,
            value: Any) -> None:
     """Set ``key`` to ``value`` in the base table and in every scenario that sets it itself."""
-    path = key.path
-    contract = path[:2] if path[0] == "contracts" else (
-        ("contracts", path[2]) if path[:2] == ("slowdown", "contracts") else None)
+    path, contract = key.path, key.contract
     in_base = contract is None or has_path(raw, contract)
     if in_base:
         set_path(raw, path, value)

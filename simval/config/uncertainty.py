@@ -299,7 +299,8 @@ def read_uncertainty(config: Config, draws: int | None = None) -> Uncertainty | 
                         "{ dist = ..., ... } (at least one prior). Got "
                         f"{raw_priors!r} instead.")
         raw_priors = {}
-    for name, spec in _prior_tables(raw_priors).items():
+    specs = _prior_tables(raw_priors)
+    for name, spec in specs.items():
         where = f"{source}: [uncertainty.priors] {name!r}"
         try:
             key = resolve_key(config, name)
@@ -339,7 +340,7 @@ def read_uncertainty(config: Config, draws: int | None = None) -> Uncertainty | 
             continue
         priors[name] = prior
     rank = _correlations(table.get("correlations", []), list(priors), source, problems,
-                         complete=len(priors) == len(_prior_tables(raw_priors)))
+                         complete=len(priors) == len(specs))
     if problems:
         raise ConfigError(problems)
     out = Uncertainty(int(n_draws), method, int(paths), enabled, priors, rank)
@@ -471,9 +472,7 @@ def config_for_draw(config: Config, values: Mapping[str, float],
     for name, value in values.items():
         key = uncertainty.priors[name].key
         value = int(value) if key.field.kind == "int" else float(value)
-        path = key.path
-        contract = path[:2] if path[0] == "contracts" else (
-            ("contracts", path[2]) if path[:2] == ("slowdown", "contracts") else None)
+        path, contract = key.path, key.contract
         if contract is None or has_path(tables, contract):
             set_path(tables, path, value)
             continue

@@ -166,7 +166,7 @@ class LogGrid:
 
     @staticmethod
     def totals(counts: np.ndarray) -> np.ndarray:
-        """Paths in each histogram (``counts.sum(axis=-1)``, rows counted in parallel)."""
+        """Paths in each histogram (``counts.sum(axis=-1)``, as int64 whatever the counts' type)."""
         counts = np.asarray(counts)
         flat = _integer_rows(counts)
         out = np.empty(flat.shape[0], dtype=np.int64)

@@ -63,7 +63,7 @@ from simval.layout import (
     SERIES_PRICE_TO_VALUE,
     SERIES_TOTAL_REVENUE,
 )
-from simval.model.params import TimeGrid
+from simval.model.params import TimeGrid, initial_total_revenue
 
 __all__ = ["ReferenceResult", "simulate_reference"]
 
@@ -420,7 +420,7 @@ def simulate_reference(values: dict[str, Any], grid: TimeGrid, seed: int, path0:
                                     slow["market"]["long_run_multiple"]]))
         m_vol = np.array([mkt["volatility"], slow["market"]["volatility"]])
         m_decay, _, m_v = _ou(mkt["mean_reversion"], step)
-    s_ref = com["revenue"] + sum(c["revenue"] for c in values["contracts"].values())
+    s_ref = initial_total_revenue(values)  # the basis's revenue scale, as the kernel's
 
     def fitted(k: int, total: np.ndarray, mu: np.ndarray, cash: np.ndarray,
                contracts: np.ndarray, margin: np.ndarray, regime: np.ndarray,

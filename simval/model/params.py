@@ -20,7 +20,8 @@ from simval.config.load import long_run_operating_expense_ratio
 from simval.layout import DAYS_PER_YEAR, N_BASIS, STREAM_CONTRACT0, STREAM_POOL0
 
 __all__ = ["KernelParams", "PathParams", "TimeGrid", "ValueParams", "build_kernel_params",
-           "exit_multiple_median", "make_time_grid", "operating_expense_ratios",
+           "exit_multiple_median", "initial_total_revenue", "make_time_grid",
+           "operating_expense_ratios",
            "required_table_levels", "required_terminal_revenue"]
 
 
