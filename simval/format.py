@@ -11,8 +11,11 @@ import math
 import re
 from typing import Any
 
+from scipy.special import ndtri
+
 __all__ = [
     "CURRENCY_SYMBOLS",
+    "Z_95",
     "format_mean",
     "format_money",
     "format_number",
@@ -28,6 +31,10 @@ CURRENCY_SYMBOLS = {"CNY": "¥", "USD": "$", "EUR": "€", "GBP": "£", "JPY": "
 
 NOT_AVAILABLE = "n/a"
 """The text of a number that is missing or not finite."""
+
+Z_95 = float(ndtri(0.975))
+"""The normal quantile of a two-sided 95% interval: the half-width of a mean's 95% interval
+in standard errors."""
 
 
 def format_money(value: float | None, currency: str) -> str:

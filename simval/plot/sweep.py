@@ -8,13 +8,12 @@ the function is called.
 from __future__ import annotations
 
 import itertools
-import json
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
-from simval.format import format_value
+from simval.format import Z_95, format_value
 from simval.plot import style as _style
 
 if TYPE_CHECKING:
@@ -30,7 +29,6 @@ OUTPUTS = {
 """The headline numbers a sweep figure can show, with their axis labels."""
 
 _DASHES = ["-", "--", ":", "-."]
-_Z95 = 1.959963984540054  # the 97.5% standard normal quantile
 
 
 def _label(coord: xr.DataArray, value: Any) -> str:
@@ -47,7 +45,7 @@ def _interval(point: xr.Dataset, output: str) -> tuple[np.ndarray, np.ndarray]:
     """The 95% interval of ``output`` along the swept key: Clopper-Pearson for a probability,
     ± 1.96 standard errors for E[PV]/V0."""
     if output == "value_ratio":
-        half = _Z95 * point.value_ratio_se.values
+        half = Z_95 * point.value_ratio_se.values
         return point.value_ratio.values - half, point.value_ratio.values + half
     return point[f"{output}_low"].values, point[f"{output}_high"].values
 
@@ -88,9 +86,9 @@ def sweep(ds: xr.Dataset, key: str | None = None, *, output: str = "p_justified"
     >>> ax.get_xlabel()
     'chips.shock_rate (1/year)'
     """
-    if "sweep_keys" not in ds.attrs:
-        raise ValueError("not a sweep Dataset: no 'sweep_keys' attribute")
-    keys = list(json.loads(ds.attrs["sweep_keys"]))
+    from simval.research.sweep import sweep_keys
+
+    keys = sweep_keys(ds)
     key = keys[0] if key is None else key
     if key not in keys:
         raise ValueError(f"{key!r} was not swept; the swept keys are {', '.join(keys)}")

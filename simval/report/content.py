@@ -178,10 +178,14 @@ def title(ds: xr.Dataset) -> str:
             f"is {what} justified?")
 
 
+def _any_finite(ds: xr.Dataset, name: str) -> bool:
+    """Whether ``ds`` holds the variable ``name`` with at least one finite value."""
+    return name in ds and bool(np.isfinite(ds[name].values).any())
+
+
 def _value_model(ds: xr.Dataset) -> bool:
     """Whether the results hold the value model's split of the collapse."""
-    return "p_collapse_fundamental" in ds and bool(
-        np.isfinite(ds.p_collapse_fundamental.values).any())
+    return _any_finite(ds, "p_collapse_fundamental")
 
 
 def _shared_money(values: np.ndarray, currency: str) -> str | None:

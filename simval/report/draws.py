@@ -10,7 +10,7 @@ import xarray as xr
 from simval.format import format_number, format_percent
 from simval.report.figures import ReportFigure, render
 from simval.report.sections import Section, Table
-from simval.results.summary import DRAW_ROWS
+from simval.results.summary import DRAW_ROWS, draw_spread
 
 __all__ = ["draw_sections"]
 
@@ -61,13 +61,10 @@ def draw_sections(ds: xr.Dataset, first_figure: int = 1) -> list[Section]:
             if f"{name}_band" not in s:
                 continue
             show = format_percent if name.startswith("p_") else format_number
-            var_p, var_mc = float(s[f"{name}_var_parameter"]), float(s[f"{name}_var_mc"])
-            total = var_p + var_mc
             rows.append([f"{scen}: {label}",
                          f"{show(float(s[name]))} [{show(float(s[f'{name}_low']))}, "
                          f"{show(float(s[f'{name}_high']))}]",
-                         " / ".join(show(float(x)) for x in s[f"{name}_band"].values),
-                         format_percent(var_p / total) if total > 0 else "no spread"])
+                         *draw_spread(s, name)])
     priors = "; ".join(f"{k}: {p}" for k, p in zip(ds.parameter.values, ds.prior.values,
                                                    strict=True))
     text = (f"Every number above is predictive: the parameters are not known, so the run drew "

@@ -23,7 +23,7 @@ import xarray as xr
 from simval.config.load import Config, ConfigError
 from simval.format import format_percent
 from simval.report.assumptions import _flatten, format_value
-from simval.report.content import sha256_file, shown_path
+from simval.report.content import _any_finite, sha256_file, shown_path
 from simval.report.figures import ReportFigure, render
 from simval.report.sections import Block, Note, Section, Table
 
@@ -187,8 +187,7 @@ def _ratio(d: float, lo: float, hi: float) -> str:
 
 def _has_fundamental(t: xr.Dataset) -> bool:
     """Whether the tornado has the value model's P(fundamental collapse)."""
-    return "delta_p_collapse_fundamental" in t and bool(
-        np.isfinite(t.delta_p_collapse_fundamental.values).any())
+    return _any_finite(t, "delta_p_collapse_fundamental")
 
 
 def tornado_table(t: xr.Dataset, config: Config | None = None) -> Table:

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from simval.config.load import Config, ConfigError
+from simval.config.load import Config
 from simval.config.rates import CONTINUOUS, annual_percent
-from simval.format import format_number, format_percent, format_probability, format_value
+from simval.format import Z_95, format_number, format_percent, format_probability, format_value
 from simval.report.figures import ReportFigure, render
 from simval.report.sections import Block, Table
 
@@ -25,7 +25,6 @@ __all__ = ["sweep_blocks", "sweep_figure", "sweep_sentences", "sweep_table"]
 
 _LABELS = {"p_justified": "P(justified)", "p_collapse": "P(collapse)",
            "value_ratio": "E[PV]/V0"}
-_Z95 = 1.959963984540054
 
 
 def _keys(sweep: xr.Dataset) -> list[str]:
@@ -35,25 +34,20 @@ def _keys(sweep: xr.Dataset) -> list[str]:
 
 
 def _shown(sweep: xr.Dataset, config: Config | None, key: str, value: Any) -> str:
-    """A swept value as the report shows it: a continuous rate also as ``(40%/yr)``."""
+    """A value of the swept ``key`` as the report shows it: with a config, a continuous rate
+    (its coordinate's ``compounding``) also as ``(40%/yr)``."""
     text = format_value(value)
-    if config is None or not isinstance(value, int | float | np.number):
-        return text
-    from simval.config.address import resolve_key
-
-    try:
-        field = resolve_key(config, key).field
-    except ConfigError:
-        return text
-    if field.compounding == CONTINUOUS and math.isfinite(float(value)) and float(value) != 0:
+    if (config is not None and sweep[key].attrs.get("compounding") == CONTINUOUS
+            and isinstance(value, int | float | np.number) and math.isfinite(float(value))
+            and float(value) != 0):
         return f"{text} ({annual_percent(float(value), CONTINUOUS):.3g}%/yr)"
     return text
 
 
 def _ratio_cell(point: xr.Dataset) -> str:
     value, se = float(point.value_ratio), float(point.value_ratio_se)
-    return (f"{format_number(value)} [{format_number(value - _Z95 * se)}, "
-            f"{format_number(value + _Z95 * se)}]")
+    return (f"{format_number(value)} [{format_number(value - Z_95 * se)}, "
+            f"{format_number(value + Z_95 * se)}]")
 
 
 def sweep_table(sweep: xr.Dataset, config: Config | None = None) -> Table:
@@ -113,7 +107,7 @@ def sweep_figure(sweep: xr.Dataset, name: str) -> ReportFigure:
     keys = _keys(sweep)
 
     def draw(fig) -> None:
-        axes = np.atleast_2d(fig.subplots(len(keys), 3, squeeze=False))
+        axes = fig.subplots(len(keys), 3, squeeze=False)
         for row, key in zip(axes, keys, strict=True):
             for ax, output in zip(row, _LABELS, strict=True):
                 plot.sweep(sweep, key, output=output, ax=ax)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from simval.cli_args import non_negative, output_folder, positive, root_seed
-from simval.results.io import save
+from simval.results.io import save, write_file_atomic
 
 __all__ = ["add_subcommands", "handlers", "main"]
 
@@ -395,7 +395,7 @@ def _calibrate(args: argparse.Namespace) -> int:
     else:
         if args.out.parent != Path():
             args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(text, encoding="utf-8")
+        write_file_atomic(args.out, text.encode("utf-8"))
         print(f"priors written to {args.out}")
     return 0
 

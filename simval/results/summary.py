@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import xarray as xr
-from scipy.special import ndtri
 
 from simval.format import (
+    Z_95,
     format_mean,
     format_money,
     format_number,
@@ -16,12 +16,8 @@ from simval.format import (
 )
 from simval.results.dataset import question_index
 
-__all__ = ["EXTRA_BLOCKS", "draw_rows", "format_quantile", "headline_table", "panel_table",
-           "signal_rows", "weighted_rows"]
-
-Z_95 = float(ndtri(0.975))
-"""The normal quantile of a two-sided 95% interval (1.95996...)."""
-
+__all__ = ["EXTRA_BLOCKS", "draw_rows", "draw_spread", "format_quantile", "headline_table",
+           "panel_table", "signal_rows", "weighted_rows"]
 
 EXTRA_BLOCKS = ("weighted  (", "what to watch  (", "parameter uncertainty  (")
 """How the headline's blocks after the scenarios begin (the weighted mixture, the signals,
@@ -77,12 +73,12 @@ def _value_model_rows(s: xr.Dataset, cur: str, q_index: int) -> list[tuple[str, 
     if "p_collapse_fundamental" not in s or not math.isfinite(float(s.p_collapse_fundamental)):
         return []
     b0 = float(s.price_to_value_0)
-    gap = f"{b0:,.0f}x" if 100 <= b0 < 1e6 else f"{b0:.3g}x" if b0 < 100 else f"{b0:.1e}x"
-    r2 = float(s.fundamental_value_r2.isel(time=q_index))
     rows = [("  of which the company alone (B fixed at B0)",
              format_probability(s, "p_collapse_fundamental"))]
     if not math.isfinite(b0):  # a two-level run: W_0 differs from draw to draw
         return rows
+    gap = f"{b0:,.0f}x" if 100 <= b0 < 1e6 else f"{b0:.3g}x" if b0 < 100 else f"{b0:.1e}x"
+    r2 = float(s.fundamental_value_r2.isel(time=q_index))
     return [
         *rows,
         ("model's own value W0 / price-to-value B0",
@@ -231,6 +227,19 @@ DRAW_ROWS = (("value_ratio", "E[PV] / V0"), ("p_collapse", "P(collapse)"),
 ``*_band`` variables are in the Dataset and the report)."""
 
 
+def draw_spread(s: xr.Dataset, name: str, share_suffix: str = "") -> tuple[str, str]:
+    """The spread across draws of the number ``name`` of one scenario ``s`` of a two-level
+    run, as ``(band, share)``: its 5% / 50% / 95% band across draws, and the parameters'
+    share of its per-draw variance followed by ``share_suffix`` (``"no spread"`` when the
+    variance is zero)."""
+    show = format_percent if name.startswith("p_") else format_number
+    band = " / ".join(show(float(x)) for x in s[f"{name}_band"].values)
+    var_p, var_mc = float(s[f"{name}_var_parameter"]), float(s[f"{name}_var_mc"])
+    total = var_p + var_mc
+    return band, (f"{format_percent(var_p / total)}{share_suffix}" if total > 0
+                  else "no spread")
+
+
 def draw_rows(ds: xr.Dataset) -> list[tuple[str, list[tuple[str, str]]]]:
     """Per scenario of a two-level run, one row per number of :data:`DRAW_ROWS`: its band
     across draws (5/50/95%) and the parameters' share of the per-draw variance (empty for a
@@ -239,17 +248,12 @@ def draw_rows(ds: xr.Dataset) -> list[tuple[str, list[tuple[str, str]]]]:
         return []
     out = []
     for scen in ds.scenario.values:
+        s = ds.sel(scenario=scen)
         rows = []
         for name, label in DRAW_ROWS:
             if f"{name}_band" not in ds:
                 continue
-            s = ds.sel(scenario=scen)
-            show = format_percent if name.startswith("p_") else format_number
-            band = " / ".join(show(float(x)) for x in s[f"{name}_band"].values)
-            var_p, var_mc = float(s[f"{name}_var_parameter"]), float(s[f"{name}_var_mc"])
-            total = var_p + var_mc
-            share = (f"{format_percent(var_p / total)} from parameters" if total > 0
-                     else "no spread")
+            band, share = draw_spread(s, name, " from parameters")
             rows.append((label, f"{band}  ({share})"))
         out.append((str(scen), rows))
     return out

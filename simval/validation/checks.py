@@ -31,6 +31,7 @@ from scipy import stats
 
 from simval.engine.reference import simulate_reference
 from simval.engine.runner import Chunk, run_keys, simulate_chunk
+from simval.format import Z_95
 from simval.model.params import build_kernel_params, make_time_grid
 from simval.validation import closed_forms as cf
 from simval.validation.configs import (
@@ -253,7 +254,7 @@ def _revenue_quantiles(seed: int, n: int) -> Outcome:
     q = ds["quantile"].values
     est = ds.terminal_revenue_quantile.values
     se = (ds.terminal_revenue_quantile_high.values - ds.terminal_revenue_quantile_low.values) \
-        / (2 * 1.959963984540054)
+        / (2 * Z_95)
     m, v = _gbm_log_moments()
     return z_test(est, cf.lognormal_quantile(q, m, v), se,
                   cf.lognormal_quantile(q, m + 0.045 * 2.0, v), k=K_VECTOR)
