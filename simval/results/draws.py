@@ -15,8 +15,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import xarray as xr
-from scipy.special import ndtri
 
+from simval.format import Z_95
 from simval.stats.draws import DrawSplit, crossed_estimate, draw_spread_estimate
 
 __all__ = ["BAND", "BATCHED", "add_draw_variables", "headline_estimates", "over_time_intervals"]
@@ -29,7 +29,6 @@ BATCHED = {"p_justified": "justified", "p_collapse": "collapse", "p_bankrupt": "
 """Headline estimates with per-batch sums in the accumulator (their errors come from the
 crossed draw x batch layout; the others' from :func:`~simval.stats.draws.draw_spread_estimate`)."""
 
-_Z = float(ndtri(0.975))
 _DIMS = {"scenario", "signal"}
 
 
@@ -85,33 +84,24 @@ def add_draw_variables(ds: xr.Dataset, per_draw: Sequence[xr.Dataset],
         what = out[name].attrs.get("description", name)
         out[f"{name}_by_draw"] = xr.Variable(stacked.dims, stacked.values, {
             "units": units, "description": f"{what}: the estimate under each parameter draw"})
-        band = np.nanquantile(stacked.values, BAND, axis=-1) if n_draws else None
+        band = np.nanquantile(stacked.values, BAND, axis=-1)
         out[f"{name}_band"] = xr.Variable((*stacked.dims[:-1], "band"),
                                           np.moveaxis(band, 0, -1),
                                           {"units": units,
                                            "description": f"5/50/95% of {name}_by_draw across "
                                                           "draws"})
-        splits = _splits(name, stacked.values, stacked_se.values, batch_means, out)
+        splits, crossed = _splits(name, stacked.values, stacked_se.values, batch_means, out)
         shape = stacked.shape[:-1]
         se = np.array([s.se for s in splits]).reshape(shape)
         var_p = np.array([s.var_parameter for s in splits]).reshape(shape)
         var_mc = np.array([s.var_mc for s in splits]).reshape(shape)
         dims = stacked.dims[:-1]
-        how = ("crossed draw x batch layout" if name in BATCHED and dims == ("scenario",)
+        how = ("crossed draw x batch layout" if crossed
                else "spread across draws plus the mean per-draw Monte Carlo variance "
                     "(conservative)")
-        value = out[name].values
-        low, high = value - _Z * se, value + _Z * se
-        if units == "1" and name.startswith("p_"):
-            low, high = np.clip(low, 0.0, 1.0), np.clip(high, 0.0, 1.0)
-        out[f"{name}_se"] = xr.Variable(dims, se, {
-            "units": units, "description": f"standard error of the predictive {name}: parameter "
-                                           f"uncertainty and Monte Carlo error ({how})"})
-        for suffix, bound in (("low", low), ("high", high)):
-            out[f"{name}_{suffix}"] = xr.Variable(dims, bound, {
-                "units": units, "description": f"{'lower' if suffix == 'low' else 'upper'} "
-                                               f"bound of the 95% interval of the predictive "
-                                               f"{name} (value +- 1.96 se)"})
+        _set_interval(out, name, dims, units, se,
+                      f"standard error of the predictive {name}: parameter uncertainty and "
+                      f"Monte Carlo error ({how})", clip=units == "1" and name.startswith("p_"))
         sq = f"({units})^2" if units not in ("", "1") else "1"
         out[f"{name}_var_parameter"] = xr.Variable(dims, var_p, {
             "units": sq, "description": f"parameter part of the variance of {name}_by_draw: "
@@ -144,32 +134,37 @@ def over_time_intervals(ds: xr.Dataset, per_draw: Mapping[str, np.ndarray],
             continue
         with np.errstate(invalid="ignore"):
             var = np.var(x, axis=1, ddof=1) / x.shape[1] + np.mean(x * (1 - x), axis=1) / n_paths
-        se = np.sqrt(var)
-        value = out[name].values
-        keep = np.isfinite(value)  # NaN (no threshold) stays NaN
-        dims = out[name].dims
-        units = out[name].attrs.get("units", "1")
-        out[f"{name}_se"] = xr.Variable(dims, np.where(keep, se, np.nan), {
-            "units": units, "description": f"standard error of the predictive {name}: spread "
-                                           "across draws plus the per-draw binomial variance "
-                                           "(conservative)"})
-        for suffix, bound in (("low", value - _Z * se), ("high", value + _Z * se)):
-            out[f"{name}_{suffix}"] = xr.Variable(dims, np.where(keep, np.clip(bound, 0, 1),
-                                                                 np.nan), {
-                "units": units, "description": f"{'lower' if suffix == 'low' else 'upper'} "
-                                               f"bound of the 95% interval of the predictive "
-                                               f"{name} (value +- 1.96 se)"})
+        keep = np.isfinite(out[name].values)  # NaN (no threshold) stays NaN
+        _set_interval(out, name, out[name].dims, out[name].attrs.get("units", "1"),
+                      np.where(keep, np.sqrt(var), np.nan),
+                      f"standard error of the predictive {name}: spread across draws plus the "
+                      "per-draw binomial variance (conservative)", clip=True)
     return out
 
 
+def _set_interval(out: xr.Dataset, name: str, dims: tuple, units: str, se: np.ndarray,
+                  se_description: str, *, clip: bool) -> None:
+    """Set ``NAME_se`` to ``se`` and ``NAME_low``, ``NAME_high`` to the 95% interval
+    ``value +- 1.96 se`` (clipped to [0, 1] with ``clip``: a probability), over ``dims``."""
+    value = out[name].values
+    out[f"{name}_se"] = xr.Variable(dims, se, {"units": units, "description": se_description})
+    for suffix, bound in (("low", value - Z_95 * se), ("high", value + Z_95 * se)):
+        out[f"{name}_{suffix}"] = xr.Variable(dims, np.clip(bound, 0.0, 1.0) if clip else bound, {
+            "units": units, "description": f"{'lower' if suffix == 'low' else 'upper'} bound of "
+                                           f"the 95% interval of the predictive {name} "
+                                           "(value +- 1.96 se)"})
+
+
 def _splits(name: str, x: np.ndarray, se: np.ndarray, batch_means: Mapping[str, np.ndarray],
-            ds: xr.Dataset) -> list[DrawSplit]:
-    """One :class:`DrawSplit` per cell of the estimate (over its non-draw dimensions)."""
+            ds: xr.Dataset) -> tuple[list[DrawSplit], bool]:
+    """One :class:`DrawSplit` per cell of the estimate (over its non-draw dimensions), and
+    whether they come from the crossed draw x batch layout (an estimate of :data:`BATCHED`
+    over scenarios alone, with at least two batches) rather than the spread across draws."""
     flat_x = x.reshape(-1, x.shape[-1])
     flat_se = se.reshape(-1, se.shape[-1])
     batches = batch_means.get(BATCHED.get(name, ""))
     if batches is not None and x.ndim == 2 and batches.shape[-1] >= 2:
         scale = (1.0 / ds["valuation"].values if name == "value_ratio"
                  else np.ones(x.shape[0]))
-        return [crossed_estimate(batches[i] * scale[i]) for i in range(x.shape[0])]
-    return [draw_spread_estimate(flat_x[i], flat_se[i]) for i in range(flat_x.shape[0])]
+        return [crossed_estimate(batches[i] * scale[i]) for i in range(x.shape[0])], True
+    return [draw_spread_estimate(flat_x[i], flat_se[i]) for i in range(flat_x.shape[0])], False
