@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from simval.config.rates import CONTINUOUS, parse_rate
 from simval.config.scaffold import IMPORTANT_DEFAULTS, Answers, parse_contract, scaffold
 
 __all__ = ["add_init", "init"]
@@ -46,8 +47,6 @@ def _rate(text: str) -> str:
     text = text.strip()
     if text.endswith("%"):
         text += "/yr"
-    from simval.config.rates import CONTINUOUS, parse_rate
-
     if parse_rate(text, CONTINUOUS) is None:
         raise argparse.ArgumentTypeError(f"must be an annual percentage such as 40%/yr; got "
                                          f"{text!r}")

@@ -14,6 +14,7 @@ import pytest
 from scipy.special import ndtri
 
 import simval
+from simval.config.override import override
 from simval.research.calibration import (
     SchwartzMoonRevenue,
     calibrate,
@@ -174,9 +175,11 @@ def test_shipped_histories_calibrate(path):
 
 
 def test_with_a_config_the_unidentified_are_held_at_its_values():
-    config = simval.load_config(ROOT / "configs" / "zhipu_2026.toml")
+    config = override(simval.load_config(ROOT / "configs" / "zhipu_2026.toml"),
+                      {"commercial.correlation": 0.3})  # not the fallback 0
     cal = calibrate(ROOT / "data" / "palantir.csv", config=config)
-    assert cal.estimates["correlation"] == config.base["commercial"]["correlation"]
+    assert cal.estimates["correlation"] == config.base["commercial"]["correlation"] == 0.3
+    assert any("not identified" in why for why in cal.held.values())
     for name, why in cal.held.items():
         if "not identified" in why:
             assert cal.estimates[name] == config.base["commercial"][name]
@@ -192,6 +195,17 @@ def test_fixed_and_free():
     assert "commercial.measurement_noise" not in priors(cal)
     with pytest.raises(ValueError, match="not a parameter"):
         calibrate(ROOT / "data" / "datadog.csv", fixed={"commercial.revenue": 1.0})
+
+
+def test_table_of_an_estimate_far_below_its_standard_error():
+    """Held only where the user says, datadog's volatility goes to about 2.5e-5 with an s.e.
+    of 0.04: its log-normal interval is [0, inf], not an overflow."""
+    cal = calibrate(ROOT / "data" / "datadog.csv", fixed={"mean_reversion": 1.0},
+                    free=["measurement_noise"], identify=False)
+    assert cal.se["volatility"] > 1000 * cal.estimates["volatility"]
+    row = next(line for line in calibration_table(cal).splitlines()
+               if line.startswith("commercial.volatility"))
+    assert "[0, inf]" in row
 
 
 def test_cli_writes_a_priors_table_that_parses(tmp_path, capsys):

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import re
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation, Overflow
 
 __all__ = ["ANNUAL", "CONTINUOUS", "annual_percent", "parse_rate", "rate_form_hint"]
 
@@ -50,8 +50,8 @@ def parse_rate(text: str, compounding: str) -> float | None:
     -------
     float or None
         ``ln(1 + p/100)`` for a continuous rate, ``p/100`` for an annual one; None if the text
-        is not an annual percentage with its unit, or ``p <= -100`` for a continuous rate (no
-        logarithm).
+        is not an annual percentage with its unit, beyond the range of a float, or ``p <= -100``
+        for a continuous rate (no logarithm).
 
     Examples
     --------
@@ -68,18 +68,16 @@ def parse_rate(text: str, compounding: str) -> float | None:
     match = _RATE.match(text) if isinstance(text, str) else None
     if match is None:
         return None
-    try:
+    try:  # an exponent beyond the decimal context's range is not a rate either
         percent = Decimal(match.group(1).replace("_", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only numbers
+        rate = float(percent / 100) if compounding == ANNUAL else float(1 + percent / 100)
+    except (InvalidOperation, Overflow):
         return None
-    if not percent.is_finite():
+    if not math.isfinite(rate):
         return None
     if compounding == ANNUAL:
-        return float(percent / 100)
-    factor = float(1 + percent / 100)
-    if not factor > 0.0 or not math.isfinite(factor):
-        return None
-    return math.log(factor)
+        return rate
+    return math.log(rate) if rate > 0.0 else None
 
 
 def rate_form_hint(text: object, compounding: str) -> str:

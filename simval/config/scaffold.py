@@ -109,26 +109,23 @@ IMPORTANT_DEFAULTS: tuple[tuple[str, str], ...] = (
 init`` prints them."""
 
 
-def _v(value: object) -> str:
-    return toml_value(value)
-
-
 def _money(x: float) -> str:
     """An amount as people write it in TOML: ``30e9``, ``1.2e9``, ``250e6``."""
     x = float(x)
     if x == 0 or not math.isfinite(x) or abs(x) < 1e3:
-        return _v(x)
+        return toml_value(x)
     exponent = 3 * math.floor(math.log10(abs(x)) / 3)
     mantissa = f"{x / 10.0 ** exponent:.12g}"
     text = f"{mantissa}e{exponent}"
-    return text if float(text) == x else _v(x)
+    return text if float(text) == x else toml_value(x)
 
 
 def _rate_text(value: str | float) -> str:
     """A rate as TOML, with its annual reading in a comment for a continuous number."""
     if isinstance(value, str):
-        return _v(value.strip())
-    return f"{_v(float(value))}  # = {annual_percent(float(value), CONTINUOUS):.3g}%/yr annual"
+        return toml_value(value.strip())
+    percent = annual_percent(float(value), CONTINUOUS)
+    return f"{toml_value(float(value))}  # = {percent:.3g}%/yr annual"
 
 
 def _line(key: str, value: str, comment: str) -> str:
@@ -170,7 +167,7 @@ def _complete(lines: list[str]) -> list[str]:
                 extra.append(_line(f"# {key}", "(not set)", field.doc))
                 continue
             value = default.value if isinstance(default, Enum) else default
-            extra.append(_line(key, _v(value), f"{field.doc} (default)"))
+            extra.append(_line(key, toml_value(value), f"{field.doc} (default)"))
         while out and not out[-1].strip():  # before the blank line that ends the section
             out.pop()
         out.extend([*extra, ""])
@@ -237,15 +234,15 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
         "# Check it with `simval validate`, run it with `simval run --report`.",
         "",
         "[company]",
-        _line("name", _v(a.name), "for titles"),
-        _line("currency", _v(a.currency), "every money amount below is in this currency"),
-        _line("as_of", _v(a.as_of), "valuation date: time 0 of every path"),
+        _line("name", toml_value(a.name), "for titles"),
+        _line("currency", toml_value(a.currency), "every money amount below is in this currency"),
+        _line("as_of", toml_value(a.as_of), "valuation date: time 0 of every path"),
         _line("valuation", _money(float(a.valuation)), "today's market value of the equity, "
                                                    "the number being tested"),
         _line("net_debt", "0.0", "debt net of cash not modelled in [costs]/[debt]"),
         "",
         "[simulation]",
-        _line("horizon_years", _v(float(a.horizon_years)),
+        _line("horizon_years", toml_value(float(a.horizon_years)),
               "question horizon: collapse, bankruptcy and threshold by then"),
         _line("valuation_horizon_years", "10.0", "cash flows are simulated to here, then a "
                                                  "terminal value; growth should have settled"),
@@ -282,9 +279,9 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
             f"[contracts.{c.name}]",
             _line("revenue", _money(float(c.revenue)), "annual revenue of the contract today"),
             _line("escalation", '"3%/yr"', "annual price escalation"),
-            _line("term_years", _v(float(c.term_years)), "years between renewals"),
-            _line("first_renewal", _v(c.first_renewal), "first renewal decision"),
-            _line("renewal_probability", _v(float(c.renewal_probability)),
+            _line("term_years", toml_value(float(c.term_years)), "years between renewals"),
+            _line("first_renewal", toml_value(c.first_renewal), "first renewal decision"),
+            _line("renewal_probability", toml_value(float(c.renewal_probability)),
                   "probability it is renewed at each renewal"),
             _line("price_change_median", "1.0", "renewed at the same price, in the median"),
             _line("price_change_dispersion", "0.1", "renegotiation moves the price ~10%"),
@@ -326,17 +323,17 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
         _line("enabled", "false", "e.g. true, points = [[2026, 50e9], [2030, 120e9]]"),
         "",
         "[costs]",
-        _line("variable_cost_ratio", _v(variable), f"cost of revenue: gross margin "
+        _line("variable_cost_ratio", toml_value(variable), f"cost of revenue: gross margin "
                                                    f"{a.gross_margin:.0%}"),
         _line("fixed_costs", "0.0", "fixed costs per year (R&D you do not scale with revenue)"),
-        _line("operating_expense_ratio", _v(opex),
+        _line("operating_expense_ratio", toml_value(opex),
               f"other operating expenses: operating margin {a.operating_margin:.0%} today"),
-        _line("target_operating_margin", _v(float(a.target_margin)),
+        _line("target_operating_margin", toml_value(float(a.target_margin)),
               "MATTERS: operating margin at maturity"),
         _line("margin_convergence", "0.25", "MATTERS: the gap to it halves in ~2.8 years"),
         _line("sbc_ratio", "0.0", "share-based pay per unit revenue (then set sbc_treatment)"),
         _line("maintenance_capex_ratio", "0.0", "capex that keeps capacity, per unit revenue"),
-        _line("tax_rate", _v(float(a.tax_rate)), "tax on positive income"),
+        _line("tax_rate", toml_value(float(a.tax_rate)), "tax on positive income"),
         _line("loss_carryforward", "0.0", "tax losses carried forward today"),
         _line("cash", _money(float(a.cash)), "cash at the as-of date (balance sheet)"),
         _line("risk_free_rate", '"4%/yr"', "interest earned on cash"),
@@ -360,7 +357,7 @@ def scaffold(answers: Answers, source: str = "<init>") -> str:
         "",
         "[market]                          # the market value path (P(collapse), threshold)",
         _line("enabled", "true", "the value/sales multiple moves"),
-        _line("long_run_multiple", _v(float(a.long_run_multiple)),
+        _line("long_run_multiple", toml_value(float(a.long_run_multiple)),
               "MATTERS: value/sales multiple the market reverts to"),
         _line("mean_reversion", "0.5", "the gap to it halves in ~1.4 years"),
         _line("volatility", "0.4", "volatility of the log multiple"),

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 from scipy.special import ndtri
 
+from simval.config.research import as_config
 from simval.research.calibration.series import RevenueSeries, read_revenue_csv, revenue_series
 from simval.research.calibration.statespace import (
     PARAMETERS,
@@ -147,16 +148,6 @@ def _as_series(series: Any) -> RevenueSeries:
     return revenue_series(dates, values, name=str(getattr(series, "name", None) or "series"))
 
 
-def _as_config(config: Any):
-    if config is None:
-        return None
-    if isinstance(config, str | Path):
-        from simval.config.load import load_config
-
-        return load_config(config)
-    return config
-
-
 def _fit(model: SchwartzMoonRevenue, held: Mapping[str, float]):
     """The best of a few starts of ``model.fit`` with ``held`` fixed."""
     best = None
@@ -171,7 +162,8 @@ def _fit(model: SchwartzMoonRevenue, held: Mapping[str, float]):
             with model.fix_params(dict(held)):
                 result = model.fit(start_params=start, method="lbfgs", maxiter=2000,
                                    disp=False, cov_type="approx")
-        if best is None or (np.isfinite(result.llf) and result.llf > best.llf):
+        if (best is None or not np.isfinite(best.llf)
+                or (np.isfinite(result.llf) and result.llf > best.llf)):
             best = result
     return best
 
@@ -241,7 +233,7 @@ def calibrate(series, *, config=None, fixed: Mapping[str, float] | None = None,
     (1.0, True)
     """
     series = _as_series(series)
-    config = _as_config(config)
+    config = as_config(config).config if config is not None else None
     if len(series) < 8:
         raise ValueError(f"{series.name}: {len(series)} periods; the calibration needs at least "
                          "8 (two years of quarters)")
@@ -268,7 +260,7 @@ def calibrate(series, *, config=None, fixed: Mapping[str, float] | None = None,
         free_names = [n for n in PARAMETERS if n not in held_values]
         bse = dict(zip(PARAMETERS, np.asarray(result.bse, dtype=float), strict=True))
         scores = {n: _badness(n, params[PARAMETERS.index(n)], bse[n]) for n in free_names}
-        worst = max(scores, key=scores.get) if scores else None
+        worst = least_identified = max(scores, key=scores.get) if scores else None
         if not identify or worst is None or scores[worst] <= 1.0:
             break
         if worst == "growth_long_run" and "mean_reversion" in scores:
@@ -282,7 +274,7 @@ def calibrate(series, *, config=None, fixed: Mapping[str, float] | None = None,
             held_at, where = float(estimate), "its estimate"
         what = ("s.e. not finite" if not math.isfinite(bse[worst]) else
                 f"s.e. {bse[worst]:.3g} against the estimate {estimate:.3g}")
-        if worst != max(scores, key=scores.get):
+        if worst != least_identified:
             what = (f"with it the long-run growth is not identified: s.e. "
                     f"{bse['growth_long_run']:.3g}")
         reasons[worst] = f"not identified by the history ({what}); held at {where}"

@@ -18,23 +18,22 @@ from collections.abc import Iterable
 import numpy as np
 from scipy.special import ndtri
 
+from simval.config.schema import SCHEMA
+from simval.config.toml import toml_value
 from simval.format import format_money
 from simval.research.calibration.fit import SECTION, Calibration, config_key
+from simval.research.calibration.statespace import PARAMETERS, POSITIVE
 
 __all__ = ["calibration_table", "correlations", "prior_scale", "priors", "priors_toml"]
 
-_LOGNORMAL = ("mean_reversion", "volatility", "growth_volatility")
-_LABELS = {"growth": "expected growth at the last date", "growth_long_run": "long-run growth",
-           "mean_reversion": "mean-reversion speed", "volatility": "revenue volatility",
-           "growth_volatility": "growth volatility", "correlation": "shock correlation",
-           "measurement_noise": "measurement noise (sd of ln R)"}
-_UNITS = {"growth": "1/year", "growth_long_run": "1/year", "mean_reversion": "1/year",
-          "volatility": "1/sqrt(year)", "growth_volatility": "1/year^1.5", "correlation": "1",
-          "measurement_noise": "1"}
+_LOGNORMAL = tuple(n for n in POSITIVE if config_key(n) is not None)
+"""The positive parameters with a config key: their priors are log-normal."""
+_UNITS = {name: SCHEMA[SECTION][name].unit if config_key(name) else "1"
+          for name in ("growth", *PARAMETERS)}
 
 
 def _key(name: str) -> str:
-    return f"{SECTION}.growth" if name == "growth" else (config_key(name) or name)
+    return config_key(name) or name
 
 
 def _selected(cal: Calibration, keys: Iterable[str] | None) -> list[str]:
@@ -51,17 +50,12 @@ def _selected(cal: Calibration, keys: Iterable[str] | None) -> list[str]:
     return [n for n in names if n in wanted]
 
 
-def prior_scale(cal: Calibration, names: list[str]) -> tuple[np.ndarray, np.ndarray]:
-    """Centre and covariance of ``names`` on the priors' scales (the log for the log-normal
-    ones)."""
+def prior_scale(cal: Calibration, names: list[str]) -> np.ndarray:
+    """Covariance of the estimates of ``names`` on the priors' scales (the log for the
+    log-normal ones, by the delta method)."""
     index = [cal.names.index(n) for n in names]
-    values = np.array([cal.value(n) for n in names])
-    jac = np.array([1.0 / v if n in _LOGNORMAL else 1.0 for n, v in zip(names, values,
-                                                                         strict=True)])
-    centre = np.array([math.log(v) if n in _LOGNORMAL else v for n, v in zip(names, values,
-                                                                            strict=True)])
-    cov = cal.cov[np.ix_(index, index)] * np.outer(jac, jac)
-    return centre, cov
+    jac = np.array([1.0 / cal.value(n) if n in _LOGNORMAL else 1.0 for n in names])
+    return cal.cov[np.ix_(index, index)] * np.outer(jac, jac)
 
 
 def priors(cal: Calibration, keys: Iterable[str] | None = None) -> dict[str, dict]:
@@ -81,7 +75,7 @@ def priors(cal: Calibration, keys: Iterable[str] | None = None) -> dict[str, dic
         "commercial.volatility": {"dist": "lognormal", "median": m, "sigma": s}, ...}``.
     """
     names = _selected(cal, keys)
-    _, cov = prior_scale(cal, names)
+    cov = prior_scale(cal, names)
     out = {}
     for i, name in enumerate(names):
         sd = float(math.sqrt(max(cov[i, i], 0.0)))
@@ -97,7 +91,7 @@ def correlations(cal: Calibration, keys: Iterable[str] | None = None,
     """``[[key_a, key_b, r], ...]``: the estimates' correlations on the priors' scales (rounded to
     ``digits``; pairs that round to 0 left out)."""
     names = _selected(cal, keys)
-    _, cov = prior_scale(cal, names)
+    cov = prior_scale(cal, names)
     sd = np.sqrt(np.maximum(np.diag(cov), 0.0))
     out = []
     for i in range(len(names)):
@@ -109,10 +103,9 @@ def correlations(cal: Calibration, keys: Iterable[str] | None = None,
     return out
 
 
-def _num(x: float) -> str:
-    """A TOML float with 4 significant figures."""
-    text = f"{x:.4g}"
-    return text if any(c in text for c in ".en") else text + ".0"
+def _rounded(x: float) -> float:
+    """``x`` to 4 significant figures."""
+    return float(f"{x:.4g}")
 
 
 def _period(cal: Calibration) -> str:
@@ -155,8 +148,8 @@ def priors_toml(cal: Calibration, keys: Iterable[str] | None = None,
              "# (normal; log-normal for positive rates, sigma = s.e./estimate); correlations on "
              "those scales."]
     for name, why in cal.held.items():
-        key = config_key(name) or name
-        lines.append(f"# held, no prior: {key} = {_num(cal.estimates[name])} ({why})")
+        value = toml_value(_rounded(cal.estimates[name]))
+        lines.append(f"# held, no prior: {_key(name)} = {value} ({why})")
     unit = cal.series.unit
     lines.append(f"# {SECTION}.revenue (filtered run-rate at {cal.series.dates[-1]}): "
                  f"{cal.revenue:.4g} {cal.series.currency or ''}/year (unit {unit:g} included), "
@@ -166,18 +159,14 @@ def priors_toml(cal: Calibration, keys: Iterable[str] | None = None,
         lines += ["# draws = 64            # add the draws and the method here",
                   '# method = "sobol"']
     else:
-        lines += [f"draws = {int(draws)}", f'method = "{method}"']
+        lines += [f"draws = {toml_value(int(draws))}", f"method = {toml_value(method)}"]
     if pairs:
-        body = ",\n".join(f'  ["{a}", "{b}", {_num(r)}]' for a, b, r in pairs)
+        body = ",\n".join(f"  {toml_value([a, b, _rounded(r)])}" for a, b, r in pairs)
         lines.append(f"correlations = [\n{body},\n]")
     lines += ["", "[uncertainty.priors]"]
     for key, prior in table.items():
-        if prior["dist"] == "normal":
-            lines.append(f'"{key}" = {{ dist = "normal", mean = {_num(prior["mean"])}, '
-                         f'sd = {_num(prior["sd"])} }}')
-        else:
-            lines.append(f'"{key}" = {{ dist = "lognormal", median = {_num(prior["median"])}, '
-                         f'sigma = {_num(prior["sigma"])} }}')
+        rounded = {k: v if k == "dist" else _rounded(v) for k, v in prior.items()}
+        lines.append(f"{toml_value(key)} = {toml_value(rounded)}")
     return "\n".join(lines) + "\n"
 
 
@@ -198,7 +187,7 @@ def calibration_table(cal: Calibration, confidence: float = 0.95) -> str:
         Text, ending with a newline.
     """
     s = cal.series
-    z = float(ndtri(0.5 + confidence / 2))
+    z = float(ndtri(0.5 + confidence / 2))  # for the log-normal intervals
     se = cal.se
     lines = [f"{s.name}: {_period(cal)}, revenue per period in {s.currency or 'currency'} "
              f"x {s.unit:g}",
@@ -215,9 +204,12 @@ def calibration_table(cal: Calibration, confidence: float = 0.95) -> str:
             lines.append(f"{key:<31} {value:>9.4g} {'':>8}   held: {cal.held[name]}")
         else:
             est, sd = value, se[name]
-            low, high = est - z * sd, est + z * sd
-            if name in (*_LOGNORMAL, "measurement_noise"):  # positive: on the log scale
-                low, high = est * math.exp(-z * sd / est), est * math.exp(z * sd / est)
+            if name in POSITIVE:  # on the log scale
+                with np.errstate(over="ignore"):  # an s.e. far beyond the estimate: inf
+                    spread = float(np.exp(np.float64(z * sd / est)))
+                low, high = est / spread, est * spread
+            else:
+                low, high = cal.interval(name, confidence)
             lines.append(f"{key:<31} {est:>9.4g} {sd:>8.3g}   [{low:.4g}, {high:.4g}]  "
                          f"{_UNITS[name]}")
     money = (format_money(cal.revenue, s.currency) if s.currency else f"{cal.revenue:.4g}")

@@ -51,15 +51,11 @@ class SchwartzMoonRevenue(MLEModel):
         ``ln R_k``, the log annualised run-rate at the end of each period.
     dt : float
         Period length in years (0.25 for quarters).
-    start : dict, optional
-        Starting values of the parameters for the optimiser (by name; the others from the
-        data).
     """
 
-    def __init__(self, log_revenue, dt: float = 0.25, start: dict | None = None):
+    def __init__(self, log_revenue, dt: float = 0.25):
         super().__init__(np.asarray(log_revenue, dtype=float), k_states=2, k_posdef=2)
         self.dt = float(dt)
-        self._start = dict(start or {})
         self["design"] = np.array([[1.0, 0.0]])
         self["selection"] = np.eye(2)
         self.ssm.initialize_diffuse()
@@ -77,7 +73,6 @@ class SchwartzMoonRevenue(MLEModel):
         guess = {"growth_long_run": float(np.mean(recent)), "mean_reversion": 0.5,
                  "volatility": max(float(noise) / np.sqrt(self.dt) / 2, 0.02),
                  "growth_volatility": 0.1, "correlation": 0.0, "measurement_noise": 0.01}
-        guess.update(self._start)
         return np.array([guess[name] for name in PARAMETERS])
 
     def transform_params(self, unconstrained):
