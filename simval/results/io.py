@@ -19,8 +19,9 @@ __all__ = ["LOCK_NAME", "OutputError", "ResultsExistError", "claim_output", "ope
 NETCDF_ENGINE = "netcdf4"
 """xarray's engine for netCDF files: Unidata's netCDF4 library. A results Dataset has some 150
 variables, and h5netcdf's per-variable bookkeeping (its dimension scales, in Python) made
-writing the headline job's 11 MB file take 0.45 s and reading it 0.42 s; the C library takes
-0.11 s and 0.05 s for the same netCDF-4 file (``benchmarks/results.md``)."""
+writing the headline job's 11 MB file take 0.45 s and reading it 0.42 s; the C library took
+0.11 s and 0.05 s for the same netCDF-4 file (measured when the engine was changed; the
+headline profile in ``benchmarks/results.md`` times the writing)."""
 
 LOCK_NAME = ".simval.lock"
 """The file by which a run claims its output folder (:func:`claim_output`)."""
